@@ -1,0 +1,6 @@
+namespace Snapshotter;
+
+internal static class Program
+{
+    public static int Main(string[] args) => args.Length == 0 ? 1 : 0;
+}
