@@ -59,9 +59,9 @@ for p in "${projects[@]}"; do
   if [ "$p" = Snapshotter.KernelTests ]; then
     # The on-demand kernel tier runs inside a VM (Linux 6.1 with cachefiles on-demand); the guest sees this
     # filesystem read-only and the repository read-write. Run the built assembly directly: MSBuild is slow there.
-    vm=${RUN_IN_VM:-$shared/vm/run-in-vm}
+    vm=${VM_RUNNER:-$shared/vm/run-in-vm}
     if [ ! -x "$vm" ]; then
-      echo "test.sh: $vm not found: the kernel tier cannot run (set RUN_IN_VM or put shared/ beside the repo)" >&2
+      echo "test.sh: $vm not found: the kernel tier cannot run (set VM_RUNNER or put shared/ beside the repo)" >&2
       failed=$((failed + 1)); status=1; continue
     fi
     "$vm" --timeout 1800 -- dotnet test "tests/$p/bin/Release/net10.0/$p.dll" "${filter[@]}" 2>&1 | tee "$log"
