@@ -1,3 +1,4 @@
+using Snapshotter.Cache.Buffers;
 using Snapshotter.Cachefiles.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;

@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 using System.Numerics;
 
-namespace Snapshotter.Cachefiles.Daemon;
+namespace Snapshotter.Cache.Buffers;
 
 /// <summary>
 /// Pools page-aligned buffers in power-of-two size classes (64 KiB .. 64 MiB) so that serving a READ
 /// allocates nothing once the pool is warm. Buffers beyond <see cref="MaxRetainedPerClass"/> are freed.
 /// </summary>
-internal sealed class AlignedBufferPool : IDisposable
+public sealed class AlignedBufferPool : IDisposable
 {
     public const int MinClassSize = 64 * 1024;
     public const int MaxClassSize = 64 * 1024 * 1024;

@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace Snapshotter.Cachefiles.Daemon;
+namespace Snapshotter.Cache.Buffers;
 
 /// <summary>
 /// Page-aligned native memory. cachefiles writes the backing file with direct I/O, so a pwrite from an
 /// unaligned user buffer fails (verified on 6.1, see shared/reference/cachefiles-ondemand.md).
 /// </summary>
-internal sealed unsafe class AlignedBuffer : IDisposable
+public sealed unsafe class AlignedBuffer : IDisposable
 {
     public const int PageSize = 4096;
 

@@ -1,6 +1,7 @@
-using Snapshotter.Cachefiles.Daemon;
+using Snapshotter.Cache.Buffers;
 
-namespace Snapshotter.Cachefiles.Tests.Daemon;
+
+namespace Snapshotter.Cache.Tests.Buffers;
 
 public sealed class AlignedBufferPoolTests
 {
