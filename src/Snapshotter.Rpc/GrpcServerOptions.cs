@@ -13,7 +13,8 @@ public sealed class GrpcServerOptions
     /// Maps exceptions other than <see cref="RpcException"/> thrown by handlers to a status, so the host maps its
     /// error taxonomy in one place. Defaults to null: UNKNOWN with the exception message.
     /// An <see cref="OperationCanceledException"/> thrown after the call's token fired becomes CANCELLED
-    /// (or DEADLINE_EXCEEDED when the deadline expired) without calling the mapper.
+    /// (DEADLINE_EXCEEDED when the deadline expired, UNAVAILABLE when the server is shutting down) without calling the mapper.
+    /// Mapped statuses other than UNKNOWN/INTERNAL/DATA_LOSS are logged at Debug, those at Error with the exception.
     /// </summary>
     public Func<Exception, (StatusCode Code, string Message)>? ExceptionMapper { get; set; }
 }

@@ -151,6 +151,8 @@ public sealed class GrpcClientTests(GrpcTestServer server) : IClassFixture<GrpcT
         Assert.Equal((StatusCode.FailedPrecondition, "mapped: state is wrong for m1"), (mapped.StatusCode, mapped.Detail));
         Assert.Equal((StatusCode.Unknown, "unmapped: format broke for r1"), (unmapped.StatusCode, unmapped.Detail));
         Assert.Contains(server.Logs.Entries, e => e.EventId.Id == 3000 && e.Exception is FormatException && e.Message.Contains(Service + "Remove", StringComparison.Ordinal));
+        Assert.DoesNotContain(server.Logs.Entries, e => e.EventId.Id == 3000 && e.Exception is InvalidOperationException);
+        Assert.Contains(server.Logs.Entries, e => e.EventId.Id == 3001 && e.Message.Contains("mapped: state is wrong for m1", StringComparison.Ordinal));
     }
 
     [Fact]

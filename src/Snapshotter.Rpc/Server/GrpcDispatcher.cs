@@ -88,15 +88,24 @@ internal sealed class GrpcDispatcher(GrpcServiceRegistry registry, GrpcServerOpt
         }
         catch (Exception ex) when (ex is OperationCanceledException && callCts.IsCancellationRequested)
         {
-            (code, detail) = deadlineCts?.IsCancellationRequested == true
-                ? (StatusCode.DeadlineExceeded, "deadline exceeded")
+            (code, detail) = deadlineCts?.IsCancellationRequested == true ? (StatusCode.DeadlineExceeded, "deadline exceeded")
+                : serverStopping.IsCancellationRequested && !httpContext.RequestAborted.IsCancellationRequested ? (StatusCode.Unavailable, "server is shutting down")
                 : (StatusCode.Cancelled, "call cancelled");
             Log.CallFailed(logger, path, code, detail);
         }
         catch (Exception ex)
         {
             (code, detail) = options.ExceptionMapper is { } mapper ? mapper(ex) : (StatusCode.Unknown, ex.Message);
-            Log.HandlerFailed(logger, path, code, ex);
+
+            // Errors the host mapped to an expected status (NotFound, AlreadyExists...) are routine, not failures.
+            if (code is StatusCode.Unknown or StatusCode.Internal or StatusCode.DataLoss)
+            {
+                Log.HandlerFailed(logger, path, code, ex);
+            }
+            else
+            {
+                Log.CallFailed(logger, path, code, detail);
+            }
         }
 
         if (httpContext.RequestAborted.IsCancellationRequested)
