@@ -18,6 +18,8 @@ internal struct Statx
     [FieldOffset(32)] public ulong stx_ino;
     [FieldOffset(40)] public ulong stx_size;
     [FieldOffset(48)] public ulong stx_blocks;
+    [FieldOffset(128)] public uint stx_rdev_major;
+    [FieldOffset(132)] public uint stx_rdev_minor;
     [FieldOffset(136)] public uint stx_dev_major;
     [FieldOffset(140)] public uint stx_dev_minor;
 
