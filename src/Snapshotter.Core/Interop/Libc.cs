@@ -10,6 +10,7 @@ internal static partial class Libc
     public const uint STATX_BASIC_STATS = 0x7ff;
     public const int S_IFMT = 0xF000;
     public const int S_IFDIR = 0x4000;
+    public const int ENOENT = 2;
     public const int EINTR = 4;
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
@@ -58,16 +59,25 @@ internal static partial class Libc
     }
 
     /// <summary>statx(2) without following a trailing symlink; throws naming the syscall on failure.</summary>
-    public static Statx LStatx(string path)
+    public static Statx LStatx(string path) =>
+        TryLStatx(path, out var buf) ? buf : throw ErrnoException("statx", path, ENOENT);
+
+    /// <summary>Like <see cref="LStatx"/> but returns false when the path does not exist (ENOENT) instead of throwing.</summary>
+    public static bool TryLStatx(string path, out Statx buf)
     {
         while (true)
         {
-            if (statx_native(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, out var buf) == 0)
+            if (statx_native(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, out buf) == 0)
             {
-                return buf;
+                return true;
             }
 
             var errno = Marshal.GetLastPInvokeError();
+            if (errno == ENOENT)
+            {
+                return false;
+            }
+
             if (errno != EINTR)
             {
                 throw ErrnoException("statx", path, errno);

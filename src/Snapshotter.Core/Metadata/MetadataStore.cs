@@ -89,10 +89,17 @@ internal sealed class MetadataStore : IAsyncDisposable
     public async ValueTask<T> ReadAsync<T>(Func<MetadataTransaction, T> body, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        using var transaction = connection.BeginTransaction(deferred: true);
-        return body(new MetadataTransaction(connection, transaction));
+        try
+        {
+            await using var connection = new SqliteConnection(_connectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var transaction = connection.BeginTransaction(deferred: true);
+            return body(new MetadataTransaction(connection, transaction));
+        }
+        catch (SqliteException e)
+        {
+            throw StoreError(e);
+        }
     }
 
     /// <summary>
@@ -113,16 +120,14 @@ internal sealed class MetadataStore : IAsyncDisposable
                 transaction.Commit();
                 return result;
             }
+            catch (SqliteException e)
+            {
+                RunUndo(tx);
+                throw StoreError(e);
+            }
             catch
             {
-                if (tx is not null)
-                {
-                    foreach (var undo in tx.RollbackActions)
-                    {
-                        undo();
-                    }
-                }
-
+                RunUndo(tx);
                 throw;
             }
         }
@@ -146,6 +151,30 @@ internal sealed class MetadataStore : IAsyncDisposable
             _writeLock.Release();
         }
     }
+
+    private static void RunUndo(MetadataTransaction? tx)
+    {
+        if (tx is null)
+        {
+            return;
+        }
+
+        foreach (var undo in tx.RollbackActions)
+        {
+            try
+            {
+                undo();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SnapshotterException)
+            {
+                // Leftovers of a failed undo are unowned directories; CleanupAsync removes them.
+            }
+        }
+    }
+
+    // SQLite failures (disk full, I/O error, corruption) reach callers as one error kind with the store named.
+    private static SnapshotterException StoreError(SqliteException e) =>
+        new(ErrorKind.Unknown, $"metadata store: {e.Message}", e);
 
     private static void Migrate(SqliteConnection connection, ILogger logger)
     {

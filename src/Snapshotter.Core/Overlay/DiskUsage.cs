@@ -17,15 +17,30 @@ internal static class DiskUsage
         long inodes = 0;
         var pending = new Stack<string>();
         pending.Push(root);
-        Account(root, out var isDir);
+        Account(Libc.LStatx(root));
         while (pending.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var dir = pending.Pop();
-            foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+            IEnumerable<string> entries;
+            try
             {
-                Account(entry, out isDir);
-                if (isDir)
+                entries = Directory.EnumerateFileSystemEntries(dir);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Deleted while we walk a live (active) snapshot: it no longer uses space.
+                continue;
+            }
+
+            foreach (var entry in entries)
+            {
+                if (!Libc.TryLStatx(entry, out var st))
+                {
+                    continue;
+                }
+
+                if (Account(st))
                 {
                     pending.Push(entry);
                 }
@@ -34,17 +49,18 @@ internal static class DiskUsage
 
         return new SnapshotUsage(size, inodes);
 
-        void Account(string path, out bool directory)
+        // Returns true when the inode is a directory to descend into.
+        bool Account(in Statx st)
         {
-            var st = Libc.LStatx(path);
-            directory = st.IsDirectory;
+            var directory = st.IsDirectory;
             if (st.stx_nlink > 1 && !directory && !seen.Add((st.stx_dev_major, st.stx_dev_minor, st.stx_ino)))
             {
-                return;
+                return false;
             }
 
             inodes++;
             size += (long)st.stx_blocks * 512;
+            return directory;
         }
     }
 }
