@@ -7,6 +7,14 @@ public interface ICacheObjectSource
     long Size { get; }
 
     /// <summary>
+    /// Called on every OPEN of the object: the kernel may have culled and recreated the cache file, so whatever the
+    /// source remembers as present must be forgotten. Defaults to doing nothing.
+    /// </summary>
+    void Opened()
+    {
+    }
+
+    /// <summary>
     /// Makes <c>[offset, offset + length)</c> present in the cache file by writing it through
     /// <paramref name="writer"/> (any larger, page-aligned range is fine). Returns 0, or a negative errno
     /// (e.g. -EIO) when the data cannot be had; must not throw for expected failures, because every READ is
