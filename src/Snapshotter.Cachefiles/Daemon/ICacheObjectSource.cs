@@ -7,10 +7,16 @@ public interface ICacheObjectSource
     long Size { get; }
 
     /// <summary>
-    /// Called on every OPEN of the object: the kernel may have culled and recreated the cache file, so whatever the
-    /// source remembers as present must be forgotten. Defaults to doing nothing.
+    /// Called on every OPEN of the object, with the writer of its (possibly new) cache file: the kernel may have culled
+    /// and recreated the file, so whatever the source remembers as present must be forgotten; a source may also start
+    /// background work (prefetch) that writes through <paramref name="writer"/>. Defaults to doing nothing.
     /// </summary>
-    void Opened()
+    void Opened(CacheObjectWriter writer)
+    {
+    }
+
+    /// <summary>Called on CLOSE: stop background work for the object. Defaults to doing nothing.</summary>
+    void Closed()
     {
     }
 

@@ -107,6 +107,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
 
         foreach (var item in _objects.Values)
         {
+            item.Source.Closed();
             item.Fd.Dispose();
         }
 
@@ -189,6 +190,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
                 if (_objects.TryRemove(request.ObjectId, out var closed))
                 {
                     Log.Closed(_logger, request.ObjectId);
+                    closed.Source.Closed();
                     closed.Fd.Dispose();
                 }
 
@@ -219,8 +221,8 @@ public sealed class OnDemandDaemon : IAsyncDisposable
                 return;
             }
 
-            source.Opened();
             var item = new CacheObject(request.ObjectId, request.VolumeKey!, request.CookieKey!, fd, source);
+            source.Opened(item.Writer);
             _objects[request.ObjectId] = item;
             Log.Opened(_logger, request.MessageId, request.ObjectId, request.VolumeKey!, request.CookieKey!, source.Size);
             Reply(request.MessageId, source.Size);
