@@ -204,15 +204,20 @@ public sealed partial class RegistryClient
         AuthenticationHeaderValue? authorization = await _auth.GetAuthorizationAsync(host, spec.Scope, cancellationToken).ConfigureAwait(false);
         HttpMessageInvoker invoker = _pool.Get(host);
         HttpResponseMessage response = await invoker.SendAsync(BuildRequest(spec, uri, authorization, host), cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.Unauthorized)
+
+        // One retry with a fresh token after a 401; an anonymous first try is only the handshake and does not count.
+        int authRetries = authorization is null ? 2 : 1;
+        while (response.StatusCode == HttpStatusCode.Unauthorized && authRetries-- > 0)
         {
             AuthenticationHeaderValue? fresh = await _auth.OnUnauthorizedAsync(host, spec.Scope, response.Headers, authorization, cancellationToken).ConfigureAwait(false);
-            if (fresh is not null)
+            if (fresh is null)
             {
-                response.Dispose();
-                authorization = fresh;
-                response = await invoker.SendAsync(BuildRequest(spec, uri, authorization, host), cancellationToken).ConfigureAwait(false);
+                break;
             }
+
+            response.Dispose();
+            authorization = fresh;
+            response = await invoker.SendAsync(BuildRequest(spec, uri, authorization, host), cancellationToken).ConfigureAwait(false);
         }
 
         for (int hop = 0; IsRedirect(response.StatusCode) && response.Headers.Location is { } location; hop++)
