@@ -75,12 +75,19 @@ internal sealed class HostsConfiguration
                     throw Invalid(file, $"host \"{url}\" must be a table");
                 }
 
-                hosts.Add(CreateHost(file, directory, url, entry, defaultScheme, isServer: false));
+                hosts.Add(CreateHost(file, directory, url, entry, defaultScheme));
             }
         }
 
         string server = doc.TryGetValue("server", out object? s) ? s as string ?? throw Invalid(file, "\"server\" must be a string") : $"{defaultScheme}://{apiHost}";
-        hosts.Add(CreateHost(file, directory, server, doc, defaultScheme, isServer: true));
+        RegistryHost origin = CreateHost(file, directory, server, doc, defaultScheme);
+
+        // Configurations often repeat the server as a [host] entry; try it once, with the entry's settings.
+        if (!hosts.Any(h => h.BaseUri == origin.BaseUri))
+        {
+            hosts.Add(origin);
+        }
+
         return hosts;
     }
 
@@ -103,7 +110,7 @@ internal sealed class HostsConfiguration
         return null;
     }
 
-    private static RegistryHost CreateHost(string file, string directory, string url, Dictionary<string, object> entry, string defaultScheme, bool isServer)
+    private static RegistryHost CreateHost(string file, string directory, string url, Dictionary<string, object> entry, string defaultScheme)
     {
         string withScheme = url.Contains("://", StringComparison.Ordinal) ? url : $"{(IsLoopback(url.Split('/')[0]) ? "http" : defaultScheme)}://{url}";
         if (!Uri.TryCreate(withScheme, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
@@ -120,7 +127,8 @@ internal sealed class HostsConfiguration
 
         var baseUri = new UriBuilder(uri.Scheme, uri.Host, uri.Port, path + "/").Uri;
 
-        HostCapabilities capabilities = isServer ? HostCapabilities.All : HostCapabilities.Pull | HostCapabilities.Resolve;
+        // containerd: a host without "capabilities" may do everything.
+        HostCapabilities capabilities = HostCapabilities.All;
         if (entry.TryGetValue("capabilities", out object? caps))
         {
             capabilities = HostCapabilities.None;

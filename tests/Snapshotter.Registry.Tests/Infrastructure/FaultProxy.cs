@@ -28,6 +28,9 @@ internal sealed class FaultProxy : IAsyncDisposable
     /// <summary>Every request seen: method, path and query, whether it carried Authorization, the fault applied.</summary>
     public ConcurrentQueue<(string Method, string Path, bool HadAuthorization, FaultKind? Fault)> Seen { get; } = new();
 
+    /// <summary>Values of the <c>X-Test</c> header per request (hosts.toml <c>header</c> checks).</summary>
+    public ConcurrentQueue<string> TestHeaders { get; } = new();
+
     public static async Task<FaultProxy> StartAsync(Uri upstream)
     {
         var proxy = new FaultProxy(upstream);
@@ -61,6 +64,11 @@ internal sealed class FaultProxy : IAsyncDisposable
     {
         HttpRequest request = context.Request;
         Fault? fault = TakeFault(request);
+        if (request.Headers.TryGetValue("X-Test", out Microsoft.Extensions.Primitives.StringValues testHeader))
+        {
+            TestHeaders.Enqueue(testHeader.ToString());
+        }
+
         Seen.Enqueue((request.Method, request.Path + request.QueryString, request.Headers.ContainsKey("Authorization"), fault?.Kind));
         switch (fault?.Kind)
         {
