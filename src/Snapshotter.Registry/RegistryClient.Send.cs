@@ -201,6 +201,12 @@ public sealed partial class RegistryClient
         }
 
         Uri uri = spec.AbsoluteUri ?? new Uri(host.BaseUri, spec.Path);
+        if (!IsSameOrigin(uri, host))
+        {
+            // An upload Location on another host gets neither the registry's credentials nor its headers.
+            return await _pool.Default.SendAsync(BuildRequest(spec, uri, null, null), cancellationToken).ConfigureAwait(false);
+        }
+
         AuthenticationHeaderValue? authorization = await _auth.GetAuthorizationAsync(host, spec.Scope, cancellationToken).ConfigureAwait(false);
         HttpMessageInvoker invoker = _pool.Get(host);
         HttpResponseMessage response = await invoker.SendAsync(BuildRequest(spec, uri, authorization, host), cancellationToken).ConfigureAwait(false);
@@ -235,7 +241,7 @@ public sealed partial class RegistryClient
                 throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{spec.Operation} on {host.Authority}: redirect to a non-HTTP URL");
             }
 
-            bool sameOrigin = Uri.Compare(target, host.BaseUri, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
+            bool sameOrigin = IsSameOrigin(target, host);
             Log.Redirected(_logger, (int)response.StatusCode, spec.Operation, target.Authority);
             response.Dispose();
             uri = target;
@@ -252,6 +258,9 @@ public sealed partial class RegistryClient
 
         return response;
     }
+
+    private static bool IsSameOrigin(Uri uri, RegistryHost host) =>
+        Uri.Compare(uri, host.BaseUri, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
 
     private static bool IsRedirect(HttpStatusCode status) =>
         status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;

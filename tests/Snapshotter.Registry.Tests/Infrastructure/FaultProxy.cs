@@ -104,6 +104,8 @@ internal sealed class FaultProxy : IAsyncDisposable
             upstreamRequest.Headers.TryAddWithoutValidation(name, values.ToArray());
         }
 
+        // Keep the client's Host so the registry's Location headers point back at the proxy.
+        upstreamRequest.Headers.Host = request.Host.Value;
         if (request.ContentLength > 0 || request.Headers.ContainsKey("Transfer-Encoding") || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method) || HttpMethods.IsPost(request.Method))
         {
             var body = new MemoryStream();
