@@ -95,6 +95,12 @@ public sealed partial class RegistryClient
                     }
                 }
 
+                // A cached redirect target is used until it fails; any failed attempt sends the next one to the registry.
+                if (spec.RedirectCacheKey is { } redirectKey)
+                {
+                    _redirects.TryRemove(redirectKey, out _);
+                }
+
                 if (!retryable || !spec.Idempotent || attempt >= _options.MaxRetries)
                 {
                     break;
@@ -195,6 +201,12 @@ public sealed partial class RegistryClient
             {
                 direct?.Dispose();
                 Log.RedirectTargetFailed(_logger, key, ex.Message);
+            }
+            catch
+            {
+                direct?.Dispose();
+                _redirects.TryRemove(new KeyValuePair<string, Uri>(key, cached));
+                throw;
             }
 
             _redirects.TryRemove(new KeyValuePair<string, Uri>(key, cached));

@@ -254,4 +254,36 @@ public sealed class RegistryClientAnonymousTests : IClassFixture<AnonymousRegist
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.ReadAsync(locator, 0, new byte[10], cts.Token));
     }
+    [Fact]
+    public async Task ResolveAsync_DockerManifestList_SelectsDockerManifest()
+    {
+        using var client = new RegistryClient(TestClients.Options());
+        ImageReference repo = Repo("docker/app");
+        byte[] config = System.Text.Encoding.UTF8.GetBytes("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}");
+        byte[] layer = TestClients.RandomBytes(777, 16);
+        await client.PushBlobAsync(repo.Blob(OciDigest.Compute(config)), new MemoryStream(config));
+        await client.PushBlobAsync(repo.Blob(OciDigest.Compute(layer)), new MemoryStream(layer));
+        byte[] manifest = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = MediaTypes.DockerManifest,
+            config = new { mediaType = MediaTypes.DockerConfig, digest = OciDigest.Compute(config), size = config.Length },
+            layers = new[] { new { mediaType = MediaTypes.DockerLayerTarGzip, digest = OciDigest.Compute(layer), size = layer.Length } },
+        });
+        string manifestDigest = await client.PushManifestAsync(repo.WithDigest(OciDigest.Compute(manifest)), MediaTypes.DockerManifest, manifest);
+        byte[] list = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = MediaTypes.DockerManifestList,
+            manifests = new[] { new { mediaType = MediaTypes.DockerManifest, digest = manifestDigest, size = manifest.Length, platform = new { architecture = "amd64", os = "linux" } } },
+        });
+        await client.PushManifestAsync(repo.WithTag("list"), MediaTypes.DockerManifestList, list);
+
+        ResolvedImage resolved = await client.ResolveAsync(repo.WithTag("list"));
+
+        Assert.Equal(MediaTypes.DockerManifestList, resolved.Index!.Descriptor.MediaType);
+        Assert.Equal(MediaTypes.DockerManifest, resolved.Manifest.Descriptor.MediaType);
+        Assert.Equal(manifestDigest, resolved.Manifest.Descriptor.Digest);
+        Assert.Equal(MediaTypes.DockerLayerTarGzip, Assert.Single(resolved.Layers).MediaType);
+    }
 }

@@ -108,4 +108,20 @@ public sealed class RegistryClientAuthFaultTests : IAsyncLifetime
         Assert.Equal(RegistryErrorKind.Unauthorized, ex.Kind);
         Assert.DoesNotContain("eyJ", ex.ToString(), StringComparison.Ordinal);
     }
+    [Fact]
+    public async Task ReadAsync_CachedRedirectTargetTruncates_RetriesThroughRegistryAndDropsTarget()
+    {
+        await using BlobServer storage = await BlobServer.StartAsync(_blob);
+        using var client = new RegistryClient(TestClients.Options());
+        _proxy.Enqueue(new Fault(FaultKind.Redirect) { Location = storage.BlobUri, Matches = AuthorizedBlobGet });
+        await AssertReadsCorrectlyAsync(client, 0, 10);
+        storage.Truncate = true;
+
+        await AssertReadsCorrectlyAsync(client, 1000, 100_000);
+        storage.Truncate = false;
+        await AssertReadsCorrectlyAsync(client, 2000, 100);
+
+        Assert.Equal(2, storage.Requests.Count);
+        Assert.Equal(3, _proxy.Count(s => s.Method == "GET" && s.Path.Contains("/blobs/", StringComparison.Ordinal) && s.HadAuthorization));
+    }
 }

@@ -12,7 +12,7 @@ public sealed class RegistryClientTlsTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         (_caPath, string cert, string key) = TestCertificates.CreateServerPki(_dir.Path);
-        _registry = await RegistryProcess.StartAsync(new RegistryProcessOptions { TlsCertificatePath = cert, TlsKeyPath = key });
+        _registry = await RegistryProcess.StartAsync(new RegistryProcessOptions { TlsCertificatePath = cert, TlsKeyPath = key, AccessLog = true });
     }
 
     public async Task DisposeAsync()
@@ -43,6 +43,7 @@ public sealed class RegistryClientTlsTests : IAsyncLifetime
 
         Assert.Equal(image.ManifestDigest, resolved.Manifest.Descriptor.Digest);
         Assert.Equal(image.Layers[0].AsSpan(40_000, 1000).ToArray(), buffer);
+        Assert.Contains($"\"GET /v2/tls/app/blobs/{resolved.Layers[0].Digest} HTTP/2.0\"", _registry.Log, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -25,6 +25,9 @@ internal sealed class BlobServer : IAsyncDisposable
     /// <summary>When set, answers 403 (an expired presigned URL).</summary>
     public bool Expired { get; set; }
 
+    /// <summary>When set, sends half of each body and then drops the connection.</summary>
+    public bool Truncate { get; set; }
+
     public static async Task<BlobServer> StartAsync(byte[] content)
     {
         var server = new BlobServer(content);
@@ -51,6 +54,14 @@ internal sealed class BlobServer : IAsyncDisposable
             context.Response.StatusCode = 206;
             context.Response.Headers.ContentRange = $"bytes {from}-{to}/{_content.Length}";
             context.Response.ContentLength = to - from + 1;
+            if (Truncate)
+            {
+                await context.Response.Body.WriteAsync(_content.AsMemory((int)from, (int)(to - from + 1) / 2));
+                await context.Response.Body.FlushAsync();
+                context.Abort();
+                return;
+            }
+
             await context.Response.Body.WriteAsync(_content.AsMemory((int)from, (int)(to - from + 1)));
             return;
         }

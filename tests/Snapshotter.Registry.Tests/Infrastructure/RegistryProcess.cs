@@ -45,7 +45,7 @@ internal sealed class RegistryProcess : IAsyncDisposable
         int port = FreePort.Get();
         var yaml = new StringBuilder();
         yaml.AppendLine("version: 0.1");
-        yaml.AppendLine("log:\n  level: warn\n  accesslog:\n    disabled: true");
+        yaml.AppendLine($"log:\n  level: warn\n  accesslog:\n    disabled: {(options.AccessLog ? "false" : "true")}");
         yaml.AppendLine($"storage:\n  filesystem:\n    rootdirectory: {dir.Combine("data")}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false");
         yaml.AppendLine($"http:\n  addr: 127.0.0.1:{port}\n  secret: test-upload-secret");
         if (options.TlsCertificatePath is not null)

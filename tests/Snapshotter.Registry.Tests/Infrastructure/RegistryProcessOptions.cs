@@ -9,4 +9,7 @@ internal sealed record RegistryProcessOptions
     public string? TlsCertificatePath { get; init; }
 
     public string? TlsKeyPath { get; init; }
+
+    /// <summary>Write an access log line per request (it names the HTTP protocol version) to <see cref="RegistryProcess.Log"/>.</summary>
+    public bool AccessLog { get; init; }
 }

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Snapshotter.Registry;
+
+// Range-read throughput of RegistryClient against a loopback docker-registry, compared with curl fetching the
+// same 1 MiB ranges in the same run. Usage: dotnet run -c Release -- [--blob-mib 64] [--reads 256] [--rounds 3] [--output FILE]
+namespace Snapshotter.Registry.Benchmarks;
+
+internal static class Program
+{
+    private const int RangeSize = 1024 * 1024;
+
+    public static async Task<int> Main(string[] args)
+    {
+        int blobMiB = IntArg(args, "--blob-mib", 64);
+        int reads = IntArg(args, "--reads", 256);
+        int rounds = IntArg(args, "--rounds", 3);
+        string? output = StringArg(args, "--output");
+
+        using var registry = await LoopbackRegistry.StartAsync();
+        var options = new RegistryClientOptions { HostsDirectory = null, DockerConfigPath = "/nonexistent/config.json" };
+        using var client = new RegistryClient(options);
+        byte[] blob = new byte[blobMiB * RangeSize];
+        new Random(1).NextBytes(blob);
+        BlobLocator locator = ImageReference.Parse($"{registry.Host}/bench/blob").Blob(OciDigest.Compute(blob));
+        await client.PushBlobAsync(locator, new MemoryStream(blob));
+        string url = $"http://{registry.Host}/v2/bench/blob/blobs/{locator.Digest}";
+
+        long[] sequential = Enumerable.Range(0, reads).Select(i => (long)(i % blobMiB) * RangeSize).ToArray();
+        long[] random = sequential.ToArray();
+        new Random(2).Shuffle(random);
+
+        // Warm up (JIT, connections) and check the bytes once.
+        byte[] check = new byte[RangeSize];
+        for (int i = 0; i < 16; i++)
+        {
+            long offset = random[i];
+            await client.ReadAsync(locator, offset, check);
+            if (!blob.AsSpan((int)offset, RangeSize).SequenceEqual(check))
+            {
+                throw new InvalidOperationException("benchmark read returned wrong bytes");
+            }
+        }
+
+        await RunCurlAsync(url, random[..16], 1);
+
+        var results = new List<Row>();
+        foreach ((string pattern, long[] offsets) in new[] { ("sequential", sequential), ("random", random) })
+        {
+            foreach (int concurrency in new[] { 1, 16 })
+            {
+                var ours = new List<double>();
+                var curl = new List<double>();
+                var allocs = new List<double>();
+                for (int round = 0; round < rounds; round++)
+                {
+                    // Interleave so both see the same machine load.
+                    (double seconds, long allocated) = await RunClientAsync(client, locator, offsets, concurrency);
+                    ours.Add(reads / seconds);
+                    allocs.Add((double)allocated / reads);
+                    curl.Add(reads / await RunCurlAsync(url, offsets, concurrency));
+                }
+
+                var row = new Row(pattern, concurrency, Median(ours), Median(curl), Median(allocs));
+                results.Add(row);
+                Console.WriteLine($"{pattern,-10} x{concurrency,-2}  client {row.ClientMiBs,8:F1} MiB/s  curl {row.CurlMiBs,8:F1} MiB/s  ratio {row.Ratio:F2}  alloc/read {row.AllocPerRead,8:F0} B");
+            }
+        }
+
+        string markdown = Render(results, blobMiB, reads, rounds);
+        Console.WriteLine();
+        Console.WriteLine(markdown);
+        if (output is not null)
+        {
+            await File.WriteAllTextAsync(output, markdown);
+        }
+
+        return 0;
+    }
+
+    private static async Task<(double Seconds, long Allocated)> RunClientAsync(RegistryClient client, BlobLocator locator, long[] offsets, int concurrency)
+    {
+        byte[][] buffers = Enumerable.Range(0, concurrency).Select(_ => new byte[RangeSize]).ToArray();
+        int next = -1;
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
+        {
+            byte[] buffer = buffers[worker];
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < offsets.Length)
+            {
+                await client.ReadAsync(locator, offsets[i], buffer).ConfigureAwait(false);
+            }
+        })));
+        double seconds = watch.Elapsed.TotalSeconds;
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+
+        // The worker buffers are part of the harness, not of a read.
+        return (seconds, allocated);
+    }
+
+    /// <summary>Runs <paramref name="concurrency"/> curl processes, each fetching its share of the ranges over one kept-alive connection.</summary>
+    private static async Task<double> RunCurlAsync(string url, long[] offsets, int concurrency)
+    {
+        string dir = Directory.CreateTempSubdirectory("curl-bench-").FullName;
+        try
+        {
+            var configs = new List<string>();
+            for (int worker = 0; worker < concurrency; worker++)
+            {
+                var config = new StringBuilder();
+                for (int i = worker; i < offsets.Length; i += concurrency)
+                {
+                    if (config.Length > 0)
+                    {
+                        config.AppendLine("next");
+                    }
+
+                    config.AppendLine(CultureInfo.InvariantCulture, $"url = \"{url}\"");
+                    config.AppendLine(CultureInfo.InvariantCulture, $"range = \"{offsets[i]}-{offsets[i] + RangeSize - 1}\"");
+                    config.AppendLine("output = \"/dev/null\"");
+                    config.AppendLine("write-out = \"%{http_code} %{size_download}\\n\"");
+                }
+
+                string path = Path.Combine(dir, $"w{worker}.cfg");
+                await File.WriteAllTextAsync(path, config.ToString());
+                configs.Add(path);
+            }
+
+            var watch = Stopwatch.StartNew();
+            string[] outputs = await Task.WhenAll(configs.Select(async config =>
+            {
+                using Process process = Process.Start(new ProcessStartInfo("curl", ["-s", "-K", config]) { RedirectStandardOutput = true })!;
+                string text = await process.StandardOutput.ReadToEndAsync();
+                await process.WaitForExitAsync();
+                return text;
+            }));
+            double seconds = watch.Elapsed.TotalSeconds;
+            string expected = $"206 {RangeSize}";
+            int good = outputs.SelectMany(o => o.Split('\n', StringSplitOptions.RemoveEmptyEntries)).Count(l => l.Trim() == expected);
+            if (good != offsets.Length)
+            {
+                throw new InvalidOperationException($"curl completed {good} of {offsets.Length} ranges correctly");
+            }
+
+            return seconds;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string Render(List<Row> rows, int blobMiB, int reads, int rounds)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| pattern | concurrency | RegistryClient MiB/s | curl MiB/s | client / curl | allocated bytes per read |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|");
+        foreach (Row r in rows)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Pattern} | {r.Concurrency} | {r.ClientMiBs:F1} | {r.CurlMiBs:F1} | {r.Ratio:F2} | {r.AllocPerRead:F0} |");
+        }
+
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{reads} reads of 1 MiB per cell over a {blobMiB} MiB blob, median of {rounds} interleaved rounds; {Environment.ProcessorCount} cores; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]} at the end.");
+        return sb.ToString();
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
+    private static int IntArg(string[] args, string name, int fallback)
+    {
+        string? value = StringArg(args, name);
+        return value is null ? fallback : int.Parse(value, CultureInfo.InvariantCulture);
+    }
+
+    private static string? StringArg(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private sealed record Row(string Pattern, int Concurrency, double ClientReadsPerSecond, double CurlReadsPerSecond, double AllocPerRead)
+    {
+        public double ClientMiBs => ClientReadsPerSecond;
+
+        public double CurlMiBs => CurlReadsPerSecond;
+
+        public double Ratio => ClientReadsPerSecond / CurlReadsPerSecond;
+    }
+}
