@@ -47,43 +47,90 @@ public sealed partial class RegistryClient
     /// <summary>
     /// Opens the whole blob as a stream. The stream hashes what it returns and throws
     /// <see cref="RegistryErrorKind.DigestMismatch"/> at the end if the content does not match the digest
-    /// (or <paramref name="expectedSize"/>, when given). Each read must progress within <see cref="RegistryClientOptions.AttemptTimeout"/>.
+    /// (or <paramref name="expectedSize"/>, when given). Each read must progress within
+    /// <see cref="RegistryClientOptions.AttemptTimeout"/>; when the connection breaks or stalls mid-body the stream
+    /// resumes with a range request from where it stopped (up to <see cref="RegistryClientOptions.MaxRetries"/> times).
     /// </summary>
-    public Task<Stream> OpenBlobAsync(BlobLocator blob, long? expectedSize = null, CancellationToken cancellationToken = default)
+    public async Task<Stream> OpenBlobAsync(BlobLocator blob, long? expectedSize = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
+        (HttpResponseMessage response, Stream body) = await OpenBlobAtAsync(blob, 0, cancellationToken).ConfigureAwait(false);
+        long? length = response.Content.Headers.ContentLength;
+        if (expectedSize is { } size && length is { } l && l != size)
+        {
+            response.Dispose();
+            throw new RegistryException(RegistryErrorKind.DigestMismatch, $"GET blob {blob}: the registry serves {l} bytes but the descriptor says {size}");
+        }
+
+        return new VerifyingStream(response, body, blob, expectedSize ?? length, _options.AttemptTimeout, _options.MaxRetries, (offset, ct) => OpenBlobAtAsync(blob, offset, ct));
+    }
+
+    /// <summary>Opens the blob from <paramref name="offset"/> to its end: 200 for offset 0, else a 206 starting exactly there.</summary>
+    private Task<(HttpResponseMessage Response, Stream Body)> OpenBlobAtAsync(BlobLocator blob, long offset, CancellationToken cancellationToken)
+    {
         var spec = new RequestSpec
         {
             Method = HttpMethod.Get,
             Path = $"{blob.Repository.Repository}/blobs/{blob.Digest}",
             Scope = PullScope(blob.Repository),
             Capability = HostCapabilities.Pull,
-            Operation = $"GET blob {blob}",
+            Operation = offset == 0 ? $"GET blob {blob}" : $"GET blob {blob} from byte {offset}",
+            RangeFrom = offset == 0 ? -1 : offset,
             RedirectCacheKey = blob.CacheKey,
         };
 
         return ExecuteAsync(
             blob.Repository,
             spec,
-            (Blob: blob, Size: expectedSize, Timeout: _options.AttemptTimeout),
+            (Blob: blob, Offset: offset),
             static async (response, state, ct) =>
             {
-                if (response.StatusCode != HttpStatusCode.OK)
-                {
-                    throw new RegistryException(RegistryErrorKind.InvalidResponse, $"GET blob {state.Blob}: expected 200 for a whole blob, got {(int)response.StatusCode}");
-                }
-
-                long? length = response.Content.Headers.ContentLength;
-                if (state.Size is { } size && length is { } l && l != size)
-                {
-                    throw new RegistryException(RegistryErrorKind.DigestMismatch, $"GET blob {state.Blob}: the registry serves {l} bytes but the descriptor says {size}");
-                }
-
                 Stream body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-                return (Stream)new VerifyingStream(response, body, state.Blob, state.Size ?? length, state.Timeout);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    // Whole blob (first open, or a server that ignores Range on resume): skip to the offset.
+                    await SkipAsync(body, state.Offset, $"GET blob {state.Blob}", ct).ConfigureAwait(false);
+                    return (response, body);
+                }
+
+                string? raw = response.Content.Headers.TryGetValues("Content-Range", out IEnumerable<string>? values) ? values.FirstOrDefault() : null;
+                if (state.Offset > 0 && response.StatusCode == HttpStatusCode.PartialContent && raw is not null
+                    && ContentRange.TryParse(raw, out ContentRange range) && range.First == state.Offset && (range.Length < 0 || range.Last == range.Length - 1))
+                {
+                    return (response, body);
+                }
+
+                throw new RegistryException(RegistryErrorKind.InvalidResponse, $"GET blob {state.Blob}: unexpected {(int)response.StatusCode} {raw} for bytes {state.Offset}-");
             },
             keepResponse: true,
             cancellationToken);
+    }
+
+    private static async ValueTask SkipAsync(Stream body, long count, string where, CancellationToken cancellationToken)
+    {
+        if (count == 0)
+        {
+            return;
+        }
+
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(SkipBufferSize);
+        try
+        {
+            while (count > 0)
+            {
+                int n = await body.ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, count)), cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    throw Truncated(where, lengthUnknown: false);
+                }
+
+                count -= n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     private static async ValueTask<bool> CopyRangeAsync(HttpResponseMessage response, RangeRead read, CancellationToken cancellationToken)
@@ -125,26 +172,7 @@ public sealed partial class RegistryClient
             }
 
             Stream body = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            byte[] scratch = ArrayPool<byte>.Shared.Rent(SkipBufferSize);
-            try
-            {
-                long remaining = read.Offset;
-                while (remaining > 0)
-                {
-                    int n = await body.ReadAsync(scratch.AsMemory(0, (int)Math.Min(scratch.Length, remaining)), cancellationToken).ConfigureAwait(false);
-                    if (n == 0)
-                    {
-                        throw Truncated(where, content.Headers.ContentLength is null);
-                    }
-
-                    remaining -= n;
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(scratch);
-            }
-
+            await SkipAsync(body, read.Offset, where, cancellationToken).ConfigureAwait(false);
             await ReadExactlyAsync(body, read.Destination, where, cancellationToken, content.Headers.ContentLength is null).ConfigureAwait(false);
             return true;
         }

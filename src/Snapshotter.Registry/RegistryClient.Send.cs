@@ -294,7 +294,7 @@ public sealed partial class RegistryClient
 
         if (spec.RangeFrom >= 0)
         {
-            headers.Range = new RangeHeaderValue(spec.RangeFrom, spec.RangeTo);
+            headers.Range = new RangeHeaderValue(spec.RangeFrom, spec.RangeTo >= 0 ? spec.RangeTo : null);
         }
 
         if (authorization is not null)

@@ -299,4 +299,35 @@ public sealed class RegistryClientFaultTests : IClassFixture<AnonymousRegistryFi
         Assert.True(succeeded >= 20, $"only {succeeded} of 30 reads succeeded");
         Assert.True(total.Elapsed < TimeSpan.FromSeconds(60));
     }
+    [Theory]
+    [InlineData(FaultKind.TruncateBody)]
+    [InlineData(FaultKind.StallBody)]
+    [InlineData(FaultKind.Reset)]
+    public async Task OpenBlobAsync_BodyBreaksMidway_ResumesFromPositionWithExactBytes(FaultKind kind)
+    {
+        RegistryClientOptions options = FastOptions();
+        options.AttemptTimeout = TimeSpan.FromMilliseconds(700);
+        using var client = new RegistryClient(options);
+        _proxy.Enqueue(new Fault(kind));
+
+        await using Stream stream = await client.OpenBlobAsync(_viaProxy, _blob.Length);
+        var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+
+        Assert.Equal(_blob, copy.ToArray());
+        Assert.Equal(2, BlobGets);
+    }
+
+    [Fact]
+    public async Task OpenBlobAsync_BodyKeepsBreaking_ThrowsAfterBoundedResumes()
+    {
+        using var client = new RegistryClient(FastOptions(retries: 2));
+        _proxy.Enqueue(new Fault(FaultKind.TruncateBody), times: 10);
+
+        await using Stream stream = await client.OpenBlobAsync(_viaProxy, _blob.Length);
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => stream.CopyToAsync(Stream.Null));
+
+        Assert.Equal(RegistryErrorKind.Unavailable, ex.Kind);
+        Assert.Equal(3, BlobGets);
+    }
 }

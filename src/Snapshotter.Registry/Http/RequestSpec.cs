@@ -26,6 +26,7 @@ internal sealed class RequestSpec
 
     public long RangeFrom { get; init; } = -1;
 
+    /// <summary>Last byte of the range, or -1 for "to the end" (<c>bytes=from-</c>).</summary>
     public long RangeTo { get; init; } = -1;
 
     public string? ContentType { get; init; }

@@ -5,12 +5,16 @@ namespace Snapshotter.Registry.Http;
 /// <summary>
 /// A read-only stream over a whole blob that hashes every byte it returns and, at the end of the body, throws
 /// <see cref="RegistryErrorKind.DigestMismatch"/> unless the digest (and size, when known) match. Each read must
-/// make progress within the idle timeout. Disposing it releases the HTTP response.
+/// make progress within the idle timeout; a broken or stalled body is resumed from the current position through
+/// <c>reopen</c> a bounded number of times. Disposing it releases the HTTP response.
 /// </summary>
 internal sealed class VerifyingStream : Stream
 {
-    private readonly HttpResponseMessage _response;
-    private readonly Stream _body;
+    private readonly Func<long, CancellationToken, Task<(HttpResponseMessage Response, Stream Body)>> _reopen;
+    private readonly int _maxResumes;
+    private HttpResponseMessage _response;
+    private Stream _body;
+    private int _resumes;
     private readonly BlobLocator _blob;
     private readonly long? _expectedSize;
     private readonly TimeSpan _idleTimeout;
@@ -19,8 +23,10 @@ internal sealed class VerifyingStream : Stream
     private long _position;
     private bool _verified;
 
-    public VerifyingStream(HttpResponseMessage response, Stream body, BlobLocator blob, long? expectedSize, TimeSpan idleTimeout)
+    public VerifyingStream(HttpResponseMessage response, Stream body, BlobLocator blob, long? expectedSize, TimeSpan idleTimeout, int maxResumes, Func<long, CancellationToken, Task<(HttpResponseMessage Response, Stream Body)>> reopen)
     {
+        _reopen = reopen;
+        _maxResumes = maxResumes;
         _response = response;
         _body = body;
         _blob = blob;
@@ -56,29 +62,49 @@ internal sealed class VerifyingStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (!_idle.TryReset())
+        while (true)
         {
-            _idle.Dispose();
-            _idle = new CancellationTokenSource();
-        }
+            if (!_idle.TryReset())
+            {
+                _idle.Dispose();
+                _idle = new CancellationTokenSource();
+            }
 
-        _idle.CancelAfter(_idleTimeout);
-        using CancellationTokenRegistration link = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _idle);
-        int read;
-        try
-        {
-            read = await _body.ReadAsync(buffer, _idle.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new RegistryException(RegistryErrorKind.Timeout, $"GET blob {_blob}: no data for {_idleTimeout.TotalSeconds:0.###} s at byte {_position}", ex);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-            throw new RegistryException(RegistryErrorKind.Unavailable, $"GET blob {_blob}: the connection broke at byte {_position}: {ex.Message}", ex);
-        }
+            _idle.CancelAfter(_idleTimeout);
+            RegistryException failure;
+            using (cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _idle))
+            {
+                try
+                {
+                    int read = await _body.ReadAsync(buffer, _idle.Token).ConfigureAwait(false);
 
-        return Account(buffer.Span[..read]);
+                    // A body that ends before the known size is a broken connection, not the end of the blob.
+                    if (read > 0 || _expectedSize is not { } size || _position >= size)
+                    {
+                        return Account(buffer.Span[..read]);
+                    }
+
+                    failure = new RegistryException(RegistryErrorKind.Unavailable, $"GET blob {_blob}: the answer ended at byte {_position} of {size}");
+                }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    failure = new RegistryException(RegistryErrorKind.Timeout, $"GET blob {_blob}: no data for {_idleTimeout.TotalSeconds:0.###} s at byte {_position}", ex);
+                }
+                catch (Exception ex) when (ex is IOException or HttpRequestException)
+                {
+                    failure = new RegistryException(RegistryErrorKind.Unavailable, $"GET blob {_blob}: the connection broke at byte {_position}: {ex.Message}", ex);
+                }
+            }
+
+            if (_resumes++ >= _maxResumes)
+            {
+                throw failure;
+            }
+
+            _body.Dispose();
+            _response.Dispose();
+            (_response, _body) = await _reopen(_position, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private int Account(ReadOnlySpan<byte> data)

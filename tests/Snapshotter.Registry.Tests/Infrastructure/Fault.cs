@@ -1,6 +1,6 @@
 namespace Snapshotter.Registry.Tests.Infrastructure;
 
-internal enum FaultKind
+public enum FaultKind
 {
     /// <summary>Answer with <see cref="Fault.Status"/> (and Retry-After when set) without asking upstream.</summary>
     Status,
