@@ -58,6 +58,7 @@ internal static class Program
                 var raw = new List<double>();
                 var ratios = new List<double>();
                 var allocs = new List<double>();
+                var rawAllocs = new List<double>();
                 for (int round = 0; round < rounds; round++)
                 {
                     // Interleave (alternating who goes first) so all see the same machine load; the ratio is per round.
@@ -80,12 +81,14 @@ internal static class Program
                     ours.Add(oursRate);
                     curl.Add(curlRate);
                     ratios.Add(oursRate / curlRate);
-                    raw.Add(reads / await RunRawHttpClientAsync(rawClient, url, offsets, concurrency));
+                    (double rawSeconds, long rawAllocated) = await RunRawHttpClientAsync(rawClient, url, offsets, concurrency);
+                    raw.Add(reads / rawSeconds);
+                    rawAllocs.Add((double)rawAllocated / reads);
                 }
 
-                var row = new Row(pattern, concurrency, Median(ours), Median(curl), Median(raw), Median(ratios), Median(allocs));
+                var row = new Row(pattern, concurrency, Median(ours), Median(curl), Median(raw), Median(ratios), Median(allocs), Median(rawAllocs));
                 results.Add(row);
-                Console.WriteLine($"{pattern,-10} x{concurrency,-2}  client {row.ClientMiBs,8:F1} MiB/s  curl {row.CurlMiBs,8:F1} MiB/s  raw HttpClient {row.RawMiBs,8:F1} MiB/s  ratio {row.Ratio:F2}  alloc/read {row.AllocPerRead,8:F0} B");
+                Console.WriteLine($"{pattern,-10} x{concurrency,-2}  client {row.ClientMiBs,8:F1} MiB/s  curl {row.CurlMiBs,8:F1} MiB/s  raw HttpClient {row.RawMiBs,8:F1} MiB/s  ratio {row.Ratio:F2}  alloc/read {row.AllocPerRead,6:F0} B (bare {row.RawAllocPerRead:F0} B)");
             }
         }
 
@@ -123,10 +126,11 @@ internal static class Program
     }
 
     /// <summary>The floor of what .NET can do: bare HttpClient range GETs into the same buffers, no checks beyond the status.</summary>
-    private static async Task<double> RunRawHttpClientAsync(HttpClient client, string url, long[] offsets, int concurrency)
+    private static async Task<(double Seconds, long Allocated)> RunRawHttpClientAsync(HttpClient client, string url, long[] offsets, int concurrency)
     {
         byte[][] buffers = Enumerable.Range(0, concurrency).Select(_ => new byte[RangeSize]).ToArray();
         int next = -1;
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(worker => Task.Run(async () =>
         {
@@ -146,7 +150,8 @@ internal static class Program
                 await body.ReadExactlyAsync(buffer).ConfigureAwait(false);
             }
         })));
-        return watch.Elapsed.TotalSeconds;
+        double seconds = watch.Elapsed.TotalSeconds;
+        return (seconds, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
     }
 
     /// <summary>Runs <paramref name="concurrency"/> curl processes, each fetching its share of the ranges over one kept-alive connection.</summary>
@@ -204,11 +209,11 @@ internal static class Program
     private static string Render(List<Row> rows, int blobMiB, int reads, int rounds)
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| pattern | concurrency | RegistryClient MiB/s | curl MiB/s | client / curl (median of per-round ratios) | bare HttpClient MiB/s | allocated bytes per read |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine("| pattern | concurrency | RegistryClient MiB/s | curl MiB/s | client / curl (median of per-round ratios) | bare HttpClient MiB/s | allocated bytes per read | bare HttpClient bytes per read |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Row r in rows)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Pattern} | {r.Concurrency} | {r.ClientMiBs:F1} | {r.CurlMiBs:F1} | {r.Ratio:F2} | {r.RawMiBs:F1} | {r.AllocPerRead:F0} |");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Pattern} | {r.Concurrency} | {r.ClientMiBs:F1} | {r.CurlMiBs:F1} | {r.Ratio:F2} | {r.RawMiBs:F1} | {r.AllocPerRead:F0} | {r.RawAllocPerRead:F0} |");
         }
 
         sb.AppendLine();
@@ -235,5 +240,5 @@ internal static class Program
     }
 
     /// <summary>One cell; rates are in MiB/s (one read is 1 MiB).</summary>
-    private sealed record Row(string Pattern, int Concurrency, double ClientMiBs, double CurlMiBs, double RawMiBs, double Ratio, double AllocPerRead);
+    private sealed record Row(string Pattern, int Concurrency, double ClientMiBs, double CurlMiBs, double RawMiBs, double Ratio, double AllocPerRead, double RawAllocPerRead);
 }
