@@ -12,11 +12,14 @@ internal static class RegistryCommand
 {
     private const int CopyChunk = 4 * 1024 * 1024;
 
-    public static Command Create()
+    public static Command Create() => Create(Console.OpenStandardOutput);
+
+    /// <summary>Builds the command writing its output to the stream <paramref name="openStandardOutput"/> returns (tests pass a buffer).</summary>
+    internal static Command Create(Func<Stream> openStandardOutput)
     {
         var command = new Command("registry", "Inspect an OCI registry with the snapshotter's client (hosts.toml, docker credentials)");
-        command.Subcommands.Add(CreateManifest());
-        command.Subcommands.Add(CreateBlob());
+        command.Subcommands.Add(CreateManifest(openStandardOutput));
+        command.Subcommands.Add(CreateBlob(openStandardOutput));
         return command;
     }
 
@@ -26,7 +29,7 @@ internal static class RegistryCommand
         DefaultValueFactory = _ => "/etc/containerd/certs.d",
     };
 
-    private static Command CreateManifest()
+    private static Command CreateManifest(Func<Stream> openStandardOutput)
     {
         var reference = new Argument<string>("REF") { Description = "Image reference, e.g. docker.io/library/busybox:latest" };
         var platform = new Option<string?>("--platform") { Description = "Platform to pick from an index (os/arch[/variant]); default linux/amd64" };
@@ -55,7 +58,7 @@ internal static class RegistryCommand
                     content = resolved.Manifest.Content;
                 }
 
-                await using Stream stdout = Console.OpenStandardOutput();
+                await using Stream stdout = openStandardOutput();
                 await stdout.WriteAsync(content, cancellationToken).ConfigureAwait(false);
                 await stdout.WriteAsync("\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
@@ -63,7 +66,7 @@ internal static class RegistryCommand
         return command;
     }
 
-    private static Command CreateBlob()
+    private static Command CreateBlob(Func<Stream> openStandardOutput)
     {
         var reference = new Argument<string>("REF@DIGEST") { Description = "Repository and blob digest, e.g. ghcr.io/org/app@sha256:..." };
         var range = new Option<string?>("--range") { Description = "Inclusive byte range START-END (HTTP Range semantics); default the whole blob, digest-verified" };
@@ -79,7 +82,7 @@ internal static class RegistryCommand
                 BlobLocator blob = BlobLocator.Parse(result.GetValue(reference)!);
                 (long Start, long End)? bytes = ParseRange(result.GetValue(range));
                 using var client = new RegistryClient(new RegistryClientOptions { HostsDirectory = result.GetValue(hostsDir) });
-                await using Stream stdout = Console.OpenStandardOutput();
+                await using Stream stdout = openStandardOutput();
                 if (bytes is not { } r)
                 {
                     await using Stream body = await client.OpenBlobAsync(blob, cancellationToken: cancellationToken).ConfigureAwait(false);
