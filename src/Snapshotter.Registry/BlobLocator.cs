@@ -11,6 +11,7 @@ public sealed record BlobLocator
         Repository = repository;
         Digest = digest;
         CacheKey = repository.Registry + "/" + repository.Repository + "@" + digest;
+        Path = repository.Repository + "/blobs/" + digest;
     }
 
     /// <summary>The repository that holds the blob.</summary>
@@ -21,6 +22,9 @@ public sealed record BlobLocator
 
     /// <summary>A key unique per registry, repository and digest (used to cache redirect targets).</summary>
     internal string CacheKey { get; }
+
+    /// <summary>The API path below <c>/v2/</c>, built once (range reads are the hot path).</summary>
+    internal string Path { get; }
 
     /// <summary>Parses <c>REF@DIGEST</c> (the form the CLI takes).</summary>
     public static BlobLocator Parse(string referenceWithDigest)

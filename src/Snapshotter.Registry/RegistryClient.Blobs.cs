@@ -32,7 +32,7 @@ public sealed partial class RegistryClient
         var spec = new RequestSpec
         {
             Method = HttpMethod.Get,
-            Path = $"{blob.Repository.Repository}/blobs/{blob.Digest}",
+            Path = blob.Path,
             Scope = PullScope(blob.Repository),
             Capability = HostCapabilities.Pull,
             Operation = "GET blob range",
@@ -71,7 +71,7 @@ public sealed partial class RegistryClient
         var spec = new RequestSpec
         {
             Method = HttpMethod.Get,
-            Path = $"{blob.Repository.Repository}/blobs/{blob.Digest}",
+            Path = blob.Path,
             Scope = PullScope(blob.Repository),
             Capability = HostCapabilities.Pull,
             Operation = offset == 0 ? $"GET blob {blob}" : $"GET blob {blob} from byte {offset}",

@@ -16,7 +16,7 @@ public sealed partial class RegistryClient
         var spec = new RequestSpec
         {
             Method = HttpMethod.Head,
-            Path = $"{blob.Repository.Repository}/blobs/{blob.Digest}",
+            Path = blob.Path,
             Scope = PullScope(blob.Repository),
             Capability = HostCapabilities.Push,
             Operation = $"HEAD blob {blob}",

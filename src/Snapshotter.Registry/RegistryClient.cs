@@ -19,7 +19,7 @@ namespace Snapshotter.Registry;
 /// overall, retries transient failures with exponential backoff and jitter, and honours cancellation at once.
 /// Failures are <see cref="RegistryException"/>; their messages never hold credentials.
 /// </remarks>
-public sealed partial class RegistryClient : IDisposable
+public sealed partial class RegistryClient : IBlobReader, IDisposable
 {
     private readonly RegistryClientOptions _options;
     private readonly ILogger _logger;
