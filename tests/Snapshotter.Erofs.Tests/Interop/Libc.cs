@@ -13,6 +13,18 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int umount2(string target, int flags);
 
+    [LibraryImport("libc", EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int lstat(string path, Span<byte> buf);
+
+    [LibraryImport("libc", EntryPoint = "llistxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint llistxattr(string path, Span<byte> list, nuint size);
+
+    [LibraryImport("libc", EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint lgetxattr(string path, string name, Span<byte> value, nuint size);
+
+    [LibraryImport("libc", EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int lsetxattr(string path, string name, ReadOnlySpan<byte> value, nuint size, int flags);
+
     public static void MountErofs(string image, string target, IEnumerable<string> devices)
     {
         string data = string.Join(',', devices.Select(d => "device=" + d));

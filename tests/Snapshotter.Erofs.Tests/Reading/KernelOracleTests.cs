@@ -40,4 +40,24 @@ public sealed class KernelOracleTests(OracleImageFixture fixture) : IClassFixtur
         (int code, string stdout, string stderr) = Shell.TryRunIn(null, "fsck.erofs", [.. args]);
         Assert.True(code == 0, $"fsck.erofs failed ({code}): {stderr}{stdout}");
     }
+
+    [Fact]
+    public void ReaderWalk_ConvertedImageWithCompressedBlobs_MatchesKernelView()
+    {
+        List<string> kernel = TreeView.FromKernel(fixture.MountPoint);
+        using ErofsImage image = ErofsImage.Open(fixture.BootstrapPath);
+        var blobs = fixture.BlobPaths.Select(p => DataBlob.Open(p, fixture.Options.Compressor)).ToList();
+        try
+        {
+            List<string> ours = TreeView.FromReader(image, blobs);
+            Assert.True(kernel.Count > 10_000);
+            Assert.Contains(kernel, l => l.StartsWith("/dev/bigminor mode=20666 0:0 size=0 ", StringComparison.Ordinal) && l.Contains("rdev=300:70000", StringComparison.Ordinal));
+            Assert.Contains(kernel, l => l.StartsWith("/data/suid mode=104755 1000:1000 size=3 ", StringComparison.Ordinal) && l.Contains("user.comment=", StringComparison.Ordinal));
+            Assert.Equal(kernel, ours);
+        }
+        finally
+        {
+            blobs.ForEach(b => b.Dispose());
+        }
+    }
 }
