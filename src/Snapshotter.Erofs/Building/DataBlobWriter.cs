@@ -152,7 +152,6 @@ internal sealed class DataBlobWriter : IDisposable
 
         Pending[] batch = [.. _batch];
         _batch = [];
-        long start = _written;
         _inflight = Task.Run(() => Flush(batch));
     }
 

@@ -144,12 +144,12 @@ public sealed class DataBlob : IRandomAccessSource, IDisposable
             return _cache.AsSpan(0, (int)chunk.UncompressedSize);
         }
 
-        _cache ??= new byte[ErofsFormat.MaxChunkSize];
+        _cache ??= new byte[_chunks.Max(c => c.UncompressedSize)];
         _cachedChunk = -1;
         Span<byte> output = _cache.AsSpan(0, (int)chunk.UncompressedSize);
         if (chunk.IsCompressed)
         {
-            _compressedBuffer ??= new byte[ErofsFormat.MaxChunkSize];
+            _compressedBuffer ??= new byte[_chunks.Max(c => c.CompressedSize)];
             Span<byte> input = _compressedBuffer.AsSpan(0, (int)chunk.CompressedSize);
             ReadExact((long)chunk.CompressedOffset, input, $"chunk {index}");
             if (!ChunkCodec.TryDecompress(Compressor, input, output))
@@ -291,7 +291,8 @@ public sealed class DataBlob : IRandomAccessSource, IDisposable
         {
             BlobChunkInfo c = BlobChunkInfo.Read(table.AsSpan(i * BlobChunkInfo.Size, BlobChunkInfo.Size), i);
             if (c.UncompressedSize > ErofsFormat.MaxChunkSize || c.CompressedSize > ErofsFormat.MaxChunkSize || (long)c.CompressedOffset > ciOffset - c.CompressedSize
-                || (!c.IsCompressed && c.CompressedSize != c.UncompressedSize) || c.CompressedSize == 0)
+                || (!c.IsCompressed && c.CompressedSize != c.UncompressedSize) || c.CompressedSize == 0
+                || c.UncompressedOffset + c.UncompressedSize > (ulong)entries * ErofsFormat.MaxChunkSize)
             {
                 throw new InvalidImageException($"chunk-info entry {i}: invalid ranges (compressed [{c.CompressedOffset}, +{c.CompressedSize}), uncompressed +{c.UncompressedSize})");
             }
