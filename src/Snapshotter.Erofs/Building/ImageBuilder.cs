@@ -48,8 +48,9 @@ public sealed class ImageBuilder
                 {
                     entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is FormatException or InvalidDataException or EndOfStreamException)
+                catch (Exception e) when (e is FormatException or InvalidDataException or EndOfStreamException or InvalidOperationException)
                 {
+                    // TarReader reports oversized or truncated headers as InvalidOperationException.
                     throw new InvalidImageException($"layer {layerIndex}: malformed tar: {e.Message}", e);
                 }
 
@@ -58,7 +59,14 @@ public sealed class ImageBuilder
                     break;
                 }
 
-                await ApplyEntryAsync(entry, layerIndex, writer, buffer, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ApplyEntryAsync(entry, layerIndex, writer, buffer, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+                {
+                    throw new InvalidImageException($"layer {layerIndex}: '{entry.Name}': truncated or corrupt data: {e.Message}", e);
+                }
             }
 
             DataBlobResult result = writer.Complete();
