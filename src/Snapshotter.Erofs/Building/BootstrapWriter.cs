@@ -353,7 +353,7 @@ internal static class BootstrapWriter
         }
         else if ((inode.Mode & 0xF000) == 0x8000 && inode.Size > 0)
         {
-            p.ChunkIndexCount = inode.Chunks!.Count;
+            p.ChunkIndexCount = inode.Chunks!.Length;
         }
     }
 

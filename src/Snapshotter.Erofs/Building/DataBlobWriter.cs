@@ -7,9 +7,11 @@ using Snapshotter.Erofs.Format;
 namespace Snapshotter.Erofs.Building;
 
 /// <summary>
-/// Writes one Nydus-layout data blob: chunks compressed one by one (batches compressed in parallel
-/// while the caller reads the next batch), then the chunk-info table, blob-meta header, chunk digests
-/// and the ToC. Memory is bounded by two batches of pooled chunk buffers.
+/// Writes one Nydus-layout data blob: chunks compressed one by one, then the chunk-info table,
+/// blob-meta header, chunk digests and the ToC. The caller only copies chunk bytes in; a pipeline
+/// task hashes and compresses each batch in parallel (while the caller reads the next batch),
+/// deduplicates against every chunk seen so far (in order, so results are deterministic), and
+/// fills the caller's chunk slots. Memory is bounded by two batches of pooled chunk buffers.
 /// </summary>
 internal sealed class DataBlobWriter : IDisposable
 {
@@ -18,48 +20,36 @@ internal sealed class DataBlobWriter : IDisposable
     private readonly Stream _output;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly ChunkCompressor _compressor;
-    private readonly int _chunkSize;
+    private readonly int _blobSlot;
+    private readonly Dictionary<Hash256, ChunkRef> _dedup;
     private readonly List<BlobChunkInfo> _chunks = [];
     private readonly MemoryStream _digests = new();
     private readonly ConcurrentBag<ChunkCodec> _codecs = [];
     private readonly int _batchCapacity;
     private List<Pending> _batch = [];
-    private Task<Pending[]>? _inflight;
+    private Task? _inflight;
     private long _written;
     private ulong _nextUncompressed;
 
-    public DataBlobWriter(Stream output, ChunkCompressor compressor, int chunkSize)
+    public DataBlobWriter(Stream output, ChunkCompressor compressor, int chunkSize, int blobSlot, Dictionary<Hash256, ChunkRef> dedup)
     {
         _output = output;
         _compressor = compressor;
-        _chunkSize = chunkSize;
+        _blobSlot = blobSlot;
+        _dedup = dedup;
         _batchCapacity = Math.Max(2, Math.Min(16, BatchBytes / chunkSize));
     }
 
-    public int ChunkCount => _chunks.Count;
-
-    /// <summary>Queues a chunk; returns its chunk-info index and its 4 KiB aligned uncompressed offset.</summary>
-    public (int Index, ulong UncompressedOffset) AddChunk(ReadOnlySpan<byte> data, ReadOnlySpan<byte> sha256)
+    /// <summary>Queues a chunk; its location is written to <c>slots[slot]</c> before <see cref="Complete"/> returns.</summary>
+    public void AddChunk(ReadOnlySpan<byte> data, ChunkRef[] slots, int slot)
     {
-        int index = _chunks.Count;
-        ulong offset = _nextUncompressed;
-        _nextUncompressed += (ulong)((data.Length + ErofsFormat.BlockSize - 1) & ~(ErofsFormat.BlockSize - 1));
-        if (_nextUncompressed > (1UL << 44))
-        {
-            throw new InvalidImageException("data blob exceeds the 16 TiB uncompressed address space");
-        }
-
-        _chunks.Add(new BlobChunkInfo(offset, (uint)data.Length, 0, 0, false));
-        _digests.Write(sha256);
         byte[] input = ArrayPool<byte>.Shared.Rent(data.Length);
         data.CopyTo(input);
-        _batch.Add(new Pending(index, input, data.Length));
+        _batch.Add(new Pending(input, data.Length, slots, slot));
         if (_batch.Count >= _batchCapacity)
         {
             StartFlush();
         }
-
-        return (index, offset);
     }
 
     /// <summary>Writes the remaining chunks and the blob's tables; returns the blob's identity.</summary>
@@ -74,17 +64,13 @@ internal sealed class DataBlobWriter : IDisposable
         }
 
         // Nydus compresses the chunk-info table with lz4_block by default.
+        ChunkCompressor ciCompressor = table.Length == 0 ? ChunkCompressor.None : ChunkCompressor.Lz4Block;
         byte[] ciCompressed = new byte[ChunkCodec.MaxCompressedSize(ChunkCompressor.Lz4Block, table.Length) + 16];
-        int ciLength;
-        ChunkCompressor ciCompressor = ChunkCompressor.Lz4Block;
-        using (var codec = new ChunkCodec(ChunkCompressor.Lz4Block))
+        int ciLength = 0;
+        if (table.Length > 0)
         {
-            ciLength = table.Length == 0 ? 0 : codec.Compress(table, ciCompressed);
-        }
-
-        if (table.Length == 0)
-        {
-            ciCompressor = ChunkCompressor.None;
+            using var codec = new ChunkCodec(ChunkCompressor.Lz4Block);
+            ciLength = codec.Compress(table, ciCompressed);
         }
 
         long ciOffset = _written;
@@ -125,7 +111,7 @@ internal sealed class DataBlobWriter : IDisposable
         }
         catch (Exception)
         {
-            // Already reported by the call that failed; disposal only releases buffers.
+            // Already surfaced by the call that failed; disposal only releases buffers.
         }
 
         foreach (Pending p in _batch)
@@ -155,78 +141,68 @@ internal sealed class DataBlobWriter : IDisposable
         _inflight = Task.Run(() => Flush(batch));
     }
 
-    // Applies the finished batch's compressed ranges to the chunk table (on the caller's thread).
     private void Drain()
     {
-        if (_inflight is null)
-        {
-            return;
-        }
-
-        Pending[] done = _inflight.GetAwaiter().GetResult();
+        Task? inflight = _inflight;
         _inflight = null;
-        foreach (Pending p in done)
-        {
-            BlobChunkInfo c = _chunks[p.Index];
-            _chunks[p.Index] = c with { CompressedOffset = (ulong)p.CompressedOffset, CompressedSize = (uint)p.OutputLength, IsCompressed = p.IsCompressed };
-        }
+        inflight?.GetAwaiter().GetResult();
     }
 
-    private Pending[] Flush(Pending[] batch)
+    private void Flush(Pending[] batch)
     {
         try
         {
-            Parallel.For(0, batch.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+            Parallel.For(0, batch.Length, parallel, i => SHA256.HashData(batch[i].Input.AsSpan(0, batch[i].Length), batch[i].Digest));
+
+            // Deduplicate in input order so chunk numbering is deterministic.
+            for (int i = 0; i < batch.Length; i++)
             {
                 ref Pending p = ref batch[i];
-                if (_compressor == ChunkCompressor.None)
+                var key = Hash256.From(p.Digest);
+                if (_dedup.TryGetValue(key, out ChunkRef existing))
                 {
-                    return;
+                    p.Slots[p.Slot] = existing;
+                    continue;
                 }
 
-                if (!_codecs.TryTake(out ChunkCodec? codec))
+                var chunk = new ChunkRef(_blobSlot, _chunks.Count, _nextUncompressed);
+                _dedup[key] = chunk;
+                p.Slots[p.Slot] = chunk;
+                p.IsUnique = true;
+                _chunks.Add(new BlobChunkInfo(_nextUncompressed, (uint)p.Length, 0, 0, false));
+                _digests.Write(p.Digest);
+                p.ChunkIndex = chunk.ChunkInfoIndex;
+                _nextUncompressed += (ulong)((p.Length + ErofsFormat.BlockSize - 1) & ~(ErofsFormat.BlockSize - 1));
+                if (_nextUncompressed > (1UL << 44))
                 {
-                    codec = new ChunkCodec(_compressor);
+                    throw new InvalidImageException("data blob exceeds the 16 TiB uncompressed address space");
                 }
+            }
 
-                byte[] output = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxCompressedSize(_compressor, p.Length));
-                int n = codec.Compress(p.Input.AsSpan(0, p.Length), output);
-                _codecs.Add(codec);
-
-                // Like Nydus, keep a chunk uncompressed when compression does not pay.
-                if (n < p.Length)
-                {
-                    p.Output = output;
-                    p.OutputLength = n;
-                    p.IsCompressed = true;
-                }
-                else
-                {
-                    ArrayPool<byte>.Shared.Return(output);
-                }
-            });
+            if (_compressor != ChunkCompressor.None)
+            {
+                Parallel.For(0, batch.Length, parallel, i => Compress(ref batch[i]));
+            }
 
             for (int i = 0; i < batch.Length; i++)
             {
                 ref Pending p = ref batch[i];
-                p.CompressedOffset = _written;
-                if (p.IsCompressed)
+                if (!p.IsUnique)
                 {
-                    Write(p.Output.AsSpan(0, p.OutputLength));
-                }
-                else
-                {
-                    p.OutputLength = p.Length;
-                    Write(p.Input.AsSpan(0, p.Length));
+                    continue;
                 }
 
-                if ((ulong)p.OutputLength > 0xFF_FFFF)
+                long offset = _written;
+                ReadOnlySpan<byte> stored = p.Output is not null ? p.Output.AsSpan(0, p.OutputLength) : p.Input.AsSpan(0, p.Length);
+                if (stored.Length > 0xFF_FFFF)
                 {
-                    throw new InvalidImageException($"chunk {p.Index}: stored size {p.OutputLength} does not fit the 24-bit chunk-info field");
+                    throw new InvalidImageException($"chunk {p.ChunkIndex}: stored size {stored.Length} does not fit the 24-bit chunk-info field");
                 }
+
+                Write(stored);
+                _chunks[p.ChunkIndex] = _chunks[p.ChunkIndex] with { CompressedOffset = (ulong)offset, CompressedSize = (uint)stored.Length, IsCompressed = p.Output is not null };
             }
-
-            return batch;
         }
         finally
         {
@@ -241,6 +217,34 @@ internal sealed class DataBlobWriter : IDisposable
         }
     }
 
+    private void Compress(ref Pending p)
+    {
+        if (!p.IsUnique)
+        {
+            return;
+        }
+
+        if (!_codecs.TryTake(out ChunkCodec? codec))
+        {
+            codec = new ChunkCodec(_compressor);
+        }
+
+        byte[] output = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxCompressedSize(_compressor, p.Length));
+        int n = codec.Compress(p.Input.AsSpan(0, p.Length), output);
+        _codecs.Add(codec);
+
+        // Like Nydus, keep a chunk uncompressed when compression does not pay.
+        if (n < p.Length)
+        {
+            p.Output = output;
+            p.OutputLength = n;
+        }
+        else
+        {
+            ArrayPool<byte>.Shared.Return(output);
+        }
+    }
+
     private void Write(ReadOnlySpan<byte> data)
     {
         _output.Write(data);
@@ -248,14 +252,16 @@ internal sealed class DataBlobWriter : IDisposable
         _written += data.Length;
     }
 
-    private struct Pending(int index, byte[] input, int length)
+    private struct Pending(byte[] input, int length, ChunkRef[] slots, int slot)
     {
-        public int Index = index;
-        public byte[] Input = input;
-        public int Length = length;
+        public readonly byte[] Input = input;
+        public readonly int Length = length;
+        public readonly ChunkRef[] Slots = slots;
+        public readonly int Slot = slot;
+        public readonly byte[] Digest = new byte[32];
+        public bool IsUnique;
+        public int ChunkIndex;
         public byte[]? Output;
         public int OutputLength;
-        public bool IsCompressed;
-        public long CompressedOffset;
     }
 }

@@ -24,7 +24,7 @@ internal sealed class FsInode
 
     public List<KeyValuePair<string, byte[]>>? Xattrs { get; set; }
 
-    public List<ChunkRef>? Chunks { get; set; }
+    public ChunkRef[]? Chunks { get; set; }
 
     public Dictionary<string, FsEntry>? Children { get; set; }
 

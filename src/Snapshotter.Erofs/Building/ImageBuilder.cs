@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Snapshotter.Erofs.Building;
@@ -36,7 +35,7 @@ public sealed class ImageBuilder
     {
         int layerIndex = _blobs.Count;
         Stream tarStream = await OpenTarAsync(layer, cancellationToken).ConfigureAwait(false);
-        using var writer = new DataBlobWriter(blobOutput, _options.Compressor, _options.ChunkSize);
+        using var writer = new DataBlobWriter(blobOutput, _options.Compressor, _options.ChunkSize, layerIndex, _chunks);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(_options.ChunkSize);
         try
         {
@@ -224,38 +223,27 @@ public sealed class ImageBuilder
             return;
         }
 
-        file.Chunks = new List<ChunkRef>((int)Math.Min(1024, ((entry.Length - 1) / _options.ChunkSize) + 1));
+        long count = ((entry.Length - 1) / _options.ChunkSize) + 1;
+        if (count > int.MaxValue)
+        {
+            throw new InvalidImageException($"layer {layer}: '{entry.Name}' is too large");
+        }
+
+        // The writer fills the slots (digest, dedup, placement) on its pipeline thread.
+        file.Chunks = new ChunkRef[count];
         Stream data = entry.DataStream;
         long total = 0;
-        byte[] digest = new byte[32];
-        while (true)
+        for (int index = 0; index < count; index++)
         {
-            int n = await data.ReadAtLeastAsync(buffer.AsMemory(0, _options.ChunkSize), _options.ChunkSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            if (n == 0)
+            int want = (int)Math.Min(_options.ChunkSize, entry.Length - total);
+            int n = await data.ReadAtLeastAsync(buffer.AsMemory(0, want), want, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (n != want)
             {
-                break;
+                throw new InvalidImageException($"layer {layer}: '{entry.Name}' is truncated ({total + n} of {entry.Length} bytes)");
             }
 
             total += n;
-            SHA256.HashData(buffer.AsSpan(0, n), digest);
-            Hash256 key = Hash256.From(digest);
-            if (!_chunks.TryGetValue(key, out ChunkRef chunk))
-            {
-                (int index, ulong offset) = writer.AddChunk(buffer.AsSpan(0, n), digest);
-                chunk = new ChunkRef(layer, index, offset);
-                _chunks[key] = chunk;
-            }
-
-            file.Chunks.Add(chunk);
-            if (n < _options.ChunkSize)
-            {
-                break;
-            }
-        }
-
-        if (total != entry.Length)
-        {
-            throw new InvalidImageException($"layer {layer}: '{entry.Name}' is truncated ({total} of {entry.Length} bytes)");
+            writer.AddChunk(buffer.AsSpan(0, n), file.Chunks, index);
         }
     }
 
