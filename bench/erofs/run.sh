@@ -39,36 +39,45 @@ tarc > "$work/layer.tar"               # also warms the page cache
 tar_bytes=$(stat -c %s "$work/layer.tar")
 rm "$work/layer.tar"
 
-measure() { # name, command -> "name seconds bytes peakrss"
-  local name=$1; shift
-  local start end
-  start=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$work/rss" bash -c "$*"
-  end=$(date +%s.%N)
-  echo "$name $(echo "$end - $start" | bc) $(cat "$work/rss")"
+rounds=${ROUNDS:-3}
+declare -A wall cpu rss out
+run() { # name, output file, shell pipeline; appends "wall cpu" per round
+  local name=$1 file=$2; shift 2
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time" bash -c "$*"
+  read -r e u s m < "$work/time"
+  wall[$name]+="$e "
+  cpu[$name]+="$(echo "$u + $s" | bc) "
+  rss[$name]=$m
+  out[$name]=$(stat -c %s "$file")
 }
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 tarc | cat >/dev/null
-echo "| pipeline | seconds | MiB/s (tar stream) | output bytes | output / gzip -6 layer | peak RSS |"
-echo "|---|---:|---:|---:|---:|---:|"
-read -r _ gz6_s gz6_rss < <(measure gzip6 "tar -c --null -T $work/files -f - 2>/dev/null | gzip -6 > $work/orig.tar.gz")
-gz6_bytes=$(stat -c %s "$work/orig.tar.gz")
-row() { # name seconds bytes rss_kib
-  printf '| %s | %.2f | %.0f | %d | %.3f | %d MiB |\n' "$1" "$2" "$(echo "$tar_bytes / 1048576 / $2" | bc -l)" "$3" "$(echo "$3 / $gz6_bytes" | bc -l)" $(( $4 / 1024 ))
-}
-row "tar -c \\| gzip -6 (original layer)" "$gz6_s" "$gz6_bytes" "$gz6_rss"
-read -r _ s rss < <(measure zstd "tar -c --null -T $work/files -f - 2>/dev/null | zstd -T1 -3 -q > $work/out.zst")
-zstd_s=$s
-row "tar -c \\| zstd -T1 -3" "$s" "$(stat -c %s "$work/out.zst")" "$rss"
-read -r _ s rss < <(measure gzip1 "tar -c --null -T $work/files -f - 2>/dev/null | gzip -1 > $work/out.gz")
-gzip1_s=$s
-row "tar -c \\| gzip -1" "$s" "$(stat -c %s "$work/out.gz")" "$rss"
-for c in zstd lz4 gzip none; do
-  line=$(tarc | "$bench" "$c" 1048576 "$work/blob.$c")
-  read -r _ secs input blob chunks peak boot <<<"$line"
-  base=$zstd_s; [ "$c" = gzip ] && base=$gzip1_s
-  printf '| convert --compressor %s (%d chunks, bootstrap %d B) | %.2f | %.0f | %d | %.3f | %d MiB |\n' "$c" "$chunks" "$boot" "$secs" "$(echo "$input / 1048576 / $secs" | bc -l)" "$blob" "$(echo "$blob / $gz6_bytes" | bc -l)" $(( peak / 1048576 ))
-  printf 'ratio %s vs baseline: %.2fx\n' "$c" "$(echo "$base / $secs" | bc -l)" >&2
-  rm -f "$work/blob.$c"
+tarcmd="tar -c --null -T $work/files -f - 2>/dev/null"
+run "tar -c | gzip -6 (original layer)" "$work/orig.tar.gz" "$tarcmd | gzip -6 > $work/orig.tar.gz"
+names=("tar -c | zstd -T1 -3" "convert --compressor zstd" "tar -c | gzip -1" "convert --compressor gzip" "convert --compressor lz4" "convert --compressor none")
+for ((r = 0; r < rounds; r++)); do
+  run "${names[0]}" "$work/out.zst" "$tarcmd | zstd -T1 -3 -q > $work/out.zst"
+  run "${names[1]}" "$work/blob.zstd" "$tarcmd | $bench zstd 1048576 $work/blob.zstd > $work/res.zstd"
+  run "${names[2]}" "$work/out.gz" "$tarcmd | gzip -1 > $work/out.gz"
+  run "${names[3]}" "$work/blob.gzip" "$tarcmd | $bench gzip 1048576 $work/blob.gzip > $work/res.gzip"
+  run "${names[4]}" "$work/blob.lz4" "$tarcmd | $bench lz4 1048576 $work/blob.lz4 > $work/res.lz4"
+  run "${names[5]}" "$work/blob.none" "$tarcmd | $bench none 1048576 $work/blob.none > $work/res.none"
 done
-echo "tar stream: $tar_bytes bytes; nproc $(nproc); load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+gz6=${out["tar -c | gzip -6 (original layer)"]}
+echo "| pipeline (all start from the same \`tar -c\`) | wall s (median of $rounds) | MiB/s | CPU s (user+sys) | output bytes | output / gzip -6 layer | peak RSS |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for name in "tar -c | gzip -6 (original layer)" "${names[@]}"; do
+  w=$(median "${wall[$name]}"); c=$(median "${cpu[$name]}")
+  printf '| %s | %.2f | %.0f | %.2f | %d | %.3f | %d MiB |\n' "${name//|/\\|}" "$w" "$(echo "$tar_bytes / 1048576 / $w" | bc -l)" "$c" "${out[$name]}" "$(echo "${out[$name]} / $gz6" | bc -l)" $(( ${rss[$name]} / 1024 ))
+done
+zw=$(median "${wall[${names[0]}]}"); gw=$(median "${wall[${names[2]}]}")
+for pair in "1:$zw" "3:$gw" "4:$zw" "5:$zw"; do
+  i=${pair%%:*}; base=${pair#*:}
+  printf -- '- %s: %.2fx the throughput of %s\n' "${names[$i]}" "$(echo "$base / $(median "${wall[${names[$i]}]}")" | bc -l)" "$([ "$i" = 3 ] && echo "gzip -1" || echo "zstd -T1")"
+done
+echo
+echo "all wall times: $(for n in "${names[@]}"; do printf '%s: %s; ' "$n" "${wall[$n]}"; done)"
+echo "chunks / bootstrap: $(cat "$work/res.zstd")"
+echo "tar stream: $tar_bytes bytes; nproc $(nproc); load average at end $(cut -d' ' -f1-3 /proc/loadavg)"

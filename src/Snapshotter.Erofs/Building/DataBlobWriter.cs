@@ -17,6 +17,10 @@ internal sealed class DataBlobWriter : IDisposable
 {
     private const int BatchBytes = 8 * 1024 * 1024;
 
+    // Two batches of inputs and outputs are in flight; the shared pool keeps too few large arrays
+    // per size, so without our own pool every chunk would be a fresh LOH allocation.
+    private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(maxArrayLength: 32 * 1024 * 1024, maxArraysPerBucket: 80);
+
     private readonly Stream _output;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly ChunkCompressor _compressor;
@@ -43,7 +47,7 @@ internal sealed class DataBlobWriter : IDisposable
     /// <summary>Queues a chunk; its location is written to <c>slots[slot]</c> before <see cref="Complete"/> returns.</summary>
     public void AddChunk(ReadOnlySpan<byte> data, ChunkRef[] slots, int slot)
     {
-        byte[] input = ArrayPool<byte>.Shared.Rent(data.Length);
+        byte[] input = Buffers.Rent(data.Length);
         data.CopyTo(input);
         _batch.Add(new Pending(input, data.Length, slots, slot));
         if (_batch.Count >= _batchCapacity)
@@ -116,7 +120,7 @@ internal sealed class DataBlobWriter : IDisposable
 
         foreach (Pending p in _batch)
         {
-            ArrayPool<byte>.Shared.Return(p.Input);
+            Buffers.Return(p.Input);
         }
 
         _batch.Clear();
@@ -208,10 +212,10 @@ internal sealed class DataBlobWriter : IDisposable
         {
             foreach (Pending p in batch)
             {
-                ArrayPool<byte>.Shared.Return(p.Input);
+                Buffers.Return(p.Input);
                 if (p.Output is not null)
                 {
-                    ArrayPool<byte>.Shared.Return(p.Output);
+                    Buffers.Return(p.Output);
                 }
             }
         }
@@ -229,7 +233,7 @@ internal sealed class DataBlobWriter : IDisposable
             codec = new ChunkCodec(_compressor);
         }
 
-        byte[] output = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxCompressedSize(_compressor, p.Length));
+        byte[] output = Buffers.Rent(ChunkCodec.MaxCompressedSize(_compressor, p.Length));
         int n = codec.Compress(p.Input.AsSpan(0, p.Length), output);
         _codecs.Add(codec);
 
@@ -241,7 +245,7 @@ internal sealed class DataBlobWriter : IDisposable
         }
         else
         {
-            ArrayPool<byte>.Shared.Return(output);
+            Buffers.Return(output);
         }
     }
 
