@@ -13,6 +13,8 @@ internal static class Program
         {
             ServeCommand.Create(),
             RegistryCommand.Create(),
+            ConvertCommand.Create(),
+            InspectCommand.Create(),
         };
         // The ASP.NET Core host handles SIGTERM/SIGINT itself (graceful drain of in-flight calls);
         // System.CommandLine's own handler would force an exit after 2 s.
