@@ -247,7 +247,7 @@ internal static class BootstrapWriter
         {
             // Offsets are relative to a 32-byte aligned inode, so aligning the cursor aligns the array.
             cursor = (int)Align(cursor, ErofsFormat.ChunkIndexSize);
-            foreach (ChunkRef chunk in inode.Chunks!)
+            foreach (ChunkRef chunk in inode.Chunks!.SelectMany(segment => segment))
             {
                 int device = deviceOfSlot[chunk.BlobSlot];
                 if (device < 0 || chunk.ChunkInfoIndex > 0xFF_FFFF)
@@ -353,7 +353,7 @@ internal static class BootstrapWriter
         }
         else if ((inode.Mode & 0xF000) == 0x8000 && inode.Size > 0)
         {
-            p.ChunkIndexCount = inode.Chunks!.Length;
+            p.ChunkIndexCount = inode.ChunkCount;
         }
     }
 

@@ -41,7 +41,7 @@ public sealed class ImageBuilder
             var reader = new LayerTarReader(tarStream);
             while (true)
             {
-                LayerTarEntry? entry;
+                LayerTarEntry? entry = null;
                 try
                 {
                     entry = await reader.NextAsync(cancellationToken).ConfigureAwait(false);
@@ -52,13 +52,10 @@ public sealed class ImageBuilder
 
                     await ApplyEntryAsync(entry, layerIndex, writer, buffer, cancellationToken).ConfigureAwait(false);
                 }
-                catch (InvalidImageException e)
+                catch (Exception e) when (e is InvalidImageException or InvalidDataException or EndOfStreamException)
                 {
-                    throw new InvalidImageException($"layer {layerIndex}: {e.Message}", e);
-                }
-                catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
-                {
-                    throw new InvalidImageException($"layer {layerIndex}: truncated or corrupt layer: {e.Message}", e);
+                    string where = entry is null ? $"layer {layerIndex}" : $"layer {layerIndex}: '{entry.Name}'";
+                    throw new InvalidImageException($"{where}: {e.Message}", e);
                 }
             }
 
@@ -212,15 +209,22 @@ public sealed class ImageBuilder
             throw new InvalidImageException($"'{entry.Name}' is too large");
         }
 
-        // The writer fills the slots (digest, dedup, placement) on its pipeline thread.
-        file.Chunks = new ChunkRef[count];
+        // The writer fills the slots (digest, dedup, placement) on its pipeline thread; segments are
+        // allocated only once their data has arrived.
+        file.Chunks = [];
         long total = 0;
-        for (int index = 0; index < count; index++)
+        for (long index = 0; index < count; index++)
         {
             int want = (int)Math.Min(_options.ChunkSize, entry.Size - total);
             await entry.Data.ReadExactlyAsync(buffer.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
             total += want;
-            writer.AddChunk(buffer.AsSpan(0, want), file.Chunks, index);
+            int slot = (int)(index % FsInode.ChunkSegmentSize);
+            if (slot == 0)
+            {
+                file.Chunks.Add(new ChunkRef[Math.Min(FsInode.ChunkSegmentSize, count - index)]);
+            }
+
+            writer.AddChunk(buffer.AsSpan(0, want), file.Chunks[^1], slot);
         }
     }
 
