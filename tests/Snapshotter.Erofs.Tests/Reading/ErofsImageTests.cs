@@ -21,10 +21,21 @@ public sealed class ErofsImageTests
     }
 
     [Fact]
+    public async Task Open_CorruptSuperblockChecksum_Throws()
+    {
+        SmallImage image = await SmallImage.BuildAsync();
+        byte[] bootstrap = (byte[])image.Bootstrap.Clone();
+        bootstrap[1024 + 64] ^= 1;
+        var e = Assert.Throws<InvalidImageException>(() => ErofsImage.Open(new MemorySource(bootstrap)));
+        Assert.Contains("checksum", e.Message);
+    }
+
+    [Fact]
     public async Task Open_UnknownIncompatFeature_Throws()
     {
         SmallImage image = await SmallImage.BuildAsync();
         byte[] bootstrap = (byte[])image.Bootstrap.Clone();
+        BinaryPrimitives.WriteUInt32LittleEndian(bootstrap.AsSpan(1024 + 8), BinaryPrimitives.ReadUInt32LittleEndian(bootstrap.AsSpan(1024 + 8)) & ~1u);
         BinaryPrimitives.WriteUInt32LittleEndian(bootstrap.AsSpan(1024 + 80), 0x100);
         var e = Assert.Throws<InvalidImageException>(() => ErofsImage.Open(new MemorySource(bootstrap)));
         Assert.Contains("unsupported incompatible features", e.Message);
