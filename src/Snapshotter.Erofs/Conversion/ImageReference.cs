@@ -2,7 +2,7 @@ namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>
 /// A converter source or target: <c>oci:PATH[:TAG]</c> (an OCI image layout directory as skopeo and
-/// umoci write it). Registry references are recognised and refused until the registry client lands.
+/// umoci write it). Registry references are handled by <see cref="Registry.ImageReference"/> instead.
 /// </summary>
 public sealed record ImageReference(string LayoutPath, string Tag)
 {
@@ -13,7 +13,7 @@ public sealed record ImageReference(string LayoutPath, string Tag)
     {
         if (!text.StartsWith("oci:", StringComparison.Ordinal))
         {
-            throw new NotSupportedException($"'{text}': registry references are not supported yet; use oci:PATH[:TAG]");
+            throw new NotSupportedException($"'{text}': not an OCI layout reference (oci:PATH[:TAG])");
         }
 
         string rest = text[4..];

@@ -1,4 +1,5 @@
 using Snapshotter.Erofs.Conversion;
+using Snapshotter.Registry;
 
 namespace Snapshotter.Erofs.Tooling;
 
@@ -7,8 +8,9 @@ internal static class ImageConversionRunner
 {
     public static async Task<int> RunAsync(string source, string target, ChunkCompressor compressor, int chunkSize, string? platform, TextWriter output, TextWriter? progressOutput, CancellationToken cancellationToken = default)
     {
-        ImageReference from = ImageReference.Parse(source);
-        ImageReference to = ImageReference.Parse(target);
+        using var client = new RegistryClient();
+        (IImageSource from, string fromName) = OpenSource(source, client);
+        (IImageSink to, string toName) = OpenSink(target, client);
         var options = new ImageBuildOptions { Compressor = compressor, ChunkSize = chunkSize };
         IProgress<ConversionProgress>? progress = null;
         if (progressOutput is not null)
@@ -28,10 +30,10 @@ internal static class ImageConversionRunner
         }
 
         var started = System.Diagnostics.Stopwatch.StartNew();
-        ConversionResult result = await ImageConverter.ConvertAsync(new OciLayout(from), new OciLayout(to), options, platform, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
+        ConversionResult result = await ImageConverter.ConvertAsync(from, to, options, platform, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         progressOutput?.WriteLine();
 
-        output.WriteLine($"converted {from} -> {to} in {started.Elapsed.TotalSeconds:F1}s");
+        output.WriteLine($"converted {fromName} -> {toName} in {started.Elapsed.TotalSeconds:F1}s");
         output.WriteLine($"manifest {result.Manifest.Digest}");
         foreach (OciDescriptor blob in result.DataBlobs)
         {
@@ -40,6 +42,36 @@ internal static class ImageConversionRunner
 
         output.WriteLine($"bootstrap layer {result.BootstrapLayer.Digest} {result.BootstrapLayer.Size} bytes");
         return 0;
+    }
+
+    /// <summary><c>oci:PATH[:TAG]</c> is an OCI layout; anything else a registry reference (hosts.toml and docker credentials apply).</summary>
+    private static (IImageSource Source, string Name) OpenSource(string text, RegistryClient client)
+    {
+        if (text.StartsWith("oci:", StringComparison.Ordinal))
+        {
+            var layout = Conversion.ImageReference.Parse(text);
+            return (new OciLayout(layout), layout.ToString());
+        }
+
+        var reference = Registry.ImageReference.Parse(text);
+        return (new RegistryImageSource(client, reference), reference.ToString());
+    }
+
+    private static (IImageSink Sink, string Name) OpenSink(string text, RegistryClient client)
+    {
+        if (text.StartsWith("oci:", StringComparison.Ordinal))
+        {
+            var layout = Conversion.ImageReference.Parse(text);
+            return (new OciLayout(layout), layout.ToString());
+        }
+
+        var reference = Registry.ImageReference.Parse(text);
+        if (reference.Digest is not null)
+        {
+            throw new ArgumentException($"'{text}': a conversion target needs a tag, not a digest");
+        }
+
+        return (new RegistryImageSink(client, reference), reference.ToString());
     }
 
     public static ChunkCompressor ParseCompressor(string text) => text switch

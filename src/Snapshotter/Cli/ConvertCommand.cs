@@ -9,8 +9,8 @@ internal static class ConvertCommand
 {
     public static Command Create()
     {
-        var source = new Argument<string>("source") { Description = "The image to convert: oci:PATH[:TAG] (registry references are not supported yet)" };
-        var target = new Argument<string>("target") { Description = "Where to write the lazily pullable image: oci:PATH[:TAG]" };
+        var source = new Argument<string>("source") { Description = "The image to convert: a registry reference (e.g. registry.example.com/app:v1) or oci:PATH[:TAG]" };
+        var target = new Argument<string>("target") { Description = "Where to write the lazily pullable image: a registry reference with a tag (pushed; hosts.toml and docker credentials apply) or oci:PATH[:TAG]" };
         var compressor = new Option<string>("--compressor") { Description = "Chunk compressor: zstd (default), lz4, gzip or none", DefaultValueFactory = _ => "zstd" };
         compressor.AcceptOnlyFromAmong("zstd", "lz4", "gzip", "none");
         var chunkSize = new Option<int>("--chunk-size") { Description = "Chunk size in bytes, a power of two from 4096 to 16777216 (default 1048576)", DefaultValueFactory = _ => 1024 * 1024 };

@@ -123,10 +123,10 @@ public sealed class ImageConverterTests : IDisposable
     [Theory]
     [InlineData("docker.io/library/busybox:latest")]
     [InlineData("registry.example.com/app@sha256:0000000000000000000000000000000000000000000000000000000000000000")]
-    public void Parse_RegistryReference_ThrowsNotSupported(string reference)
+    public void Parse_RegistryReference_IsNotALayoutReference(string reference)
     {
         var e = Assert.Throws<NotSupportedException>(() => ImageReference.Parse(reference));
-        Assert.Contains("not supported yet", e.Message);
+        Assert.Contains("not an OCI layout reference", e.Message);
     }
 
     [Theory]
