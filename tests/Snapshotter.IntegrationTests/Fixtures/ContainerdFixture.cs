@@ -151,6 +151,11 @@ public sealed class ContainerdFixture : IAsyncLifetime
         [metrics]
           address = ""
 
+        # ctr creates views without a gc.root label; automatic GC could collect them mid-test.
+        # Tests that need GC run it themselves (ctr leases rm --sync), which is deterministic.
+        [plugins."io.containerd.gc.v1.scheduler"]
+          mutation_threshold = 1000000
+
         [plugins."io.containerd.internal.v1.opt"]
           path = "{Path.Combine(Directory, "containerd", "opt")}"
 

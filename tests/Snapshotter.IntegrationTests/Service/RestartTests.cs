@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Snapshotter.IntegrationTests.Fixtures;
+using Xunit.Abstractions;
+
+namespace Snapshotter.IntegrationTests.Service;
+
+/// <summary>kill -9 of <c>snapshotter serve</c> and a restart on the same root lose nothing.</summary>
+[Collection(IntegrationCollection.Name)]
+public sealed class RestartTests : IntegrationTest, IClassFixture<ContainerdFixture>
+{
+    private readonly TestImage _image;
+
+    public RestartTests(ContainerdFixture fixture, TestImage image, ITestOutputHelper output)
+        : base(fixture, output)
+    {
+        _image = image;
+    }
+
+    [Fact]
+    public async Task Serve_KilledWith9AndRestarted_KeepsEverySnapshotAndRunsNewContainer()
+    {
+        var ours = Fixture.RequireSnapshotter();
+        var ctr = Fixture.Ctr(Fixture.NewNamespace("restart"));
+        (await ctr.RunAsync("images", "import", "--base-name", TestImage.BaseName, "--snapshotter", Snapshotter, _image.ArchivePath)).EnsureSuccess();
+        await ctr.SnapshotsOkAsync(Snapshotter, "prepare", "p");
+        await ctr.SnapshotsOkAsync(Snapshotter, "commit", "mine", "p");
+        await ctr.SnapshotsOkAsync(Snapshotter, "label", "mine", "keep=me");
+        await ctr.SnapshotsOkAsync(Snapshotter, "prepare", "work", "mine");
+        await ctr.SnapshotsOkAsync(Snapshotter, "view", "look", "mine");
+        string lsBefore = await ctr.SnapshotsOkAsync(Snapshotter, "ls");
+        var rows = CtrOutput.Ls(lsBefore);
+        var infoBefore = new Dictionary<string, string>();
+        foreach (var row in rows)
+        {
+            infoBefore[row.Key] = await ctr.SnapshotsOkAsync(Snapshotter, "info", row.Key);
+        }
+
+        var usageBefore = CtrOutput.Usage(await ctr.SnapshotsOkAsync(Snapshotter, "usage", "-b"));
+        int pidBefore = ours.Pid;
+
+        await ours.KillAsync();
+        await ours.RestartAsync();
+
+        Assert.NotEqual(pidBefore, ours.Pid);
+        string lsAfter = await RetryUntilOkAsync(() => ctr.SnapshotsAsync(Snapshotter, "ls"));
+        Assert.Equal(TestImage.LayerCount + 3, rows.Count);
+        Assert.Equal(rows.OrderBy(r => r.Key).ToList(), CtrOutput.Ls(lsAfter).OrderBy(r => r.Key).ToList());
+        foreach (var (key, before) in infoBefore)
+        {
+            Assert.Equal(before, await ctr.SnapshotsOkAsync(Snapshotter, "info", key));
+        }
+
+        Assert.Equal(usageBefore, CtrOutput.Usage(await ctr.SnapshotsOkAsync(Snapshotter, "usage", "-b")));
+        var run = await ctr.RunAsync("run", "--rm", "--snapshotter", Snapshotter, TestImage.Reference, "after-restart", "cat", "/data/replace.txt");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal("replace-v2", run.StdOut.Trim());
+        await ctr.SnapshotsOkAsync(Snapshotter, "commit", "work-done", "work");
+        Assert.Equal("mine", CtrOutput.Info(await ctr.SnapshotsOkAsync(Snapshotter, "info", "work-done")).Parent);
+    }
+
+    [Fact]
+    public async Task Serve_Sigterm_ExitsZeroAndRemovesSocket()
+    {
+        var ours = Fixture.RequireSnapshotter();
+
+        int exitCode = await ours.StopAsync();
+
+        Assert.Equal(0, exitCode);
+        Assert.False(File.Exists(ours.SocketPath), $"{ours.SocketPath} still exists after SIGTERM");
+        await ours.RestartAsync();
+        Assert.True(await UnixSockets.CanConnectAsync(ours.SocketPath));
+    }
+
+    /// <summary>containerd's gRPC client reconnects with backoff after the proxy's socket went away.</summary>
+    private static async Task<string> RetryUntilOkAsync(Func<Task<ProcessResult>> call)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var result = await call();
+            if (result.ExitCode == 0)
+            {
+                return result.StdOut;
+            }
+
+            if (sw.Elapsed > TimeSpan.FromSeconds(90))
+            {
+                throw new TimeoutException($"containerd did not reach the restarted snapshotter within 90 s: {result}");
+            }
+
+            await Task.Delay(500);
+        }
+    }
+}
