@@ -1,0 +1,12 @@
+# Builds the snapshotter and ships it in a small runtime image (runs as root: it mounts filesystems).
+# docker build -t containerd-lazy-snapshotter .
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY . .
+RUN dotnet publish src/Snapshotter/Snapshotter.csproj -c Release -o /out -nologo
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+COPY --from=build /out /opt/snapshotter
+COPY deploy/config.json /etc/containerd-lazy-snapshotter/config.json
+ENTRYPOINT ["/opt/snapshotter/snapshotter"]
+CMD ["serve", "--config", "/etc/containerd-lazy-snapshotter/config.json"]

@@ -1,0 +1,27 @@
+using Snapshotter.Cachefiles.Interop;
+
+namespace Snapshotter.Cachefiles.Daemon;
+
+/// <summary>Mounts and unmounts EROFS over fscache (on-demand mode).</summary>
+public static class ErofsMounter
+{
+    /// <summary>
+    /// <c>mount("none", dir, "erofs", 0, "fsid=&lt;fsid&gt;[,domain_id=&lt;domain&gt;]")</c>. The daemon must be serving:
+    /// the kernel OPENs and READs the bootstrap during the mount.
+    /// </summary>
+    public static void Mount(string fsid, string? domainId, string mountPoint)
+    {
+        var data = domainId is null ? $"fsid={fsid}" : $"fsid={fsid},domain_id={domainId}";
+        Syscalls.Mount("none", mountPoint, "erofs", data);
+    }
+
+    /// <summary>Unmounts; with <paramref name="detach"/> a busy mount is lazily detached.</summary>
+    public static void Unmount(string mountPoint, bool detach = false)
+    {
+        var result = Syscalls.Unmount(mountPoint, detach ? Libc.MNT_DETACH : 0);
+        if (result != 0)
+        {
+            throw new SyscallException("umount2", -result, mountPoint);
+        }
+    }
+}

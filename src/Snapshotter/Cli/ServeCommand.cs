@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Snapshotter.Configuration;
+using Snapshotter.Hosting;
+
+namespace Snapshotter.Cli;
+
+/// <summary><c>snapshotter serve</c>: runs the containerd snapshotter daemon.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config")
+        {
+            Description = $"JSON config file (keys: root, address, log_level, shutdown_timeout_seconds). " +
+                $"Default: {SnapshotterConfig.DefaultConfigPath} when it exists. Env: {ConfigLoader.ConfigEnv}.",
+            HelpName = "FILE",
+        };
+        var root = new Option<string?>("--root")
+        {
+            Description = $"State directory (metadata.db, snapshots/). Default: {SnapshotterConfig.DefaultRoot}. Env: {ConfigLoader.RootEnv}.",
+            HelpName = "DIR",
+        };
+        var address = new Option<string?>("--address")
+        {
+            Description = $"Unix socket to serve containerd's snapshots API on (mode 0660, parent dir created 0700). " +
+                $"Default: {SnapshotterConfig.DefaultAddress}. Env: {ConfigLoader.AddressEnv}.",
+            HelpName = "SOCKET",
+        };
+        var logLevel = new Option<string?>("--log-level")
+        {
+            Description = $"trace, debug, info, warn or error. Default: info. Env: {ConfigLoader.LogLevelEnv}.",
+            HelpName = "LEVEL",
+        };
+
+        var command = new Command(
+            "serve",
+            "Serve containerd's snapshots API (proxy plugin of type \"snapshot\") on a unix socket. " +
+            "Settings come from defaults, then the config file, then SNAPSHOTTER_* environment variables, then flags. " +
+            "SIGTERM/SIGINT finish in-flight calls, remove the socket and exit 0.")
+        {
+            config, root, address, logLevel,
+        };
+        command.SetAction(async (ParseResult result, CancellationToken cancellationToken) =>
+        {
+            SnapshotterConfig effective;
+            try
+            {
+                effective = ConfigLoader.Load(new ConfigOverrides(
+                    result.GetValue(config),
+                    result.GetValue(root),
+                    result.GetValue(address),
+                    result.GetValue(logLevel)));
+            }
+            catch (ConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"snapshotter: {e.Message}");
+                return 2;
+            }
+
+            try
+            {
+                return await ServiceHost.RunAsync(effective, cancellationToken);
+            }
+            catch (ConfigException e)
+            {
+                await Console.Error.WriteLineAsync($"snapshotter: {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+}

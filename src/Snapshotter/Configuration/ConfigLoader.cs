@@ -1,0 +1,126 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Snapshotter.Configuration;
+
+/// <summary>Builds the effective <see cref="SnapshotterConfig"/>: defaults, then file, then environment, then flags.</summary>
+internal static class ConfigLoader
+{
+    public const string ConfigEnv = "SNAPSHOTTER_CONFIG";
+    public const string RootEnv = "SNAPSHOTTER_ROOT";
+    public const string AddressEnv = "SNAPSHOTTER_ADDRESS";
+    public const string LogLevelEnv = "SNAPSHOTTER_LOG_LEVEL";
+
+    private static readonly string[] LogLevels = ["trace", "debug", "info", "warn", "error"];
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        // A typo in a config key must be an error, not a silently ignored setting.
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>Loads and validates the configuration; throws <see cref="ConfigException"/> naming the problem.</summary>
+    public static SnapshotterConfig Load(ConfigOverrides flags, Func<string, string?>? getEnv = null)
+    {
+        getEnv ??= Environment.GetEnvironmentVariable;
+        var config = new SnapshotterConfig();
+
+        var explicitFile = flags.ConfigFile ?? NullIfEmpty(getEnv(ConfigEnv));
+        var file = explicitFile ?? SnapshotterConfig.DefaultConfigPath;
+        if (File.Exists(file))
+        {
+            config = ReadFile(file);
+        }
+        else if (explicitFile is not null)
+        {
+            throw new ConfigException($"config file {explicitFile} does not exist");
+        }
+
+        config = config with
+        {
+            Root = NullIfEmpty(getEnv(RootEnv)) ?? config.Root,
+            Address = NullIfEmpty(getEnv(AddressEnv)) ?? config.Address,
+            LogLevel = NullIfEmpty(getEnv(LogLevelEnv)) ?? config.LogLevel,
+        };
+        config = config with
+        {
+            Root = flags.Root ?? config.Root,
+            Address = flags.Address ?? config.Address,
+            LogLevel = flags.LogLevel ?? config.LogLevel,
+        };
+
+        Validate(config);
+        return config with
+        {
+            Root = Path.GetFullPath(config.Root),
+            Address = Path.GetFullPath(config.Address),
+            LogLevel = config.LogLevel.ToLowerInvariant(),
+        };
+    }
+
+    /// <summary>Maps a configured level name to a <see cref="Microsoft.Extensions.Logging.LogLevel"/>.</summary>
+    public static Microsoft.Extensions.Logging.LogLevel ToLogLevel(string level) => level switch
+    {
+        "trace" => Microsoft.Extensions.Logging.LogLevel.Trace,
+        "debug" => Microsoft.Extensions.Logging.LogLevel.Debug,
+        "warn" => Microsoft.Extensions.Logging.LogLevel.Warning,
+        "error" => Microsoft.Extensions.Logging.LogLevel.Error,
+        _ => Microsoft.Extensions.Logging.LogLevel.Information,
+    };
+
+    private static SnapshotterConfig ReadFile(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return JsonSerializer.Deserialize<SnapshotterConfig>(stream, JsonOptions)
+                ?? throw new ConfigException($"config file {path}: expected a JSON object, found null");
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is { } line ? $" (line {line + 1})" : string.Empty;
+            throw new ConfigException($"config file {path}{where}: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new ConfigException($"config file {path}: {e.Message}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ConfigException($"config file {path}: {e.Message}", e);
+        }
+    }
+
+    private static void Validate(SnapshotterConfig config)
+    {
+        if (string.IsNullOrWhiteSpace(config.Root))
+        {
+            throw new ConfigException("root must not be empty");
+        }
+
+        if (string.IsNullOrWhiteSpace(config.Address))
+        {
+            throw new ConfigException("address must not be empty");
+        }
+
+        // sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+        if (System.Text.Encoding.UTF8.GetByteCount(Path.GetFullPath(config.Address)) > 107)
+        {
+            throw new ConfigException($"address {config.Address} is too long for a unix socket path (max 107 bytes)");
+        }
+
+        if (!LogLevels.Contains(config.LogLevel.ToLowerInvariant()))
+        {
+            throw new ConfigException($"log level '{config.LogLevel}' is not one of {string.Join(", ", LogLevels)}");
+        }
+
+        if (config.ShutdownTimeoutSeconds is < 0 or > 3600)
+        {
+            throw new ConfigException($"shutdown_timeout_seconds {config.ShutdownTimeoutSeconds} is out of range 0..3600");
+        }
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

@@ -1,0 +1,4 @@
+namespace Snapshotter.Configuration;
+
+/// <summary>Values given on the command line; null means "not given".</summary>
+internal sealed record ConfigOverrides(string? ConfigFile, string? Root, string? Address, string? LogLevel);

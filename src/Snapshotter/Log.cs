@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Snapshotter;
+
+/// <summary>Log messages of the host (event ids 1000-1099).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "snapshotter listening on {Address} (root {Root})")]
+    public static partial void Listening(ILogger logger, string address, string root);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "shutting down: waiting up to {Seconds} s for in-flight calls")]
+    public static partial void ShuttingDown(ILogger logger, int seconds);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "stopped; removed socket {Address}")]
+    public static partial void Stopped(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "removing stale socket {Address} left by a previous run")]
+    public static partial void RemovingStaleSocket(ILogger logger, string address);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "call {Method} failed unexpectedly")]
+    public static partial void UnexpectedFailure(ILogger logger, string method, Exception exception);
+}
