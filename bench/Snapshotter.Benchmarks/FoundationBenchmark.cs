@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Snapshotter.Benchmarks.Grpc;
 using Snapshotter.Benchmarks.Hosting;
 using Snapshotter.Benchmarks.Measurement;
+using Snapshotter.Rpc;
 
 namespace Snapshotter.Benchmarks;
 
@@ -21,9 +22,9 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         long? rssIdle = measureService ? ProcStatus.VmRssKiB(host.SnapshotterPid) : null;
 
-        using var client = new H2cUnaryClient(host.ContainerdAddress, "bench");
-        var candidate = new ContainerdSnapshots(client, options.Candidate);
-        var baseline = new ContainerdSnapshots(client, options.Baseline);
+        using var client = new GrpcClient(host.ContainerdAddress);
+        var candidate = new ContainerdSnapshots(client, "bench", options.Candidate);
+        var baseline = new ContainerdSnapshots(client, "bench", options.Baseline);
         foreach (var s in new[] { candidate, baseline })
         {
             await s.PrepareAsync("base-active", "", GcRoot, cancellationToken).ConfigureAwait(false);
