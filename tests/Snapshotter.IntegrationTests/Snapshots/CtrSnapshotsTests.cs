@@ -253,7 +253,10 @@ public sealed class CtrSnapshotsTests : IntegrationTest, IClassFixture<Container
         var result = await _ctr.SnapshotsAsync(Snapshotter, "prepare", "child", "active-parent");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("not committed", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("active-parent", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("committed", result.StdErr, StringComparison.Ordinal);
+        Assert.Contains("invalid argument", result.StdErr, StringComparison.Ordinal);
+        Assert.Equal([new("active-parent", "", "Active")], CtrOutput.Ls(await _ctr.SnapshotsOkAsync(Snapshotter, "ls")));
     }
 
     [Fact]
