@@ -33,6 +33,13 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
             await s.CommitAsync("stat-target", "stat-active", GcRoot, cancellationToken).ConfigureAwait(false);
         }
 
+        // Our socket directly (no containerd in between), to split the Stat cost into containerd's part and ours.
+        using var directClient = measureService ? new GrpcClient(host.SnapshotterAddress) : null;
+        var direct = directClient is null ? null : new ContainerdSnapshots(directClient, "bench", "");
+        string? directKey = direct is null ? null
+            : (await direct.ListAsync(cancellationToken).ConfigureAwait(false)).Single(i => i.Name.EndsWith("/stat-target", StringComparison.Ordinal)).Name;
+        var directStats = new List<double>();
+
         var cycles = new Dictionary<string, List<double>> { [candidate.Snapshotter] = [], [baseline.Snapshotter] = [] };
         var stats = new Dictionary<string, List<double>> { [candidate.Snapshotter] = [], [baseline.Snapshotter] = [] };
 
@@ -43,11 +50,20 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
             foreach (var s in order)
             {
                 var c = await CyclesAsync(s, options.Cycles, cancellationToken).ConfigureAwait(false);
-                var t = await StatsAsync(s, options.Stats, cancellationToken).ConfigureAwait(false);
+                var t = await StatsAsync(s, "stat-target", options.Stats, cancellationToken).ConfigureAwait(false);
                 if (round > 0)
                 {
                     cycles[s.Snapshotter].AddRange(c);
                     stats[s.Snapshotter].AddRange(t);
+                }
+            }
+
+            if (direct is not null)
+            {
+                var d = await StatsAsync(direct, directKey!, options.Stats, cancellationToken).ConfigureAwait(false);
+                if (round > 0)
+                {
+                    directStats.AddRange(d);
                 }
             }
 
@@ -99,6 +115,7 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
             LatencySummary.Of(cycles[baseline.Snapshotter]),
             LatencySummary.Of(stats[candidate.Snapshotter]),
             LatencySummary.Of(stats[baseline.Snapshotter]),
+            directStats.Count > 0 ? LatencySummary.Of(directStats) : null,
             create[candidate.Snapshotter],
             create[baseline.Snapshotter],
             remove[candidate.Snapshotter],
@@ -129,15 +146,15 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
         return samples;
     }
 
-    private static async Task<List<double>> StatsAsync(ContainerdSnapshots s, int count, CancellationToken cancellationToken)
+    private static async Task<List<double>> StatsAsync(ContainerdSnapshots s, string key, int count, CancellationToken cancellationToken)
     {
         var samples = new List<double>(count);
         for (int i = 0; i < count; i++)
         {
             long start = Stopwatch.GetTimestamp();
-            var info = await s.StatAsync("stat-target", cancellationToken).ConfigureAwait(false);
+            var info = await s.StatAsync(key, cancellationToken).ConfigureAwait(false);
             samples.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-            if (info.Parent != "base")
+            if (!info.Parent.EndsWith("base", StringComparison.Ordinal))
             {
                 throw new InvalidOperationException($"{s.Snapshotter}: Stat returned parent '{info.Parent}', expected 'base'");
             }

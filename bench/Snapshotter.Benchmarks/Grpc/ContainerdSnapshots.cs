@@ -44,6 +44,18 @@ internal sealed class ContainerdSnapshots(GrpcClient client, string @namespace, 
         }
     }
 
+    /// <summary>Every snapshot the service lists (List is server-streaming).</summary>
+    public async Task<List<Info>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new List<Info>();
+        await foreach (var batch in client.ServerStreamingAsync(Service + "List", new ListSnapshotsRequest { Snapshotter = Snapshotter }, ListSnapshotsResponse.Parser, _headers, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            result.AddRange(batch.Info);
+        }
+
+        return result;
+    }
+
     public async Task<Info> StatAsync(string key, CancellationToken cancellationToken = default) =>
         (await client.UnaryAsync(Service + "Stat", new StatSnapshotRequest { Snapshotter = Snapshotter, Key = key }, StatSnapshotResponse.Parser, _headers, cancellationToken: cancellationToken).ConfigureAwait(false)).Info;
 }

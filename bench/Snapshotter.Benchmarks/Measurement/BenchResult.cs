@@ -10,6 +10,7 @@ internal sealed record BenchResult(
     LatencySummary BaselineCycle,
     LatencySummary CandidateStat,
     LatencySummary BaselineStat,
+    LatencySummary? DirectStat,
     double CandidateCreateSeconds,
     double BaselineCreateSeconds,
     double CandidateRemoveSeconds,
@@ -40,6 +41,10 @@ internal sealed record BenchResult(
         Row(sb, "Stat", cand, CandidateStat);
         Row(sb, "Stat", bl, BaselineStat);
         Ratio(sb, "Stat", CandidateStat, BaselineStat);
+        if (DirectStat is { } direct)
+        {
+            Row(sb, "Stat, our socket directly (no containerd)", cand, direct);
+        }
         sb.AppendLine();
         sb.AppendLine(c, $"| {Options.Snapshots} committed snapshots | {cand} | {bl} | ratio |");
         sb.AppendLine("|---|---:|---:|---:|");
