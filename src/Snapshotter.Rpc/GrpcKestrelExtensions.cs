@@ -28,11 +28,15 @@ public static class GrpcKestrelExtensions
         options.ListenUnixSocket(socketPath, listen => listen.Protocols = HttpProtocols.Http2);
     }
 
-    private static void RemoveStaleSocket(string socketPath)
+    /// <summary>
+    /// Removes a socket file nobody accepts on (left by a crashed run) and returns true; returns false when there is
+    /// no file. Throws <see cref="InvalidOperationException"/> when a server still accepts on it.
+    /// </summary>
+    public static bool RemoveStaleSocket(string socketPath)
     {
         if (!File.Exists(socketPath))
         {
-            return;
+            return false;
         }
 
         using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
@@ -49,5 +53,6 @@ public static class GrpcKestrelExtensions
         }
 
         File.Delete(socketPath);
+        return true;
     }
 }

@@ -13,10 +13,13 @@ namespace Snapshotter.Rpc.Tests;
 /// <summary>
 /// A real Kestrel server on a temp unix socket serving a test service built from the containerd snapshots
 /// messages. Prepare echoes, View fails NotFound, Mounts/Remove throw plain exceptions (mapped),
-/// Stat blocks until its token fires, List streams N messages (optionally failing afterwards).
+/// Stat blocks until its token fires (keys starting with "drain" finish after 1.5 s regardless), List streams N messages (optionally failing afterwards).
 /// </summary>
 public sealed class GrpcTestServer : IAsyncLifetime
 {
+    /// <summary>Passed to <see cref="GrpcServerOptions.CancelCallsOnShutdown"/>.</summary>
+    public bool CancelCallsOnShutdown { get; init; }
+
     public const string Service = "/containerd.services.snapshots.v1.Snapshots/";
     public const int MaxReceiveMessageSize = 4096;
     public const string NotFoundMessage = "x% ü";
@@ -47,6 +50,7 @@ public sealed class GrpcTestServer : IAsyncLifetime
         var options = new GrpcServerOptions
         {
             MaxReceiveMessageSize = MaxReceiveMessageSize,
+            CancelCallsOnShutdown = CancelCallsOnShutdown,
             ExceptionMapper = ex => ex is InvalidOperationException
                 ? (StatusCode.FailedPrecondition, "mapped: " + ex.Message)
                 : (StatusCode.Unknown, "unmapped: " + ex.Message),
@@ -110,6 +114,13 @@ public sealed class GrpcTestServer : IAsyncLifetime
     {
         CallProbe probe = Probe(request.Key);
         probe.Started.TrySetResult(context);
+        if (request.Key.StartsWith("drain", StringComparison.Ordinal))
+        {
+            // A slow call that ignores shutdown: it must be allowed to finish while the host drains.
+            await Task.Delay(TimeSpan.FromSeconds(1.5), CancellationToken.None);
+            return new StatSnapshotResponse { Info = new Info { Name = request.Key } };
+        }
+
         try
         {
             await Task.Delay(Timeout.Infinite, context.CancellationToken);

@@ -83,8 +83,9 @@ public sealed class SnapshotFilter
             {
                 Operator.Present => present,
                 Operator.Equal => present && actual == Value,
-                Operator.NotEqual => !present || actual != Value,
-                Operator.Matches => present && Pattern!.IsMatch(actual),
+                // As containerd: an absent field reads as "" for != and ~=.
+                Operator.NotEqual => actual != Value,
+                Operator.Matches => Pattern!.IsMatch(actual),
                 _ => false,
             };
         }
@@ -96,7 +97,8 @@ public sealed class SnapshotFilter
                 case "name" when Field.Count == 1:
                     return (true, info.Name);
                 case "parent" when Field.Count == 1:
-                    return (info.Parent.Length > 0, info.Parent);
+                    // containerd's snapshot adaptor reports parent as always present ("" for a base snapshot).
+                    return (true, info.Parent);
                 case "kind" when Field.Count == 1:
                     return (true, info.Kind.ToString().ToLowerInvariant());
                 case "labels" when Field.Count >= 2:
@@ -234,13 +236,14 @@ public sealed class SnapshotFilter
                 return ParseQuoted(_text[_pos]);
             }
 
+            // A bare value ends at ',' or white space, as in containerd's scanner.
             var start = _pos;
-            while (_pos < _text.Length && _text[_pos] != ',')
+            while (_pos < _text.Length && _text[_pos] != ',' && !char.IsWhiteSpace(_text[_pos]))
             {
                 _pos++;
             }
 
-            var value = _text[start.._pos].TrimEnd();
+            var value = _text[start.._pos];
             if (value.Length == 0)
             {
                 throw Error("expected a value");

@@ -71,7 +71,9 @@ internal sealed class GrpcDispatcher(GrpcServiceRegistry registry, GrpcServerOpt
         DateTimeOffset? deadline = null;
         using CancellationTokenSource? deadlineCts = timeout is { } t ? CreateDeadline(t, out deadline) : null;
         using CancellationTokenSource callCts = CancellationTokenSource.CreateLinkedTokenSource(
-            httpContext.RequestAborted, serverStopping, deadlineCts?.Token ?? CancellationToken.None);
+            httpContext.RequestAborted,
+            options.CancelCallsOnShutdown ? serverStopping : CancellationToken.None,
+            deadlineCts?.Token ?? CancellationToken.None);
 
         var context = new ServerCallContext(path, CollectMetadata(request.Headers), deadline, callCts.Token);
         var call = new GrpcServerCall(httpContext, options, context);
@@ -89,7 +91,7 @@ internal sealed class GrpcDispatcher(GrpcServiceRegistry registry, GrpcServerOpt
         catch (Exception ex) when (ex is OperationCanceledException && callCts.IsCancellationRequested)
         {
             (code, detail) = deadlineCts?.IsCancellationRequested == true ? (StatusCode.DeadlineExceeded, "deadline exceeded")
-                : serverStopping.IsCancellationRequested && !httpContext.RequestAborted.IsCancellationRequested ? (StatusCode.Unavailable, "server is shutting down")
+                : options.CancelCallsOnShutdown && serverStopping.IsCancellationRequested && !httpContext.RequestAborted.IsCancellationRequested ? (StatusCode.Unavailable, "server is shutting down")
                 : (StatusCode.Cancelled, "call cancelled");
             Log.CallFailed(logger, path, code, detail);
         }

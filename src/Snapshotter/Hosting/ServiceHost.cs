@@ -36,14 +36,22 @@ internal static class ServiceHost
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds));
 
+        Directory.CreateDirectory(config.Root, SocketPreparer.DirectoryMode);
+        var removedStaleSocket = SocketPreparer.Prepare(config.Address);
         builder.WebHost.ConfigureKestrel(k => k.ListenGrpcUnixSocket(config.Address));
         var app = builder.Build();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var logger = loggerFactory.CreateLogger("snapshotter");
 
-        Directory.CreateDirectory(config.Root, SocketPreparer.DirectoryMode);
-        SocketPreparer.Prepare(config.Address, logger);
+        if (removedStaleSocket)
+        {
+            Log.RemovedStaleSocket(logger, config.Address);
+        }
+
         await using ISnapshotter snapshotter = await OverlaySnapshotter.OpenAsync(config.Root, loggerFactory, cancellationToken);
+
+        // A crash (kill -9) can leave directories no snapshot owns; remove them before serving.
+        await snapshotter.CleanupAsync(cancellationToken);
 
         var registry = new GrpcServiceRegistry();
         new SnapshotsService(snapshotter).Register(registry);

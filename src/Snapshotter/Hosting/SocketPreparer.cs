@@ -1,23 +1,22 @@
-using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 using Snapshotter.Configuration;
+using Snapshotter.Rpc;
 
 namespace Snapshotter.Hosting;
 
 /// <summary>Prepares the listening socket's path: a private parent directory and no stale socket file.</summary>
 internal static class SocketPreparer
 {
-    /// <summary>Parent directory mode: only root may reach the socket through it.</summary>
+    /// <summary>Mode of directories we create (root dir, socket dir): only the owner may enter.</summary>
     public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     /// <summary>Socket mode 0660: owner and group may connect.</summary>
     public const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
     /// <summary>
-    /// Creates the parent directory (0700) and removes a socket file nobody listens on.
-    /// Throws <see cref="ConfigException"/> when another process is serving the address or the path is not a socket.
+    /// Creates the parent directory (0700) when missing and removes a socket file nobody listens on (returns true then).
+    /// Throws <see cref="ConfigException"/> when another process is serving the address or the path is a directory.
     /// </summary>
-    public static void Prepare(string address, ILogger logger)
+    public static bool Prepare(string address)
     {
         var dir = Path.GetDirectoryName(address) ?? "/";
         if (!Directory.Exists(dir))
@@ -25,31 +24,18 @@ internal static class SocketPreparer
             Directory.CreateDirectory(dir, DirectoryMode);
         }
 
-        var info = new FileInfo(address);
-        if (!info.Exists && info.LinkTarget is null)
-        {
-            return;
-        }
-
-        if ((info.Attributes & FileAttributes.Directory) != 0)
+        if (Directory.Exists(address))
         {
             throw new ConfigException($"address {address} is a directory, not a socket");
         }
 
-        using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        try
         {
-            try
-            {
-                probe.Connect(new UnixDomainSocketEndPoint(address));
-                throw new ConfigException($"another process is already serving {address}");
-            }
-            catch (SocketException)
-            {
-                // Nobody listens: a leftover of a crashed run (kill -9 leaves the file behind).
-            }
+            return GrpcKestrelExtensions.RemoveStaleSocket(address);
         }
-
-        Log.RemovingStaleSocket(logger, address);
-        File.Delete(address);
+        catch (InvalidOperationException)
+        {
+            throw new ConfigException($"another process is already serving {address}");
+        }
     }
 }

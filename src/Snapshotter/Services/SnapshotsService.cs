@@ -160,7 +160,11 @@ internal sealed class SnapshotsService(ISnapshotter snapshotter)
             CreatedAt = Timestamp.FromDateTimeOffset(info.CreatedAt),
             UpdatedAt = Timestamp.FromDateTimeOffset(info.UpdatedAt),
         };
-        result.Labels.Add(info.Labels);
+        foreach (var (key, value) in info.Labels)
+        {
+            result.Labels[key] = value;
+        }
+
         return result;
     }
 

@@ -54,8 +54,16 @@ public sealed class ServeProcessTests : IAsyncLifetime
         return Call("Prepare", request, Proto.PrepareSnapshotResponse.Parser);
     }
 
-    private Task<Empty> Commit(string name, string key) =>
-        Call("Commit", new Proto.CommitSnapshotRequest { Name = name, Key = key }, Empty.Parser);
+    private Task<Empty> Commit(string name, string key, params (string K, string V)[] labels)
+    {
+        var request = new Proto.CommitSnapshotRequest { Name = name, Key = key };
+        foreach (var (k, v) in labels)
+        {
+            request.Labels[k] = v;
+        }
+
+        return Call("Commit", request, Empty.Parser);
+    }
 
     private Task<Empty> Remove(string key) => Call("Remove", new Proto.RemoveSnapshotRequest { Key = key }, Empty.Parser);
 
@@ -92,7 +100,8 @@ public sealed class ServeProcessTests : IAsyncLifetime
         Assert.StartsWith(Root, bind.Source);
         await File.WriteAllTextAsync(Path.Combine(bind.Source, "hello.txt"), "hello");
 
-        await Commit("base", "ns/1/extract base");
+        // As containerd's unpacker does: the commit carries the labels the committed snapshot keeps.
+        await Commit("base", "ns/1/extract base", ("containerd.io/snapshot.ref", "base"));
         var committed = await Stat("base");
         Assert.Equal(Proto.Kind.Committed, committed.Kind);
         Assert.Equal(string.Empty, committed.Parent);

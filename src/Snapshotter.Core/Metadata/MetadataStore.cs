@@ -1,0 +1,215 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace Snapshotter.Core.Metadata;
+
+/// <summary>
+/// The snapshot metadata on SQLite (<c>&lt;root&gt;/metadata.db</c>, WAL, synchronous=FULL). Every mutation is one
+/// transaction, so a crash at any point leaves a consistent store. Writers are serialized in-process on one
+/// connection (no SQLITE_BUSY between our own writers); readers use pooled connections and run concurrently.
+/// </summary>
+internal sealed class MetadataStore : IAsyncDisposable
+{
+    /// <summary>The schema version this code writes; <see cref="Migrations"/>[i] moves version i to i+1.</summary>
+    public const int SchemaVersion = 1;
+
+    private static readonly Action<SqliteConnection, SqliteTransaction>[] Migrations =
+    [
+        static (connection, transaction) => Execute(connection, transaction,
+            """
+            CREATE TABLE snapshots (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL UNIQUE,
+                parent_id INTEGER NULL REFERENCES snapshots (id) ON DELETE RESTRICT,
+                kind INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                size INTEGER NOT NULL DEFAULT 0,
+                inodes INTEGER NOT NULL DEFAULT 0,
+                backend TEXT NULL
+            );
+            CREATE INDEX snapshots_parent_id ON snapshots (parent_id);
+            CREATE TABLE labels (
+                snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+                key TEXT NOT NULL,
+                value TEXT NOT NULL,
+                PRIMARY KEY (snapshot_id, key)
+            ) WITHOUT ROWID;
+            """),
+    ];
+
+    private static readonly Lazy<bool> Initialized = new(() =>
+    {
+        SQLitePCL.Batteries_V2.Init();
+        return true;
+    });
+
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
+    private MetadataStore(string connectionString, SqliteConnection writer)
+    {
+        _connectionString = connectionString;
+        _writer = writer;
+    }
+
+    /// <summary>Opens (creating and migrating as needed) the store at <paramref name="path"/>.</summary>
+    public static async Task<MetadataStore> OpenAsync(string path, ILogger logger, CancellationToken cancellationToken = default)
+    {
+        _ = Initialized.Value;
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            ForeignKeys = true,
+            Pooling = true,
+
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY/LOCKED for up to this many seconds.
+            DefaultTimeout = 30,
+        }.ToString();
+
+        var writer = new SqliteConnection(connectionString);
+        try
+        {
+            await writer.OpenAsync(cancellationToken).ConfigureAwait(false);
+            Execute(writer, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
+            Migrate(writer, logger);
+            return new MetadataStore(connectionString, writer);
+        }
+        catch
+        {
+            await writer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> in a read transaction on a pooled connection (a consistent snapshot).</summary>
+    public async ValueTask<T> ReadAsync<T>(Func<MetadataTransaction, T> body, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await using var connection = new SqliteConnection(_connectionString);
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var transaction = connection.BeginTransaction(deferred: true);
+            return body(new MetadataTransaction(connection, transaction));
+        }
+        catch (SqliteException e)
+        {
+            throw StoreError(e);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in one immediate write transaction and commits it. When the body throws or the
+    /// commit fails, the transaction rolls back and the undo actions the body registered run.
+    /// </summary>
+    public async ValueTask<T> WriteAsync<T>(Func<MetadataTransaction, T> body, CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            MetadataTransaction? tx = null;
+            try
+            {
+                using var transaction = _writer.BeginTransaction(deferred: false);
+                tx = new MetadataTransaction(_writer, transaction);
+                var result = body(tx);
+                transaction.Commit();
+                return result;
+            }
+            catch (SqliteException e)
+            {
+                RunUndo(tx);
+                throw StoreError(e);
+            }
+            catch
+            {
+                RunUndo(tx);
+                throw;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await _writer.DisposeAsync().ConfigureAwait(false);
+            using var connection = new SqliteConnection(_connectionString);
+            SqliteConnection.ClearPool(connection);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static void RunUndo(MetadataTransaction? tx)
+    {
+        if (tx is null)
+        {
+            return;
+        }
+
+        foreach (var undo in tx.RollbackActions)
+        {
+            try
+            {
+                undo();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SnapshotterException)
+            {
+                // Leftovers of a failed undo are unowned directories; CleanupAsync removes them.
+            }
+        }
+    }
+
+    // SQLite failures (disk full, I/O error, corruption) reach callers as one error kind with the store named.
+    private static SnapshotterException StoreError(SqliteException e) =>
+        new(ErrorKind.Unknown, $"metadata store: {e.Message}", e);
+
+    private static void Migrate(SqliteConnection connection, ILogger logger)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var version = Convert.ToInt32(Scalar(connection, transaction, "PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > SchemaVersion)
+        {
+            throw SnapshotterException.FailedPrecondition(
+                $"metadata schema version {version} is newer than this snapshotter supports ({SchemaVersion})");
+        }
+
+        for (var v = version; v < SchemaVersion; v++)
+        {
+            Migrations[v](connection, transaction);
+            Log.SchemaMigrated(logger, v, v + 1);
+        }
+
+        // PRAGMA takes no parameters; the value is our own integer constant.
+        Execute(connection, transaction, $"PRAGMA user_version = {SchemaVersion}");
+        transaction.Commit();
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+}

@@ -1,0 +1,401 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Snapshotter.Core.Interop;
+using Snapshotter.Core.Metadata;
+using Snapshotter.Core.Snapshots;
+
+namespace Snapshotter.Core.Overlay;
+
+/// <summary>
+/// An overlayfs snapshotter with containerd's semantics (containerd <c>snapshots/overlay</c>). Layout:
+/// <c>&lt;root&gt;/metadata.db</c> and <c>&lt;root&gt;/snapshots/&lt;id&gt;/fs</c> (+ <c>work</c> for active snapshots),
+/// where the id is the metadata row id, stable across commit.
+/// </summary>
+public sealed class OverlaySnapshotter : ISnapshotter
+{
+    private const int WalkBatchSize = 100;
+    private const string RemovingPrefix = "rm-";
+    private const uint Mode0700 = 0x1C0;
+    private const uint Mode0755 = 0x1ED;
+
+    private readonly MetadataStore _store;
+    private readonly ILogger _logger;
+    private readonly string _snapshotsDir;
+
+    private OverlaySnapshotter(string root, MetadataStore store, ILogger logger)
+    {
+        Root = root;
+        _store = store;
+        _logger = logger;
+        _snapshotsDir = Path.Combine(root, "snapshots");
+    }
+
+    /// <summary>The root directory holding <c>metadata.db</c> and <c>snapshots/</c>.</summary>
+    public string Root { get; }
+
+    /// <summary>
+    /// Opens the snapshotter rooted at <paramref name="root"/>, creating the directory and the metadata store
+    /// as needed. Existing snapshots are kept; call <see cref="CleanupAsync"/> to remove crash leftovers.
+    /// </summary>
+    public static async Task<OverlaySnapshotter> OpenAsync(string root, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Path.GetDirectoryName(root) ?? root);
+        Libc.Mkdir(root, Mode0700, existOk: true);
+        Libc.Mkdir(Path.Combine(root, "snapshots"), Mode0700, existOk: true);
+        var logger = loggerFactory.CreateLogger<OverlaySnapshotter>();
+        var store = await MetadataStore.OpenAsync(Path.Combine(root, "metadata.db"), logger, cancellationToken).ConfigureAwait(false);
+        Log.StoreOpened(logger, root);
+        return new OverlaySnapshotter(root, store, logger);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<SnapshotInfo> StatAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var record = await _store.ReadAsync(tx => tx.Find(key), cancellationToken).ConfigureAwait(false);
+        return (record ?? throw NotFound(key)).ToInfo();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<SnapshotInfo> UpdateAsync(SnapshotInfo info, IReadOnlyList<string> fieldPaths, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(fieldPaths);
+        var requested = info.Labels ?? new Dictionary<string, string>();
+        foreach (var path in fieldPaths)
+        {
+            if (path != "labels" && !(path.StartsWith("labels.", StringComparison.Ordinal) && path.Length > "labels.".Length))
+            {
+                throw SnapshotterException.InvalidArgument($"cannot update {path} field on snapshot {info.Name}");
+            }
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var updated = await _store.WriteAsync(tx =>
+        {
+            var record = tx.Find(info.Name) ?? throw NotFound(info.Name);
+            Dictionary<string, string> labels;
+            if (fieldPaths.Count == 0)
+            {
+                labels = new Dictionary<string, string>(requested, StringComparer.Ordinal);
+            }
+            else
+            {
+                labels = new Dictionary<string, string>(record.Labels, StringComparer.Ordinal);
+                foreach (var path in fieldPaths)
+                {
+                    if (path == "labels")
+                    {
+                        labels = new Dictionary<string, string>(requested, StringComparer.Ordinal);
+                        continue;
+                    }
+
+                    var key = path["labels.".Length..];
+                    if (requested.TryGetValue(key, out var value) && value.Length > 0)
+                    {
+                        labels[key] = value;
+                    }
+                    else
+                    {
+                        labels.Remove(key);
+                    }
+                }
+            }
+
+            SnapshotLabels.Validate(labels);
+            tx.SetLabels(record.Id, labels, now);
+            return tx.Find(info.Name)!;
+        }, cancellationToken).ConfigureAwait(false);
+        return updated.ToInfo();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<SnapshotUsage> UsageAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var record = await _store.ReadAsync(tx => tx.Find(key), cancellationToken).ConfigureAwait(false) ?? throw NotFound(key);
+        if (record.Kind == SnapshotKind.Committed)
+        {
+            return new SnapshotUsage(record.Size, record.Inodes);
+        }
+
+        return DiskUsage.Compute(FsPath(record.Id), cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<Mount>> MountsAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var (record, chain) = await _store.ReadAsync(tx =>
+        {
+            var r = tx.Find(key) ?? throw NotFound(key);
+            return (r, r.ParentId is { } parentId ? tx.GetChain(parentId) : []);
+        }, cancellationToken).ConfigureAwait(false);
+        if (record.Kind == SnapshotKind.Committed)
+        {
+            throw SnapshotterException.FailedPrecondition($"snapshot {key} is committed: mounts exist only for active or view snapshots");
+        }
+
+        return BuildMounts(record.Id, record.Kind, chain);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Mount>> PrepareAsync(string key, string parent, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default) =>
+        CreateAsync(SnapshotKind.Active, key, parent, labels, cancellationToken);
+
+    /// <inheritdoc/>
+    public ValueTask<IReadOnlyList<Mount>> ViewAsync(string key, string parent, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default) =>
+        CreateAsync(SnapshotKind.View, key, parent, labels, cancellationToken);
+
+    /// <inheritdoc/>
+    public async ValueTask CommitAsync(string name, string key, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default)
+    {
+        ValidateName(name, "name");
+        labels ??= new Dictionary<string, string>();
+        SnapshotLabels.Validate(labels);
+
+        // The usage walk can be long for a big layer: do it before taking the writer lock, then make sure
+        // the key still names the same active snapshot.
+        var before = await _store.ReadAsync(tx => tx.Find(key), cancellationToken).ConfigureAwait(false);
+        SnapshotUsage? usage = before is { Kind: SnapshotKind.Active } ? DiskUsage.Compute(FsPath(before.Id), cancellationToken) : null;
+
+        var now = DateTimeOffset.UtcNow;
+        var (id, committedUsage) = await _store.WriteAsync(tx =>
+        {
+            var record = tx.Find(key) ?? throw NotFound(key);
+            if (record.Kind != SnapshotKind.Active)
+            {
+                throw SnapshotterException.FailedPrecondition($"snapshot {key} is not active");
+            }
+
+            if (tx.Find(name) is not null)
+            {
+                throw SnapshotterException.AlreadyExists($"committed snapshot {name}: already exists");
+            }
+
+            var u = record.Id == before?.Id && usage.HasValue ? usage.Value : DiskUsage.Compute(FsPath(record.Id), cancellationToken);
+            tx.Commit(record.Id, name, labels, u, now);
+            return (record.Id, u);
+        }, cancellationToken).ConfigureAwait(false);
+        Log.SnapshotCommitted(_logger, key, name, id, committedUsage.Size, committedUsage.Inodes);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default)
+    {
+        // Rows go first, in one committed transaction; a crash before the directory is gone leaves only an
+        // orphan directory, which CleanupAsync removes.
+        var id = await _store.WriteAsync(tx =>
+        {
+            var record = tx.Find(key) ?? throw NotFound(key);
+            if (tx.HasChildren(record.Id))
+            {
+                throw SnapshotterException.FailedPrecondition($"cannot remove snapshot with child: {key}");
+            }
+
+            tx.Delete(record.Id);
+            return record.Id;
+        }, cancellationToken).ConfigureAwait(false);
+        Log.SnapshotRemoved(_logger, key, id);
+
+        // Ids of committed rows are never reused (AUTOINCREMENT), so nobody else can claim this directory now.
+        var dir = SnapshotPath(id);
+        var removing = Path.Combine(_snapshotsDir, RemovingPrefix + id.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                DirectoryTree.Delete(removing);
+                Directory.Move(dir, removing);
+            }
+
+            DirectoryTree.Delete(removing);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SnapshotterException)
+        {
+            Log.DirectoryDeleteFailed(_logger, dir, e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<SnapshotInfo> WalkAsync(SnapshotFilter filter, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        long after = 0;
+        while (true)
+        {
+            // One short read transaction per batch: never hold a read snapshot open while the caller consumes.
+            var page = await _store.ReadAsync(tx => tx.ListPage(after, WalkBatchSize), cancellationToken).ConfigureAwait(false);
+            foreach (var record in page)
+            {
+                var info = record.ToInfo();
+                if (filter.Matches(info))
+                {
+                    yield return info;
+                }
+            }
+
+            if (page.Count < WalkBatchSize)
+            {
+                yield break;
+            }
+
+            after = page[^1].Id;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask CleanupAsync(CancellationToken cancellationToken = default)
+    {
+        // Under the writer lock no Prepare is between its mkdir and its commit, so every directory whose id has
+        // no row is truly unowned. Rename them aside there (cheap), delete them after releasing the lock.
+        var doomed = await _store.WriteAsync(tx =>
+        {
+            var ids = tx.AllIds();
+            var moved = new List<string>();
+            foreach (var path in Directory.EnumerateFileSystemEntries(_snapshotsDir))
+            {
+                var name = Path.GetFileName(path);
+                if (long.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && ids.Contains(id))
+                {
+                    continue;
+                }
+
+                if (name.StartsWith(RemovingPrefix, StringComparison.Ordinal))
+                {
+                    moved.Add(path);
+                    continue;
+                }
+
+                var target = Path.Combine(_snapshotsDir, $"{RemovingPrefix}cleanup-{name}-{Guid.NewGuid():N}");
+                if (Directory.Exists(path))
+                {
+                    Directory.Move(path, target);
+                }
+                else
+                {
+                    File.Move(path, target);
+                }
+
+                moved.Add(target);
+            }
+
+            return moved;
+        }, cancellationToken).ConfigureAwait(false);
+
+        foreach (var path in doomed)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                DirectoryTree.Delete(path);
+                Log.OrphanRemoved(_logger, path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.DirectoryDeleteFailed(_logger, path, e);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+
+    private async ValueTask<IReadOnlyList<Mount>> CreateAsync(SnapshotKind kind, string key, string parent, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        ValidateName(key, "key");
+        parent ??= string.Empty;
+        labels ??= new Dictionary<string, string>();
+        SnapshotLabels.Validate(labels);
+        var now = DateTimeOffset.UtcNow;
+        var (id, chain) = await _store.WriteAsync(tx =>
+        {
+            if (tx.Find(key) is not null)
+            {
+                throw SnapshotterException.AlreadyExists($"snapshot {key}: already exists");
+            }
+
+            long? parentId = null;
+            IReadOnlyList<long> parents = [];
+            if (parent.Length > 0)
+            {
+                var p = tx.Find(parent) ?? throw SnapshotterException.NotFound($"parent snapshot {parent}: not found");
+                if (p.Kind != SnapshotKind.Committed)
+                {
+                    throw SnapshotterException.InvalidArgument($"parent {parent} is not a committed snapshot");
+                }
+
+                parentId = p.Id;
+                parents = tx.GetChain(p.Id);
+            }
+
+            var newId = tx.Insert(key, parentId, kind, labels, now);
+            var dir = SnapshotPath(newId);
+            tx.OnRollback(() => DirectoryTree.Delete(dir));
+
+            // A rolled-back insert can hand the same id out again, so a directory may already be there.
+            DirectoryTree.Delete(dir);
+            CreateDirectories(newId, kind, parents);
+            return (newId, parents);
+        }, cancellationToken).ConfigureAwait(false);
+        Log.SnapshotCreated(_logger, kind, key, id, parent);
+        return BuildMounts(id, kind, chain);
+    }
+
+    private void CreateDirectories(long id, SnapshotKind kind, IReadOnlyList<long> parents)
+    {
+        var dir = SnapshotPath(id);
+        Libc.Mkdir(dir, Mode0700);
+        var fs = Path.Combine(dir, "fs");
+        Libc.Mkdir(fs, Mode0755);
+        if (kind == SnapshotKind.Active)
+        {
+            Libc.Mkdir(Path.Combine(dir, "work"), Mode0700);
+        }
+
+        if (parents.Count > 0)
+        {
+            // Like containerd: the new upper dir takes its parent's owner, so an image's root dir keeps its owner.
+            var st = Libc.LStatx(FsPath(parents[0]));
+            Libc.LChown(fs, st.stx_uid, st.stx_gid);
+        }
+    }
+
+    private IReadOnlyList<Mount> BuildMounts(long id, SnapshotKind kind, IReadOnlyList<long> parents)
+    {
+        if (parents.Count == 0)
+        {
+            return [new Mount("bind", FsPath(id), [kind == SnapshotKind.View ? "ro" : "rw", "rbind"])];
+        }
+
+        if (kind == SnapshotKind.View && parents.Count == 1)
+        {
+            return [new Mount("bind", FsPath(parents[0]), ["ro", "rbind"])];
+        }
+
+        var options = new List<string>(3);
+        if (kind == SnapshotKind.Active)
+        {
+            options.Add("workdir=" + Path.Combine(SnapshotPath(id), "work"));
+            options.Add("upperdir=" + FsPath(id));
+        }
+
+        options.Add("lowerdir=" + string.Join(':', parents.Select(FsPath)));
+        return [new Mount("overlay", "overlay", options)];
+    }
+
+    private string SnapshotPath(long id) => Path.Combine(_snapshotsDir, id.ToString(CultureInfo.InvariantCulture));
+
+    private string FsPath(long id) => Path.Combine(SnapshotPath(id), "fs");
+
+    private static SnapshotterException NotFound(string key) => SnapshotterException.NotFound($"snapshot {key}: not found");
+
+    private static void ValidateName(string value, string what)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            throw SnapshotterException.InvalidArgument($"snapshot {what} must not be empty");
+        }
+    }
+}
