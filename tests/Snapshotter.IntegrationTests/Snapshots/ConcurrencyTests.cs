@@ -23,7 +23,6 @@ public sealed class ConcurrencyTests : IntegrationTest, IClassFixture<Containerd
         await ctr.SnapshotsOkAsync(Snapshotter, "commit", "base", "base-active");
 
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var admin = Fixture.Ctr("default");
         using var stopGc = new CancellationTokenSource();
 
         // containerd's garbage collector walks and removes backend snapshots: run it concurrently too.
@@ -32,7 +31,7 @@ public sealed class ConcurrencyTests : IntegrationTest, IClassFixture<Containerd
             int runs = 0;
             while (!stopGc.IsCancellationRequested)
             {
-                await CollectGarbageAsync(admin);
+                await Fixture.CollectGarbageAsync();
                 runs++;
                 await Task.Delay(200);
             }
@@ -72,18 +71,11 @@ public sealed class ConcurrencyTests : IntegrationTest, IClassFixture<Containerd
         Assert.Equal([new("base", "", "Committed")], CtrOutput.Ls(await ctr.SnapshotsOkAsync(Snapshotter, "ls")));
 
         // containerd removes backend snapshots in its garbage collector; run it once more, synchronously.
-        await CollectGarbageAsync(admin);
+        await Fixture.CollectGarbageAsync();
 
         var ours = Fixture.RequireSnapshotter();
         string[] dirs = Directory.GetDirectories(Path.Combine(ours.Root, "snapshots"));
         Assert.True(dirs.Length == 1, $"snapshots/ should hold only the one snapshot ls shows ('base'), found {dirs.Length}: {string.Join(", ", dirs.Select(Path.GetFileName))}");
         Assert.Empty(Mounts.Under(ours.Root));
-    }
-
-    /// <summary>Deleting a lease with <c>--sync</c> runs containerd's garbage collector to completion.</summary>
-    private static async Task CollectGarbageAsync(Ctr admin)
-    {
-        string lease = (await admin.RunAsync("leases", "create")).EnsureSuccess().StdOut.Trim();
-        (await admin.RunAsync("leases", "rm", "--sync", lease)).EnsureSuccess();
     }
 }

@@ -59,6 +59,7 @@ public sealed class CtrSnapshotsTests : IntegrationTest, IClassFixture<Container
         await WriteCommittedAsync("l1", "a1", ("f.txt", "layer1"), ("only1.txt", "one"));
         await WriteCommittedAsync("l2", "a2", "l1", ("f.txt", "layer2"));
 
+        await Fixture.CollectGarbageAsync();
         var mount = Assert.Single(CtrOutput.Mounts(await _ctr.SnapshotsOkAsync(Snapshotter, "view", "--mounts", "v", "l2")));
 
         Assert.Equal("overlay", mount.Type);
@@ -75,6 +76,7 @@ public sealed class CtrSnapshotsTests : IntegrationTest, IClassFixture<Container
     {
         await WriteCommittedAsync("base", "a", ("x.txt", "x"));
 
+        await Fixture.CollectGarbageAsync();
         var mount = Assert.Single(CtrOutput.Mounts(await _ctr.SnapshotsOkAsync(Snapshotter, "view", "--mounts", "v", "base")));
 
         Assert.Equal("bind", mount.Type);
@@ -183,6 +185,7 @@ public sealed class CtrSnapshotsTests : IntegrationTest, IClassFixture<Container
         await _ctr.SnapshotsOkAsync(Snapshotter, "prepare", "p");
         await _ctr.SnapshotsOkAsync(Snapshotter, "commit", "base", "p");
         await _ctr.SnapshotsOkAsync(Snapshotter, "prepare", "work", "base");
+        await Fixture.CollectGarbageAsync();
         await _ctr.SnapshotsOkAsync(Snapshotter, "view", "look", "base");
 
         string stdout = await _ctr.SnapshotsOkAsync(Snapshotter, "ls");
@@ -279,6 +282,7 @@ public sealed class CtrSnapshotsTests : IntegrationTest, IClassFixture<Container
     {
         await _ctr.SnapshotsOkAsync(Snapshotter, "prepare", "p");
         await _ctr.SnapshotsOkAsync(Snapshotter, "commit", "c", "p");
+        await Fixture.CollectGarbageAsync();
         await _ctr.SnapshotsOkAsync(Snapshotter, "view", "v", "c");
 
         var ofCommitted = await _ctr.SnapshotsAsync(Snapshotter, "commit", "c2", "c");
