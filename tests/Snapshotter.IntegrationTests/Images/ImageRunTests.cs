@@ -95,6 +95,49 @@ public sealed class ImageRunTests : IntegrationTest, IClassFixture<ContainerdFix
         Assert.All(CtrOutput.Ls(await _ctr.SnapshotsOkAsync(Snapshotter, "ls")), r => Assert.Equal("Committed", r.Kind));
     }
 
+    [Fact]
+    public async Task Usage_OfImageLayers_CountsWhatEachLayerAdded()
+    {
+        await ImportAsync();
+        var rows = CtrOutput.Ls(await _ctr.SnapshotsOkAsync(Snapshotter, "ls"));
+        string bottom = rows.Single(r => r.Parent == "").Key;
+        string middle = rows.Single(r => r.Parent == bottom).Key;
+
+        var usage = CtrOutput.Usage(await _ctr.SnapshotsOkAsync(Snapshotter, "usage", "-b", bottom, middle));
+
+        // The bottom layer holds the static busybox binary; the middle one only two small files and whiteouts.
+        long busybox = new FileInfo(Tools.RequireStaticBusybox()).Length;
+        Assert.InRange(usage[bottom].Size, busybox, busybox + (1 << 20));
+        Assert.InRange(usage[bottom].Inodes, 15, 40);
+        Assert.InRange(usage[middle].Size, 1, 256 << 10);
+        Assert.InRange(usage[middle].Inodes, 2, 10);
+    }
+
+    [Fact]
+    public async Task Run_SeveralContainers_LeaveNoSnapshotDirectoriesAfterGc()
+    {
+        var ours = Fixture.RequireSnapshotter();
+        await ImportAsync();
+        for (int i = 0; i < 3; i++)
+        {
+            var r = await RunContainerAsync("sh", "-c", "echo data > /tmp/f && cat /tmp/f");
+            Assert.True(r.ExitCode == 0 && r.StdOut.Trim() == "data", r.ToString());
+        }
+
+        await Fixture.CollectGarbageAsync();
+
+        // Every snapshot of every namespace of this containerd has exactly one directory, nothing more.
+        int snapshots = 0;
+        foreach (string ns in (await Fixture.Ctr("default").RunAsync("namespaces", "ls", "-q")).EnsureSuccess().StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            snapshots += CtrOutput.Ls(await Fixture.Ctr(ns).SnapshotsOkAsync(Snapshotter, "ls")).Count;
+        }
+
+        string[] dirs = Directory.GetDirectories(Path.Combine(ours.Root, "snapshots"));
+        Assert.True(snapshots == dirs.Length, $"{snapshots} snapshots listed but {dirs.Length} directories: {string.Join(", ", dirs.Select(Path.GetFileName))}");
+        Assert.Empty(Mounts.Under(ours.Root));
+    }
+
     private async Task ImportAsync() =>
         (await _ctr.RunAsync("images", "import", "--base-name", TestImage.BaseName, "--snapshotter", Snapshotter, _image.ArchivePath)).EnsureSuccess();
 

@@ -60,6 +60,34 @@ public sealed class RestartTests : IntegrationTest, IClassFixture<ContainerdFixt
     }
 
     [Fact]
+    public async Task Serve_RestartedOverOrphanDirectory_CleanupRemovesOnlyTheOrphan()
+    {
+        var ours = Fixture.RequireSnapshotter();
+        var ctr = Fixture.Ctr(Fixture.NewNamespace("orphan"));
+        await ctr.SnapshotsOkAsync(Snapshotter, "prepare", "p");
+        await ctr.SnapshotsOkAsync(Snapshotter, "commit", "kept", "p");
+        await ctr.SnapshotsOkAsync(Snapshotter, "prepare", "active", "kept");
+        await ctr.SnapshotsOkAsync(Snapshotter, "label", "active", "containerd.io/gc.root=test");
+        await Fixture.CollectGarbageAsync();
+        string snapshotsDir = Path.Combine(ours.Root, "snapshots");
+        var before = Directory.GetDirectories(snapshotsDir).Select(Path.GetFileName).Order().ToList();
+
+        // What a crash between mkdir and the metadata commit leaves behind: a directory no snapshot owns.
+        await ours.KillAsync();
+        string orphan = Path.Combine(snapshotsDir, "987654321");
+        Directory.CreateDirectory(Path.Combine(orphan, "fs", "junk"));
+        await File.WriteAllTextAsync(Path.Combine(orphan, "fs", "junk", "data"), "left by a crash");
+        await ours.RestartAsync();
+        await RetryUntilOkAsync(() => ctr.SnapshotsAsync(Snapshotter, "ls"));
+        await Fixture.CollectGarbageAsync(); // containerd's GC also calls Cleanup
+
+        Assert.False(Directory.Exists(orphan), "the orphan directory survived the restart and Cleanup");
+        Assert.Equal(before, Directory.GetDirectories(snapshotsDir).Select(Path.GetFileName).Order().ToList());
+        Assert.Equal("Active", CtrOutput.Info(await ctr.SnapshotsOkAsync(Snapshotter, "info", "active")).Kind);
+        await using var mounted = await MountedSnapshot.MountAsync(ctr, Snapshotter, "active", Fixture.Directory);
+    }
+
+    [Fact]
     public async Task Serve_Sigterm_ExitsZeroAndRemovesSocket()
     {
         var ours = Fixture.RequireSnapshotter();

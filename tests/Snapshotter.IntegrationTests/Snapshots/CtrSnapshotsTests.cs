@@ -311,6 +311,34 @@ public sealed class CtrSnapshotsTests : IntegrationTest, IClassFixture<Container
     }
 
     [Fact]
+    public async Task Mounts_OfCommitted_FailsWithFailedPrecondition()
+    {
+        await _ctr.SnapshotsOkAsync(Snapshotter, "prepare", "p");
+        await _ctr.SnapshotsOkAsync(Snapshotter, "commit", "c", "p");
+
+        // containerd passes Mounts straight to the snapshotter: this error comes from our service.
+        var result = await _ctr.SnapshotsAsync(Snapshotter, "mounts", "/target", "c");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("failed precondition", result.StdErr, StringComparison.Ordinal);
+        Assert.Equal("", result.StdOut);
+    }
+
+    [Fact]
+    public async Task Label_And_Usage_OfMissingKey_FailWithNotFound()
+    {
+        var label = await _ctr.SnapshotsAsync(Snapshotter, "label", "ghost", "a=b");
+        var usage = await _ctr.SnapshotsAsync(Snapshotter, "usage", "ghost");
+
+        foreach (var result in new[] { label, usage })
+        {
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("ghost", result.StdErr, StringComparison.Ordinal);
+            Assert.Contains("not found", result.StdErr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Info_MissingKey_FailsWithNotFound()
     {
         var result = await _ctr.SnapshotsAsync(Snapshotter, "info", "never-made");
