@@ -101,15 +101,15 @@ internal sealed class BenchHost : IAsyncDisposable
                 address = "{SnapshotterAddress}"
             """, cancellationToken).ConfigureAwait(false);
         _containerd = Start("containerd", ["--config", config, "--log-level", "warn"], "containerd.log");
-        await WaitConnectableAsync(ContainerdAddress, _containerd, cancellationToken).ConfigureAwait(false);
+        await WaitConnectableAsync(ContainerdAddress, _containerd, "containerd.log", cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StartServiceAsync(CancellationToken cancellationToken)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "snapshotter.dll");
         string dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-        _snapshotter = Start(dotnet, [dll, "serve", "--root", SnapshotterRoot, "--address", SnapshotterAddress, "--log-level", "warning"], "snapshotter.log");
-        await WaitConnectableAsync(SnapshotterAddress, _snapshotter, cancellationToken).ConfigureAwait(false);
+        _snapshotter = Start(dotnet, [dll, "serve", "--root", SnapshotterRoot, "--address", SnapshotterAddress, "--log-level", "warn"], "snapshotter.log");
+        await WaitConnectableAsync(SnapshotterAddress, _snapshotter, "snapshotter.log", cancellationToken).ConfigureAwait(false);
     }
 
     private Process Start(string fileName, string[] args, string logName)
@@ -130,14 +130,15 @@ internal sealed class BenchHost : IAsyncDisposable
         return process;
     }
 
-    private async Task WaitConnectableAsync(string path, Process owner, CancellationToken cancellationToken)
+    private async Task WaitConnectableAsync(string path, Process owner, string logName, CancellationToken cancellationToken)
     {
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < TimeSpan.FromSeconds(60))
         {
             if (owner.HasExited)
             {
-                throw new InvalidOperationException($"{owner.StartInfo.FileName} exited with {owner.ExitCode}; logs in {Directory}");
+                await owner.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+                throw new InvalidOperationException($"{owner.StartInfo.FileName} {string.Join(' ', owner.StartInfo.ArgumentList)} exited with {owner.ExitCode}:\n{ReadLog(logName)}");
             }
 
             if (File.Exists(path))
@@ -157,7 +158,13 @@ internal sealed class BenchHost : IAsyncDisposable
             await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
 
-        throw new TimeoutException($"nothing listens on {path} after 60 s");
+        throw new TimeoutException($"nothing listens on {path} after 60 s:\n{ReadLog(logName)}");
+    }
+
+    private string ReadLog(string logName)
+    {
+        using var stream = new FileStream(Path.Combine(Directory, logName), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd();
     }
 
     private static async Task StopAsync(Process? process)
