@@ -34,4 +34,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Trace, Message = "READ {MessageId} object {ObjectId} [{Offset}, +{Length})")]
     public static partial void Read(ILogger logger, uint messageId, uint objectId, ulong offset, ulong length);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "prefetch finished: {Fetched} stored bytes fetched, {Present} of {Size} bytes present")]
+    public static partial void PrefetchDone(ILogger logger, long fetched, long present, long size);
+
+    [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "prefetch stopped: {Error}; reads fetch on demand")]
+    public static partial void PrefetchFailed(ILogger logger, string error);
 }

@@ -1,10 +1,11 @@
 using Snapshotter.Cache.Buffers;
+using Snapshotter.Cache.Fetching;
 using Snapshotter.Cachefiles.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 
 /// <summary>Writes fetched bytes into one object's cache file (its anonymous fd), page-aligned as cachefiles needs.</summary>
-public sealed class CacheObjectWriter
+public sealed class CacheObjectWriter : IChunkSink
 {
     private readonly SafeFdHandle _fd;
 
@@ -21,7 +22,7 @@ public sealed class CacheObjectWriter
     /// Writes <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/> (a multiple of
     /// 4 KiB), zero-padding to the next 4 KiB boundary (the buffer must have room). Returns 0 or a negative errno.
     /// </summary>
-    internal unsafe int Write(AlignedBuffer buffer, int length, long offset)
+    public unsafe int Write(AlignedBuffer buffer, int length, long offset)
     {
         if ((offset & (AlignedBuffer.PageSize - 1)) != 0 || length < 0 || length > buffer.Capacity)
         {

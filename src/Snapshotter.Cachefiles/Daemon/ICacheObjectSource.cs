@@ -7,6 +7,20 @@ public interface ICacheObjectSource
     long Size { get; }
 
     /// <summary>
+    /// Called on every OPEN of the object, with the writer of its (possibly new) cache file: the kernel may have culled
+    /// and recreated the file, so whatever the source remembers as present must be forgotten; a source may also start
+    /// background work (prefetch) that writes through <paramref name="writer"/>. Defaults to doing nothing.
+    /// </summary>
+    void Opened(CacheObjectWriter writer)
+    {
+    }
+
+    /// <summary>Called on CLOSE: stop background work for the object. Defaults to doing nothing.</summary>
+    void Closed()
+    {
+    }
+
+    /// <summary>
     /// Makes <c>[offset, offset + length)</c> present in the cache file by writing it through
     /// <paramref name="writer"/> (any larger, page-aligned range is fine). Returns 0, or a negative errno
     /// (e.g. -EIO) when the data cannot be had; must not throw for expected failures, because every READ is

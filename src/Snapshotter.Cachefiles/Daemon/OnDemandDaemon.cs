@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Threading.Channels;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Snapshotter.Cache.Metrics;
 using Snapshotter.Cachefiles.Interop;
 using Snapshotter.Cachefiles.Protocol;
 
@@ -19,6 +21,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
     private readonly ICacheObjectResolver _resolver;
     private readonly ILogger _logger;
     private readonly OnDemandDaemonOptions _options;
+    private readonly LazyMetrics _metrics;
     private readonly ConcurrentDictionary<uint, CacheObject> _objects = new();
     private readonly Channel<CachefilesRequest> _reads = Channel.CreateUnbounded<CachefilesRequest>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
@@ -27,8 +30,9 @@ public sealed class OnDemandDaemon : IAsyncDisposable
     private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _pendingOpens;
 
-    private OnDemandDaemon(SafeFdHandle device, ICacheObjectResolver resolver, OnDemandDaemonOptions options, ILogger logger)
+    private OnDemandDaemon(SafeFdHandle device, ICacheObjectResolver resolver, OnDemandDaemonOptions options, ILogger logger, LazyMetrics metrics)
     {
+        _metrics = metrics;
         _device = device;
         _resolver = resolver;
         _options = options;
@@ -47,7 +51,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
     /// Opens the device, binds the cache in on-demand mode and starts serving. Throws
     /// <see cref="OnDemandUnsupportedException"/> with the reason when the kernel or the cache directory cannot do it.
     /// </summary>
-    public static OnDemandDaemon Start(OnDemandDaemonOptions options, ICacheObjectResolver resolver, ILogger logger)
+    public static OnDemandDaemon Start(OnDemandDaemonOptions options, ICacheObjectResolver resolver, ILogger logger, LazyMetrics? metrics = null)
     {
         SafeFdHandle device;
         try
@@ -80,7 +84,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
             throw;
         }
 
-        var daemon = new OnDemandDaemon(device, resolver, options, logger);
+        var daemon = new OnDemandDaemon(device, resolver, options, logger, metrics ?? LazyMetrics.Shared);
         Log.Bound(logger, options.CacheDirectory, options.Tag);
         daemon._loop.Start();
         return daemon;
@@ -103,6 +107,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
 
         foreach (var item in _objects.Values)
         {
+            item.Source.Closed();
             item.Fd.Dispose();
         }
 
@@ -185,6 +190,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
                 if (_objects.TryRemove(request.ObjectId, out var closed))
                 {
                     Log.Closed(_logger, request.ObjectId);
+                    closed.Source.Closed();
                     closed.Fd.Dispose();
                 }
 
@@ -216,6 +222,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
             }
 
             var item = new CacheObject(request.ObjectId, request.VolumeKey!, request.CookieKey!, fd, source);
+            source.Opened(item.Writer);
             _objects[request.ObjectId] = item;
             Log.Opened(_logger, request.MessageId, request.ObjectId, request.VolumeKey!, request.CookieKey!, source.Size);
             Reply(request.MessageId, source.Size);
@@ -257,6 +264,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
             return;
         }
 
+        var started = Stopwatch.GetTimestamp();
         int result;
         try
         {
@@ -272,6 +280,8 @@ public sealed class OnDemandDaemon : IAsyncDisposable
         {
             Log.ReadFailed(_logger, request.MessageId, request.ObjectId, request.Offset, request.Length, Errno.Describe(result));
         }
+
+        _metrics.RecordRead((long)request.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds, failed: result != 0);
 
         // Complete whatever happened: with holes left, the kernel fails the reader with EIO instead of hanging it.
         try

@@ -37,6 +37,7 @@ internal static class ServiceHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds));
 
         Directory.CreateDirectory(config.Root, SocketPreparer.DirectoryMode);
+        using var rootLock = LockRoot(config.Root);
         var removedStaleSocket = SocketPreparer.Prepare(config.Address);
         builder.WebHost.ConfigureKestrel(k => k.ListenGrpcUnixSocket(config.Address));
         var app = builder.Build();
@@ -93,5 +94,22 @@ internal static class ServiceHost
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Holds an exclusive lock on <c>&lt;root&gt;/snapshotter.lock</c> for the daemon's lifetime (.NET maps
+    /// FileShare.None to flock on Linux), so two daemons never share one metadata store and snapshot tree.
+    /// </summary>
+    private static FileStream LockRoot(string root)
+    {
+        var path = Path.Combine(root, "snapshotter.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new ConfigException($"root {root} is in use by another snapshotter ({path} is locked)", e);
+        }
     }
 }

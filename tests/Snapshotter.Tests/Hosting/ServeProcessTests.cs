@@ -248,4 +248,15 @@ public sealed class ServeProcessTests : IAsyncLifetime
         Assert.Contains("already serving", stderr);
         Assert.Single((await Prepare("still-works")).Mounts);
     }
+
+    [Fact]
+    public async Task Serve_SecondInstanceOnSameRoot_FailsClearly()
+    {
+        var (exit, _, stderr) = await ServeProcess.RunToEndAsync("serve", "--root", Root, "--address", Path.Combine(_dir, "other.sock"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("in use by another snapshotter", stderr);
+        Assert.False(File.Exists(Path.Combine(_dir, "other.sock")));
+        Assert.Single((await Prepare("root-still-served")).Mounts);
+    }
 }

@@ -1,0 +1,451 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Snapshotter.Cache.Buffers;
+using Snapshotter.Cache.Chunks;
+using Snapshotter.Cache.Metrics;
+
+namespace Snapshotter.Cache.Fetching;
+
+/// <summary>
+/// Makes ranges of one data blob's uncompressed address space present in its cache file: maps the range to chunks,
+/// fetches only the missing ones (each chunk once, however many READs want it), merges adjacent missing chunks into
+/// one Range GET, amplifies small reads up to a window, decompresses, verifies the sha256 and writes page-aligned.
+/// Results are values (0 or -errno), never exceptions: every READ must be completed by the caller.
+/// </summary>
+public sealed class BlobChunkFetcher
+{
+    private const int EIO = 5;
+    private const int PageSize = AlignedBuffer.PageSize;
+
+    private readonly ChunkTable _table;
+    private readonly IBlobRangeReader _reader;
+    private readonly IChunkDecompressor _decompressor;
+    private readonly ChunkFetcherOptions _options;
+    private readonly LazyMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly AlignedBufferPool _pool;
+    private readonly byte[] _present;
+    private readonly Dictionary<int, Task<bool>> _inflight = new();
+    private readonly Lock _gate = new();
+    private long _presentBytes;
+    private int _demandFetches;
+
+    public BlobChunkFetcher(
+        ChunkTable table,
+        IBlobRangeReader reader,
+        IChunkDecompressor decompressor,
+        ChunkFetcherOptions options,
+        LazyMetrics metrics,
+        ILogger logger,
+        AlignedBufferPool? pool = null)
+    {
+        _table = table;
+        _reader = reader;
+        _decompressor = decompressor;
+        _options = options;
+        _metrics = metrics;
+        _logger = logger;
+        _pool = pool ?? AlignedBufferPool.Shared;
+        _present = new byte[table.Count];
+    }
+
+    public ChunkTable Table => _table;
+
+    /// <summary>Uncompressed bytes of the chunks present in the cache file.</summary>
+    public long PresentBytes => Volatile.Read(ref _presentBytes);
+
+    public bool IsPresent(int index) => Volatile.Read(ref _present[index]) != 0;
+
+    /// <summary>Forgets what is present (the kernel re-opened the object with a new, empty cache file).</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            Array.Clear(_present);
+            Volatile.Write(ref _presentBytes, 0);
+        }
+    }
+
+    /// <summary>
+    /// Makes <c>[offset, offset + length)</c> present through <paramref name="sink"/>; ranges no chunk covers are written
+    /// as zeros. Returns 0, or -EIO when a chunk could not be fetched, verified or written.
+    /// </summary>
+    public ValueTask<int> FillAsync(long offset, long length, IChunkSink sink, CancellationToken cancellationToken = default)
+    {
+        var end = Math.Min(offset + length, AlignedBuffer.AlignUp(_table.UncompressedSize));
+        if (end <= offset)
+        {
+            return ValueTask.FromResult(0);
+        }
+
+        if (!_table.TryFindRange(offset, end - offset, out var first, out var last))
+        {
+            return ValueTask.FromResult(WriteGaps(offset, end, sink));
+        }
+
+        // Not async on the hit path, so that a READ of present data allocates nothing (not even in Debug builds).
+        var pending = EnsureChunksAsync(first, last, sink, cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            var result = pending.Result;
+            return ValueTask.FromResult(result != 0 ? result : WriteGaps(offset, end, sink));
+        }
+
+        return CompleteFillAsync(pending, offset, end, sink);
+    }
+
+    private async ValueTask<int> CompleteFillAsync(ValueTask<int> pending, long offset, long end, IChunkSink sink)
+    {
+        var result = await pending.ConfigureAwait(false);
+        return result != 0 ? result : WriteGaps(offset, end, sink);
+    }
+
+    /// <summary>Makes chunks <paramref name="first"/>..<paramref name="last"/> present; returns 0 or -EIO.</summary>
+    public ValueTask<int> EnsureChunksAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken = default)
+    {
+        // Fast path, no allocation: everything already present.
+        var allPresent = true;
+        for (var i = first; i <= last; i++)
+        {
+            if (!IsPresent(i))
+            {
+                allPresent = false;
+                break;
+            }
+        }
+
+        if (allPresent)
+        {
+            _metrics.RecordChunkHits(last - first + 1);
+            return ValueTask.FromResult(0);
+        }
+
+        return FetchMissingAsync(first, last, sink, cancellationToken);
+    }
+
+    private async ValueTask<int> FetchMissingAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _demandFetches);
+        try
+        {
+            return await FetchMissingCoreAsync(first, last, sink, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _demandFetches);
+        }
+    }
+
+    /// <summary>
+    /// Fetches every missing chunk in blob order, in batches of <see cref="PrefetchOptions.BatchSize"/> stored bytes,
+    /// backing off while on-demand READs are fetching and keeping under the bandwidth cap. Returns the stored bytes it
+    /// fetched; stops at cancellation (the object was closed) or returns early when a batch fails.
+    /// </summary>
+    public async Task<long> PrefetchAsync(IChunkSink sink, PrefetchOptions options, CancellationToken cancellationToken = default)
+    {
+        long fetched = 0;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var index = 0;
+        while (index < _table.Count && !cancellationToken.IsCancellationRequested)
+        {
+            if (IsPresent(index))
+            {
+                index++;
+                continue;
+            }
+
+            // On-demand READs have a process blocked in the kernel behind them: let them have the connection.
+            while (Volatile.Read(ref _demandFetches) > 0)
+            {
+                await Task.Delay(options.YieldDelay, cancellationToken).ConfigureAwait(false);
+            }
+
+            var last = index;
+            var start = _table[index].CompressedOffset;
+            while (last + 1 < _table.Count && _table[last + 1].CompressedEnd - start <= options.BatchSize)
+            {
+                last++;
+            }
+
+            if (await FetchMissingCoreAsync(index, last, sink, cancellationToken).ConfigureAwait(false) != 0)
+            {
+                return fetched;
+            }
+
+            fetched += _table[last].CompressedEnd - start;
+            index = last + 1;
+            if (options.BandwidthBytesPerSecond > 0)
+            {
+                // Sleep until the average rate since the start is back under the cap.
+                var due = TimeSpan.FromSeconds((double)fetched / options.BandwidthBytesPerSecond);
+                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                if (due > elapsed)
+                {
+                    await Task.Delay(due - elapsed, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+        }
+
+        return fetched;
+    }
+
+    private async ValueTask<int> FetchMissingCoreAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
+    {
+        var ampLast = last;
+        if (_options.AmplifyWindow > 0)
+        {
+            var start = _table[first].CompressedOffset;
+            while (ampLast + 1 < _table.Count && _table[ampLast + 1].CompressedEnd - start <= _options.AmplifyWindow)
+            {
+                ampLast++;
+            }
+        }
+
+        var waits = new List<Task<bool>>();
+        var claimed = new List<(int Index, TaskCompletionSource<bool> Done)>();
+        var hits = 0;
+        lock (_gate)
+        {
+            for (var i = first; i <= ampLast; i++)
+            {
+                if (_present[i] != 0)
+                {
+                    hits += i <= last ? 1 : 0;
+                    continue;
+                }
+
+                if (_inflight.TryGetValue(i, out var pending))
+                {
+                    if (i <= last)
+                    {
+                        waits.Add(pending);
+                        hits++;
+                    }
+
+                    continue;
+                }
+
+                var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _inflight[i] = done.Task;
+                claimed.Add((i, done));
+            }
+        }
+
+        _metrics.RecordChunkHits(hits);
+        if (claimed.Count > 0)
+        {
+            var runs = SplitIntoRuns(claimed);
+            if (runs.Count == 1)
+            {
+                await FetchRunAsync(runs[0], sink, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await Task.WhenAll(runs.Select(run => FetchRunAsync(run, sink, cancellationToken))).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var wait in waits)
+        {
+            await wait.ConfigureAwait(false);
+        }
+
+        for (var i = first; i <= last; i++)
+        {
+            if (!IsPresent(i))
+            {
+                return -EIO;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Groups claimed chunks into runs whose stored bytes are (nearly) adjacent: one Range GET each.</summary>
+    private List<List<(int Index, TaskCompletionSource<bool> Done)>> SplitIntoRuns(List<(int Index, TaskCompletionSource<bool> Done)> claimed)
+    {
+        var runs = new List<List<(int, TaskCompletionSource<bool>)>>();
+        List<(int, TaskCompletionSource<bool>)>? run = null;
+        long runStart = 0, runEnd = 0;
+        foreach (var item in claimed)
+        {
+            ref readonly var chunk = ref _table[item.Index];
+            var joins = run is not null
+                && chunk.CompressedOffset >= runEnd
+                && chunk.CompressedOffset - runEnd <= _options.MergeGap
+                && chunk.CompressedEnd - runStart <= _options.MaxRequestSize;
+            if (!joins)
+            {
+                run = [];
+                runs.Add(run);
+                runStart = chunk.CompressedOffset;
+            }
+
+            run!.Add(item);
+            runEnd = chunk.CompressedEnd;
+        }
+
+        return runs;
+    }
+
+    private async Task FetchRunAsync(List<(int Index, TaskCompletionSource<bool> Done)> run, IChunkSink sink, CancellationToken cancellationToken)
+    {
+        var start = _table[run[0].Index].CompressedOffset;
+        var length = (int)(_table[run[^1].Index].CompressedEnd - start);
+        var stored = ArrayPool<byte>.Shared.Rent(length);
+        var completed = 0;
+        try
+        {
+            await _reader.ReadAsync(start, stored.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+            _metrics.RecordFetch(length, run.Count);
+            Log.Fetched(_logger, run[0].Index, run[^1].Index, start, length);
+            foreach (var (index, done) in run)
+            {
+                ref readonly var chunk = ref _table[index];
+                var ok = WriteChunk(index, stored.AsSpan((int)(chunk.CompressedOffset - start), chunk.CompressedSize), sink);
+                Complete(index, done, ok);
+                completed++;
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.FetchFailed(_logger, run[0].Index, run[^1].Index, start, length, e.Message);
+        }
+        finally
+        {
+            for (var i = completed; i < run.Count; i++)
+            {
+                Complete(run[i].Index, run[i].Done, ok: false);
+            }
+
+            ArrayPool<byte>.Shared.Return(stored);
+        }
+    }
+
+    private void Complete(int index, TaskCompletionSource<bool> done, bool ok)
+    {
+        lock (_gate)
+        {
+            if (ok && _present[index] == 0)
+            {
+                Volatile.Write(ref _present[index], 1);
+                _presentBytes += _table[index].UncompressedSize;
+            }
+
+            _inflight.Remove(index);
+        }
+
+        done.TrySetResult(ok);
+    }
+
+    private bool WriteChunk(int index, ReadOnlySpan<byte> stored, IChunkSink sink)
+    {
+        ref readonly var chunk = ref _table[index];
+        var buffer = _pool.Rent(chunk.UncompressedSize);
+        try
+        {
+            var data = buffer.Span[..chunk.UncompressedSize];
+            int n;
+            if (chunk.IsCompressed)
+            {
+                n = _decompressor.Decompress(stored, data);
+            }
+            else
+            {
+                stored.CopyTo(data);
+                n = stored.Length;
+            }
+
+            if (n != chunk.UncompressedSize)
+            {
+                Log.ChunkCorrupt(_logger, index, $"decompressed to {n} bytes, expected {chunk.UncompressedSize}");
+                return false;
+            }
+
+            if (_options.VerifyDigests && _table.HasDigests)
+            {
+                Span<byte> digest = stackalloc byte[ChunkTable.DigestSize];
+                SHA256.HashData(data, digest);
+                if (!digest.SequenceEqual(_table.GetDigest(index)))
+                {
+                    _metrics.RecordDigestFailure();
+                    Log.ChunkCorrupt(_logger, index, "sha256 mismatch");
+                    return false;
+                }
+            }
+
+            var written = sink.Write(buffer, n, chunk.UncompressedOffset);
+            if (written != 0)
+            {
+                Log.WriteFailed(_logger, index, -written);
+                return false;
+            }
+
+            return true;
+        }
+        catch (InvalidDataException e)
+        {
+            Log.ChunkCorrupt(_logger, index, e.Message);
+            return false;
+        }
+        finally
+        {
+            _pool.Return(buffer);
+        }
+    }
+
+    /// <summary>Writes zeros over the pages of <c>[offset, end)</c> that no chunk covers, so that the READ leaves no hole.</summary>
+    private int WriteGaps(long offset, long end, IChunkSink sink)
+    {
+        var cursor = AlignedBuffer.AlignDown(offset);
+        end = AlignedBuffer.AlignUp(end);
+        AlignedBuffer? zeros = null;
+        try
+        {
+            while (cursor < end)
+            {
+                long gapEnd;
+                if (_table.TryFindRange(cursor, end - cursor, out var first, out _))
+                {
+                    ref readonly var chunk = ref _table[first];
+                    if (chunk.UncompressedOffset <= cursor)
+                    {
+                        cursor = AlignedBuffer.AlignUp(chunk.UncompressedEnd);
+                        continue;
+                    }
+
+                    gapEnd = chunk.UncompressedOffset;
+                }
+                else
+                {
+                    gapEnd = end;
+                }
+
+                zeros ??= _pool.Rent(AlignedBufferPool.MinClassSize);
+                zeros.Span.Clear();
+                while (cursor < gapEnd)
+                {
+                    var step = (int)Math.Min(zeros.Capacity, gapEnd - cursor);
+                    var rc = sink.Write(zeros, step, cursor);
+                    if (rc != 0)
+                    {
+                        return rc;
+                    }
+
+                    cursor += step;
+                }
+            }
+
+            return 0;
+        }
+        finally
+        {
+            if (zeros is not null)
+            {
+                _pool.Return(zeros);
+            }
+        }
+    }
+}

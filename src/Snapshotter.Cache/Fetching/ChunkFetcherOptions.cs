@@ -1,0 +1,20 @@
+namespace Snapshotter.Cache.Fetching;
+
+/// <summary>How a <see cref="BlobChunkFetcher"/> turns READs into registry requests.</summary>
+public sealed class ChunkFetcherOptions
+{
+    /// <summary>
+    /// Small reads are amplified to fetch following missing chunks up to this many stored (compressed) bytes per
+    /// request, as Nydus's <c>amplify_io</c>. 0 disables amplification. Defaults to 1 MiB.
+    /// </summary>
+    public int AmplifyWindow { get; init; } = 1024 * 1024;
+
+    /// <summary>Largest single Range GET, in stored bytes; longer runs of chunks are split. Defaults to 8 MiB.</summary>
+    public int MaxRequestSize { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Adjacent missing chunks whose stored bytes are at most this far apart share one Range GET. Defaults to 0 (touching only).</summary>
+    public int MergeGap { get; init; }
+
+    /// <summary>Verify each chunk's sha256 when the chunk table has digests. Defaults to true.</summary>
+    public bool VerifyDigests { get; init; } = true;
+}

@@ -1,0 +1,257 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Snapshotter.Cache.Fetching;
+using Snapshotter.Cache.Metrics;
+
+namespace Snapshotter.Cache.Tests.Fetching;
+
+public sealed class BlobChunkFetcherTests
+{
+    private const int K = 1024;
+
+    private static (BlobChunkFetcher Fetcher, RecordingReader Reader, MemorySink Sink, LazyMetrics Metrics) Create(
+        TestBlob blob, ChunkFetcherOptions? options = null)
+    {
+        var reader = new RecordingReader(blob.Stored);
+        var metrics = new LazyMetrics();
+        var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), options ?? new ChunkFetcherOptions(), metrics, NullLogger.Instance);
+        return (fetcher, reader, new MemorySink(blob.Table.UncompressedSize), metrics);
+    }
+
+    private static void AssertRangeMatches(TestBlob blob, MemorySink sink, long offset, long length)
+    {
+        Assert.True(
+            blob.Uncompressed.AsSpan((int)offset, (int)length).SequenceEqual(sink.Data.AsSpan((int)offset, (int)length)),
+            $"bytes differ in [{offset}, +{length})");
+    }
+
+    [Fact]
+    public async Task FillAsync_SmallRead_FetchesCoveringChunkAndAmplifiesWithinWindow()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(256 * K, 16).ToArray());
+        var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 300 * K });
+
+        Assert.Equal(0, await fetcher.FillAsync(256 * K + 100, 4096, sink));
+
+        var request = Assert.Single(reader.Requests);
+        Assert.Equal(blob.Table[1].CompressedOffset, request.Offset);
+        Assert.True(request.Length <= 300 * K, $"request of {request.Length} bytes exceeds the window");
+        Assert.True(fetcher.IsPresent(1));
+        Assert.False(fetcher.IsPresent(0));
+        Assert.False(fetcher.IsPresent(15));
+        AssertRangeMatches(blob, sink, 256 * K, 256 * K);
+        Assert.Equal(1, metrics.RegistryRequestCount);
+        Assert.Equal(request.Length, metrics.FetchedByteCount);
+    }
+
+    [Fact]
+    public async Task FillAsync_AmplificationDisabled_FetchesExactlyTheCoveringChunks()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 8).ToArray());
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+
+        Assert.Equal(0, await fetcher.FillAsync(64 * K - 10, 20, sink));
+
+        var request = Assert.Single(reader.Requests);
+        Assert.Equal(blob.Table[0].CompressedOffset, request.Offset);
+        Assert.Equal(blob.Table[1].CompressedEnd - blob.Table[0].CompressedOffset, request.Length);
+        Assert.Equal(2, Enumerable.Range(0, 8).Count(fetcher.IsPresent));
+    }
+
+    [Fact]
+    public async Task FillAsync_AdjacentMissingChunks_MergedIntoOneRequest()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 8).ToArray());
+        var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+
+        Assert.Equal(0, await fetcher.FillAsync(0, 8 * 64 * K, sink));
+
+        Assert.Single(reader.Requests);
+        Assert.Equal(8, metrics.ChunkMissCount);
+        AssertRangeMatches(blob, sink, 0, blob.Uncompressed.Length);
+    }
+
+    [Fact]
+    public async Task FillAsync_PresentChunksInTheMiddle_SplitsIntoTwoRequests()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 6).ToArray());
+        var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+        Assert.Equal(0, await fetcher.FillAsync(2 * 64 * K, 2 * 64 * K, sink));
+        reader.Requests.Clear();
+
+        Assert.Equal(0, await fetcher.FillAsync(0, 6 * 64 * K, sink));
+
+        Assert.Equal(
+            [(blob.Table[0].CompressedOffset, (int)(blob.Table[1].CompressedEnd - blob.Table[0].CompressedOffset)),
+             (blob.Table[4].CompressedOffset, (int)(blob.Table[5].CompressedEnd - blob.Table[4].CompressedOffset))],
+            reader.Requests.OrderBy(r => r.Offset).ToArray());
+        Assert.Equal(2, metrics.ChunkHitCount);
+        AssertRangeMatches(blob, sink, 0, blob.Uncompressed.Length);
+    }
+
+    [Fact]
+    public async Task FillAsync_RequestLongerThanMaxRequestSize_IsSplit()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(128 * K, 8).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, MaxRequestSize = 256 * K });
+
+        Assert.Equal(0, await fetcher.FillAsync(0, 8 * 128 * K, sink));
+
+        Assert.Equal(4, reader.Requests.Count);
+        Assert.All(reader.Requests, r => Assert.True(r.Length <= 256 * K));
+        AssertRangeMatches(blob, sink, 0, blob.Uncompressed.Length);
+    }
+
+    [Fact]
+    public async Task FillAsync_ManyConcurrentReadsOfOneChunk_FetchItOnce()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(1024 * K, 4).ToArray());
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+        reader.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var reads = Enumerable.Range(0, 32).Select(i => fetcher.FillAsync(1024 * K + (i * 8 * K), 4096, sink).AsTask()).ToArray();
+        await Task.Delay(100);
+        reader.Gate.SetResult();
+        var results = await Task.WhenAll(reads);
+
+        Assert.All(results, r => Assert.Equal(0, r));
+        Assert.Single(reader.Requests);
+        AssertRangeMatches(blob, sink, 1024 * K, 1024 * K);
+    }
+
+    [Fact]
+    public async Task FillAsync_ReaderFails_ReturnsEioAndALaterReadRetries()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 4).ToArray());
+        var (fetcher, reader, sink, _) = Create(blob);
+        reader.Fail = (_, _) => new HttpRequestException("registry down");
+
+        Assert.Equal(-5, await fetcher.FillAsync(0, 4096, sink));
+        Assert.False(fetcher.IsPresent(0));
+
+        reader.Fail = null;
+        Assert.Equal(0, await fetcher.FillAsync(0, 4096, sink));
+        AssertRangeMatches(blob, sink, 0, 64 * K);
+    }
+
+    [Fact]
+    public async Task FillAsync_WaitersOfAFailedFetch_AllGetEio()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 2).ToArray());
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+        reader.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        reader.Fail = (_, _) => new IOException("connection reset");
+
+        var reads = Enumerable.Range(0, 8).Select(_ => fetcher.FillAsync(0, 4096, sink).AsTask()).ToArray();
+        await Task.Delay(50);
+        reader.Gate.SetResult();
+
+        Assert.All(await Task.WhenAll(reads), r => Assert.Equal(-5, r));
+        Assert.Single(reader.Requests);
+    }
+
+    [Fact]
+    public async Task FillAsync_CorruptedStoredBytes_FailsDigestCheckAndWritesNothing()
+    {
+        var blob = TestBlob.Create([64 * K, 64 * K], compress: false);
+        blob.Stored[100] ^= 0xFF;
+        var (fetcher, _, sink, metrics) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+
+        Assert.Equal(-5, await fetcher.FillAsync(0, 4096, sink));
+
+        Assert.Equal(1, metrics.DigestFailureCount);
+        Assert.Equal(0, sink.WriteCount);
+        Assert.Equal(0, await fetcher.FillAsync(64 * K, 4096, sink));
+    }
+
+    [Fact]
+    public async Task FillAsync_CorruptCompressedChunk_ReturnsEio()
+    {
+        var blob = TestBlob.Create([64 * K]);
+        Array.Fill(blob.Stored, (byte)0xFF, 0, Math.Min(64, blob.Stored.Length));
+        var (fetcher, _, sink, _) = Create(blob);
+
+        Assert.Equal(-5, await fetcher.FillAsync(0, 4096, sink));
+        Assert.Equal(0, sink.WriteCount);
+    }
+
+    [Fact]
+    public async Task FillAsync_RangeWithGapsAndTail_ZeroFillsUncoveredPages()
+    {
+        var blob = TestBlob.Create([5000, 100, 4096], compress: false);
+        var (fetcher, _, sink, _) = Create(blob);
+        Array.Fill(sink.Data, (byte)0xAA);
+
+        Assert.Equal(0, await fetcher.FillAsync(0, blob.Table.UncompressedSize, sink));
+
+        Assert.All(sink.Written, Assert.True);
+        AssertRangeMatches(blob, sink, 0, blob.Uncompressed.Length);
+    }
+
+    [Fact]
+    public async Task FillAsync_AlreadyPresent_NoRequestAndNoAllocation()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 4).ToArray());
+        var (fetcher, reader, sink, metrics) = Create(blob);
+        Assert.Equal(0, await fetcher.FillAsync(0, 4 * 64 * K, sink));
+        reader.Requests.Clear();
+        await fetcher.FillAsync(0, 4096, sink);
+
+        for (var i = 0; i < 1000; i++)
+        {
+            await fetcher.FillAsync(i % 4 * 64 * K, 4096, sink);
+        }
+
+        // Assertions allocate, so the measured loop only counts.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var synchronous = 0;
+        var failures = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            var pending = fetcher.FillAsync(i % 4 * 64 * K, 4096, sink);
+            synchronous += pending.IsCompletedSuccessfully ? 1 : 0;
+            failures += await pending != 0 ? 1 : 0;
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(1000, synchronous);
+        Assert.Equal(0, failures);
+        Assert.Equal(0, allocated);
+        Assert.Empty(reader.Requests);
+        Assert.True(metrics.ChunkHitCount >= 100);
+    }
+
+    [Fact]
+    public async Task Reset_ForgetsPresence_NextReadFetchesAgain()
+    {
+        var blob = TestBlob.Create([64 * K]);
+        var (fetcher, reader, sink, _) = Create(blob);
+        await fetcher.FillAsync(0, 4096, sink);
+
+        fetcher.Reset();
+        await fetcher.FillAsync(0, 4096, sink);
+
+        Assert.Equal(2, reader.Requests.Count);
+        Assert.Equal(0, fetcher.PresentBytes - (64 * K));
+    }
+
+    [Fact]
+    public async Task FillAsync_RandomReadsOnRandomBlob_AlwaysExactBytes()
+    {
+        var random = new Random(9);
+        var blob = TestBlob.Create(Enumerable.Range(0, 40).Select(_ => random.Next(1, 300 * K)).ToArray(), seed: 3);
+        var (fetcher, _, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 512 * K, MergeGap = 0 });
+
+        var reads = Enumerable.Range(0, 64).Select(async i =>
+        {
+            var offset = random.NextInt64(0, blob.Table.UncompressedSize - 1) & ~4095L;
+            var length = Math.Min(random.Next(1, 200 * K), blob.Table.UncompressedSize - offset);
+            Assert.Equal(0, await fetcher.FillAsync(offset, length, sink));
+            return (offset, length);
+        }).ToArray();
+
+        foreach (var (offset, length) in await Task.WhenAll(reads))
+        {
+            AssertRangeMatches(blob, sink, offset, length);
+        }
+    }
+}
