@@ -325,7 +325,7 @@ public sealed class CtrSnapshotsTests : IntegrationTest, IClassFixture<Container
     }
 
     [Fact]
-    public async Task Label_And_Usage_OfMissingKey_FailWithNotFound()
+    public async Task LabelAndUsage_OfMissingKey_FailWithNotFound()
     {
         var label = await _ctr.SnapshotsAsync(Snapshotter, "label", "ghost", "a=b");
         var usage = await _ctr.SnapshotsAsync(Snapshotter, "usage", "ghost");
