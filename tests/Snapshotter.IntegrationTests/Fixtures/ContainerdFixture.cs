@@ -89,6 +89,20 @@ public sealed class ContainerdFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await StartAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose initialization threw: clean up here.
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
         Tools.RequireRoot();
         Tools.Require("containerd");
         Tools.Require("ctr");
@@ -117,12 +131,14 @@ public sealed class ContainerdFixture : IAsyncLifetime
             {
                 await _containerd.StopAsync(TimeSpan.FromSeconds(15)).ConfigureAwait(false);
                 _containerd.Dispose();
+                _containerd = null;
             }
 
             KillOurShims();
             if (Snapshotter is not null)
             {
                 await Snapshotter.DisposeAsync().ConfigureAwait(false);
+                Snapshotter = null;
             }
         }
         finally
@@ -130,7 +146,10 @@ public sealed class ContainerdFixture : IAsyncLifetime
             Mounts.UnmountAll(Directory);
             try
             {
-                System.IO.Directory.Delete(Directory, recursive: true);
+                if (System.IO.Directory.Exists(Directory))
+                {
+                    System.IO.Directory.Delete(Directory, recursive: true);
+                }
             }
             catch (IOException e)
             {

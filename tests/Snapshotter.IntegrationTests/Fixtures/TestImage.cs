@@ -48,6 +48,19 @@ public sealed class TestImage : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await BuildAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task BuildAsync()
+    {
         Tools.RequireRoot();
         Tools.Require("umoci");
         string busybox = Tools.RequireStaticBusybox();
@@ -107,7 +120,7 @@ public sealed class TestImage : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        if (_workDir is not null)
+        if (_workDir is not null && System.IO.Directory.Exists(_workDir))
         {
             System.IO.Directory.Delete(_workDir, recursive: true);
         }
