@@ -44,6 +44,12 @@ internal sealed class DaemonProcess : IDisposable
             psi.ArgumentList.Add(a);
         }
 
+        // Hermetic: the daemon's settings come from its arguments only, not from the caller's environment.
+        foreach (string key in psi.Environment.Keys.Where(k => k.StartsWith("SNAPSHOTTER_", StringComparison.Ordinal)).ToList())
+        {
+            psi.Environment.Remove(key);
+        }
+
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         var daemon = new DaemonProcess(name, process);
         if (earlierLines is not null)

@@ -84,12 +84,16 @@ public sealed class SnapshotterProcess : IAsyncDisposable
             throw new FileNotFoundException($"snapshotter.dll is not next to the tests ({AppContext.BaseDirectory}); the test project must reference src/Snapshotter", dll);
         }
 
+        // An explicit empty config file: a config installed on this machine must not change the tests.
+        string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "snapshotter-config.json");
+        File.WriteAllText(config, "{}");
+
         // The SDK tells child processes which dotnet runs the tests.
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         return DaemonProcess.Start(
             "snapshotter",
             dotnet,
-            [dll, "serve", "--root", root, "--address", socketPath, "--log-level", "debug"],
+            [dll, "serve", "--config", config, "--root", root, "--address", socketPath, "--log-level", "debug"],
             earlierLines);
     }
 }
