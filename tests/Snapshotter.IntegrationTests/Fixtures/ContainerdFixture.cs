@@ -17,6 +17,11 @@ public sealed class ContainerdFixture : IAsyncLifetime
     /// <summary>The proxy plugin name in the generated containerd config.</summary>
     public const string ProxyName = "lazy";
 
+    /// <summary>A namespace holding one active snapshot, <see cref="ProbeKey"/>, used to check containerd reaches the snapshotter.</summary>
+    public const string ProbeNamespace = "fixture-probe";
+
+    public const string ProbeKey = "probe";
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private DaemonProcess? _containerd;
     private int _namespaceCounter;
@@ -66,6 +71,48 @@ public sealed class ContainerdFixture : IAsyncLifetime
         var admin = Ctr("default");
         string lease = (await admin.RunAsync("leases", "create").ConfigureAwait(false)).EnsureSuccess().StdOut.Trim();
         (await admin.RunAsync("leases", "rm", "--sync", lease).ConfigureAwait(false)).EnsureSuccess();
+    }
+
+    /// <summary>
+    /// Starts our service again on the same root after a stop or kill, and waits until containerd
+    /// reaches it: containerd's gRPC client reconnects to a proxy plugin with backoff, and calls
+    /// made before that fail with UNAVAILABLE.
+    /// </summary>
+    public async Task RestartSnapshotterAsync()
+    {
+        var ours = RequireSnapshotter();
+        await ours.RestartAsync().ConfigureAwait(false);
+        var probe = Ctr(ProbeNamespace);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            // Stat reaches the snapshotter (ls of an empty namespace would not).
+            var result = await probe.SnapshotsAsync(SnapshotterName, "info", ProbeKey).ConfigureAwait(false);
+            if (result.ExitCode == 0)
+            {
+                return;
+            }
+
+            if (sw.Elapsed > TimeSpan.FromSeconds(90))
+            {
+                throw new TimeoutException($"containerd did not reach the restarted snapshotter within 90 s: {result}");
+            }
+
+            await Task.Delay(250).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>How many snapshots containerd lists on our snapshotter, over all namespaces (the probe included).</summary>
+    public async Task<int> CountAllSnapshotsAsync()
+    {
+        int count = 0;
+        string namespaces = (await Ctr("default").RunAsync("namespaces", "ls", "-q").ConfigureAwait(false)).EnsureSuccess().StdOut;
+        foreach (string ns in namespaces.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            count += CtrOutput.Ls(await Ctr(ns).SnapshotsOkAsync(SnapshotterName, "ls").ConfigureAwait(false)).Count;
+        }
+
+        return count;
     }
 
     public LogMark Mark() => new(Snapshotter?.LogLineCount ?? 0, _containerd?.LineCount ?? 0);
@@ -121,6 +168,7 @@ public sealed class ContainerdFixture : IAsyncLifetime
         await File.WriteAllTextAsync(config, ConfigToml(snapshotterSocket)).ConfigureAwait(false);
         _containerd = DaemonProcess.Start("containerd", "containerd", ["--config", config, "--log-level", "info"]);
         await UnixSockets.WaitConnectableAsync(Address, _containerd, StartTimeout).ConfigureAwait(false);
+        await Ctr(ProbeNamespace).SnapshotsOkAsync(SnapshotterName, "prepare", ProbeKey).ConfigureAwait(false);
     }
 
     public async Task DisposeAsync()

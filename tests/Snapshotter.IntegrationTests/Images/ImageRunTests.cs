@@ -127,12 +127,7 @@ public sealed class ImageRunTests : IntegrationTest, IClassFixture<ContainerdFix
         await Fixture.CollectGarbageAsync();
 
         // Every snapshot of every namespace of this containerd has exactly one directory, nothing more.
-        int snapshots = 0;
-        foreach (string ns in (await Fixture.Ctr("default").RunAsync("namespaces", "ls", "-q")).EnsureSuccess().StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            snapshots += CtrOutput.Ls(await Fixture.Ctr(ns).SnapshotsOkAsync(Snapshotter, "ls")).Count;
-        }
-
+        int snapshots = await Fixture.CountAllSnapshotsAsync();
         string[] dirs = Directory.GetDirectories(Path.Combine(ours.Root, "snapshots"));
         Assert.True(snapshots == dirs.Length, $"{snapshots} snapshots listed but {dirs.Length} directories: {string.Join(", ", dirs.Select(Path.GetFileName))}");
         Assert.Empty(Mounts.Under(ours.Root));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Snapshotter.IntegrationTests.Fixtures;
 using Xunit.Abstractions;
 
@@ -40,10 +39,10 @@ public sealed class RestartTests : IntegrationTest, IClassFixture<ContainerdFixt
         int pidBefore = ours.Pid;
 
         await ours.KillAsync();
-        await ours.RestartAsync();
+        await Fixture.RestartSnapshotterAsync();
 
         Assert.NotEqual(pidBefore, ours.Pid);
-        string lsAfter = await RetryUntilOkAsync(() => ctr.SnapshotsAsync(Snapshotter, "ls"));
+        string lsAfter = await ctr.SnapshotsOkAsync(Snapshotter, "ls");
         Assert.Equal(TestImage.LayerCount + 3, rows.Count);
         Assert.Equal(rows.OrderBy(r => r.Key).ToList(), CtrOutput.Ls(lsAfter).OrderBy(r => r.Key).ToList());
         foreach (var (key, before) in infoBefore)
@@ -77,8 +76,7 @@ public sealed class RestartTests : IntegrationTest, IClassFixture<ContainerdFixt
         string orphan = Path.Combine(snapshotsDir, "987654321");
         Directory.CreateDirectory(Path.Combine(orphan, "fs", "junk"));
         await File.WriteAllTextAsync(Path.Combine(orphan, "fs", "junk", "data"), "left by a crash");
-        await ours.RestartAsync();
-        await RetryUntilOkAsync(() => ctr.SnapshotsAsync(Snapshotter, "ls"));
+        await Fixture.RestartSnapshotterAsync();
         await Fixture.CollectGarbageAsync(); // containerd's GC also calls Cleanup
 
         Assert.False(Directory.Exists(orphan), "the orphan directory survived the restart and Cleanup");
@@ -96,28 +94,7 @@ public sealed class RestartTests : IntegrationTest, IClassFixture<ContainerdFixt
 
         Assert.Equal(0, exitCode);
         Assert.False(File.Exists(ours.SocketPath), $"{ours.SocketPath} still exists after SIGTERM");
-        await ours.RestartAsync();
+        await Fixture.RestartSnapshotterAsync();
         Assert.True(await UnixSockets.CanConnectAsync(ours.SocketPath));
-    }
-
-    /// <summary>containerd's gRPC client reconnects with backoff after the proxy's socket went away.</summary>
-    private static async Task<string> RetryUntilOkAsync(Func<Task<ProcessResult>> call)
-    {
-        var sw = Stopwatch.StartNew();
-        while (true)
-        {
-            var result = await call();
-            if (result.ExitCode == 0)
-            {
-                return result.StdOut;
-            }
-
-            if (sw.Elapsed > TimeSpan.FromSeconds(90))
-            {
-                throw new TimeoutException($"containerd did not reach the restarted snapshotter within 90 s: {result}");
-            }
-
-            await Task.Delay(500);
-        }
     }
 }

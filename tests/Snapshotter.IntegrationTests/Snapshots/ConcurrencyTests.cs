@@ -75,7 +75,9 @@ public sealed class ConcurrencyTests : IntegrationTest, IClassFixture<Containerd
 
         var ours = Fixture.RequireSnapshotter();
         string[] dirs = Directory.GetDirectories(Path.Combine(ours.Root, "snapshots"));
-        Assert.True(dirs.Length == 1, $"snapshots/ should hold only the one snapshot ls shows ('base'), found {dirs.Length}: {string.Join(", ", dirs.Select(Path.GetFileName))}");
+        int listed = await Fixture.CountAllSnapshotsAsync(); // 'base' and the fixture's probe
+        Assert.Equal(2, listed);
+        Assert.True(dirs.Length == listed, $"snapshots/ should hold only the {listed} snapshots ls shows, found {dirs.Length}: {string.Join(", ", dirs.Select(Path.GetFileName))}");
         Assert.Empty(Mounts.Under(ours.Root));
     }
 }
