@@ -12,6 +12,9 @@ internal static class Program
             "images are downloaded. Ordinary OCI images are unpacked onto overlayfs.")
         {
             ServeCommand.Create(),
+            RegistryCommand.Create(),
+            ConvertCommand.Create(),
+            InspectCommand.Create(),
         };
         // The ASP.NET Core host handles SIGTERM/SIGINT itself (graceful drain of in-flight calls);
         // System.CommandLine's own handler would force an exit after 2 s.

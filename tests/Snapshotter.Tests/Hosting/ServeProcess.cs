@@ -66,6 +66,19 @@ internal sealed class ServeProcess : IAsyncDisposable
         return (process.ExitCode, await stdout, await stderr);
     }
 
+    /// <summary>Runs the executable to completion and returns exit code, raw stdout bytes and stderr.</summary>
+    public static async Task<(int ExitCode, byte[] Stdout, string Stderr)> RunToEndBinaryAsync(params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
+        using var stdout = new MemoryStream();
+        var copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cts.Token);
+        await copy;
+        return (process.ExitCode, stdout.ToArray(), await stderr);
+    }
+
     public static async Task<ServeProcess> StartAsync(string root, string address, params string[] extraArgs)
     {
         var psi = StartInfo(["serve", "--root", root, "--address", address, "--log-level", "debug", .. extraArgs]);

@@ -1,0 +1,34 @@
+namespace Snapshotter.Erofs.Building;
+
+/// <summary>
+/// An inode of the merged tree. Hard links are several <see cref="FsEntry"/>s sharing one instance;
+/// directories own their children (names compared ordinally, as the kernel does).
+/// </summary>
+internal sealed class FsInode
+{
+    public uint Mode { get; set; }
+
+    public uint Uid { get; set; }
+
+    public uint Gid { get; set; }
+
+    public long MtimeSeconds { get; set; }
+
+    public uint MtimeNanoseconds { get; set; }
+
+    public ulong Size { get; set; }
+
+    public uint Rdev { get; set; }
+
+    public byte[]? SymlinkTarget { get; set; }
+
+    public List<KeyValuePair<string, byte[]>>? Xattrs { get; set; }
+
+    public ChunkRef[]? Chunks { get; set; }
+
+    public Dictionary<string, FsEntry>? Children { get; set; }
+
+    public bool IsDirectory => (Mode & 0xF000) == 0x4000;
+
+    public static FsInode NewDirectory(uint permissions = 0x1ED) => new() { Mode = 0x4000 | permissions, Children = new(StringComparer.Ordinal) };
+}

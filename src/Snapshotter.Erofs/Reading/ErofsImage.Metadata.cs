@@ -1,0 +1,219 @@
+using System.Buffers.Binary;
+using System.Text;
+using Snapshotter.Erofs.Format;
+
+namespace Snapshotter.Erofs.Reading;
+
+public sealed partial class ErofsImage
+{
+    private static readonly string[] XattrPrefixes =
+        ["", "user.", "system.posix_acl_access", "system.posix_acl_default", "trusted.", "lustre.", "security."];
+
+    /// <summary>Reads an inode's extended attributes (shared and inline), in on-disk order.</summary>
+    public IReadOnlyList<ErofsXattr> ReadXattrs(ErofsInode inode)
+    {
+        if (inode.XattrSize == 0)
+        {
+            return [];
+        }
+
+        var result = new List<ErofsXattr>();
+        long header = inode.Offset + inode.InodeSize;
+        Span<byte> hdr = stackalloc byte[ErofsFormat.XattrHeaderSize];
+        ReadExact(header, hdr, $"inode {inode.Nid} xattr header");
+        int shared = hdr[4];
+        int inlineStart = ErofsFormat.XattrHeaderSize + (shared * 4);
+        if (inlineStart > inode.XattrSize)
+        {
+            throw new InvalidImageException($"inode {inode.Nid}: {shared} shared xattrs do not fit in {inode.XattrSize} bytes");
+        }
+
+        Span<byte> id = stackalloc byte[4];
+        for (int i = 0; i < shared; i++)
+        {
+            ReadExact(header + ErofsFormat.XattrHeaderSize + (i * 4), id, $"inode {inode.Nid} shared xattr id");
+            long at = ((long)Superblock.XattrBlockAddress << Superblock.BlockSizeBits) + ((long)BinaryPrimitives.ReadUInt32LittleEndian(id) * 4);
+            ReadXattrEntry(inode, at, long.MaxValue, result);
+        }
+
+        long pos = header + inlineStart;
+        long end = header + inode.XattrSize;
+        while (pos < end)
+        {
+            pos += ReadXattrEntry(inode, pos, end, result);
+        }
+
+        return result;
+    }
+
+    private int ReadXattrEntry(ErofsInode inode, long at, long limit, List<ErofsXattr> result)
+    {
+        Span<byte> head = stackalloc byte[ErofsFormat.XattrEntryHeaderSize];
+        ReadExact(at, head, $"inode {inode.Nid} xattr entry");
+        int nameLength = head[0];
+        int index = head[1];
+        int valueSize = BinaryPrimitives.ReadUInt16LittleEndian(head[2..]);
+        int size = (ErofsFormat.XattrEntryHeaderSize + nameLength + valueSize + 3) & ~3;
+        if (at + size > limit)
+        {
+            throw new InvalidImageException($"inode {inode.Nid}: xattr entry of {size} bytes overruns the xattr area");
+        }
+
+        if ((index & 0x80) != 0)
+        {
+            throw new InvalidImageException($"inode {inode.Nid}: long xattr name prefixes are not supported");
+        }
+
+        if (index >= XattrPrefixes.Length)
+        {
+            throw new InvalidImageException($"inode {inode.Nid}: unknown xattr name index {index}");
+        }
+
+        byte[] body = new byte[nameLength + valueSize];
+        ReadExact(at + ErofsFormat.XattrEntryHeaderSize, body, $"inode {inode.Nid} xattr body");
+        string name = XattrPrefixes[index] + Encoding.UTF8.GetString(body, 0, nameLength);
+        if (name.Length == 0)
+        {
+            throw new InvalidImageException($"inode {inode.Nid}: empty xattr name");
+        }
+
+        result.Add(new ErofsXattr(name, body[nameLength..]));
+        return size;
+    }
+
+    private ErofsSuperblock ReadSuperblock()
+    {
+        Span<byte> sb = stackalloc byte[ErofsFormat.SuperSize];
+        ReadExact(ErofsFormat.SuperOffset, sb, "superblock");
+        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(sb);
+        if (magic != ErofsFormat.SuperMagic)
+        {
+            throw new InvalidImageException($"superblock: bad magic 0x{magic:x8} (expected 0x{ErofsFormat.SuperMagic:x8})");
+        }
+
+        int blkszbits = sb[12];
+        if (blkszbits < 9 || blkszbits > 16)
+        {
+            throw new InvalidImageException($"superblock: unsupported block size 2^{blkszbits}");
+        }
+
+        uint incompat = BinaryPrimitives.ReadUInt32LittleEndian(sb[80..]);
+        if ((incompat & ~ErofsFormat.SupportedIncompat) != 0)
+        {
+            throw new InvalidImageException($"superblock: unsupported incompatible features 0x{incompat & ~ErofsFormat.SupportedIncompat:x8}");
+        }
+
+        var result = new ErofsSuperblock(
+            FeatureCompat: BinaryPrimitives.ReadUInt32LittleEndian(sb[8..]),
+            FeatureIncompat: incompat,
+            BlockSizeBits: blkszbits,
+            RootNid: BinaryPrimitives.ReadUInt16LittleEndian(sb[14..]),
+            InodeCount: BinaryPrimitives.ReadUInt64LittleEndian(sb[16..]),
+            BuildTime: BinaryPrimitives.ReadUInt64LittleEndian(sb[24..]),
+            BuildTimeNsec: BinaryPrimitives.ReadUInt32LittleEndian(sb[32..]),
+            Blocks: BinaryPrimitives.ReadUInt32LittleEndian(sb[36..]),
+            MetaBlockAddress: BinaryPrimitives.ReadUInt32LittleEndian(sb[40..]),
+            XattrBlockAddress: BinaryPrimitives.ReadUInt32LittleEndian(sb[44..]),
+            ExtraDevices: BinaryPrimitives.ReadUInt16LittleEndian(sb[86..]),
+            DeviceTableSlotOffset: BinaryPrimitives.ReadUInt16LittleEndian(sb[88..]));
+        if (((long)result.MetaBlockAddress << blkszbits) >= _source.Length)
+        {
+            throw new InvalidImageException($"superblock: meta_blkaddr {result.MetaBlockAddress} is outside the image");
+        }
+
+        if (result.BuildTimeNsec >= 1_000_000_000)
+        {
+            throw new InvalidImageException($"superblock: build_time_nsec {result.BuildTimeNsec} out of range");
+        }
+
+        return result;
+    }
+
+    private List<ErofsDevice> ReadDevices()
+    {
+        var devices = new List<ErofsDevice>();
+        int count = Superblock.ExtraDevices;
+        if (count == 0)
+        {
+            return devices;
+        }
+
+        if (count > MaxDevices)
+        {
+            throw new InvalidImageException($"superblock: {count} extra devices is implausible");
+        }
+
+        long start = (long)Superblock.DeviceTableSlotOffset * ErofsFormat.DeviceSlotSize;
+        if (start < ErofsFormat.SuperOffset + ErofsFormat.SuperSize)
+        {
+            throw new InvalidImageException($"superblock: device table at {start} overlaps the superblock");
+        }
+
+        Span<byte> slot = stackalloc byte[ErofsFormat.DeviceSlotSize];
+        for (int i = 0; i < count; i++)
+        {
+            ReadExact(start + ((long)i * ErofsFormat.DeviceSlotSize), slot, $"device slot {i + 1}");
+            ReadOnlySpan<byte> tag = slot[..ErofsFormat.DeviceTagSize];
+            int nul = tag.IndexOf((byte)0);
+            string tagText = Encoding.UTF8.GetString(nul < 0 ? tag : tag[..nul]);
+            devices.Add(new ErofsDevice(
+                i + 1,
+                tagText,
+                BinaryPrimitives.ReadUInt32LittleEndian(slot[64..]),
+                BinaryPrimitives.ReadUInt32LittleEndian(slot[68..])));
+        }
+
+        return devices;
+    }
+
+    private List<RafsBlobInfo> ReadBlobTable()
+    {
+        Span<byte> ext = stackalloc byte[ErofsFormat.RafsExtSuperSize];
+        ReadExact(ErofsFormat.RafsExtSuperOffset, ext, "RAFS extended superblock");
+        ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(ext[8..]);
+        uint size = BinaryPrimitives.ReadUInt32LittleEndian(ext[16..]);
+        var blobs = new List<RafsBlobInfo>();
+        if (size == 0)
+        {
+            return blobs;
+        }
+
+        if (size % ErofsFormat.RafsBlobRecordSize != 0 || size / ErofsFormat.RafsBlobRecordSize > 256 || offset > (ulong)_source.Length || size > (ulong)_source.Length - offset)
+        {
+            throw new InvalidImageException($"RAFS extended superblock: invalid blob table offset {offset} / size {size}");
+        }
+
+        Span<byte> rec = stackalloc byte[ErofsFormat.RafsBlobRecordSize];
+        for (int i = 0; i < size / ErofsFormat.RafsBlobRecordSize; i++)
+        {
+            ReadExact((long)offset + (i * ErofsFormat.RafsBlobRecordSize), rec, $"blob table record {i}");
+            ReadOnlySpan<byte> id = rec[..64];
+            int nul = id.IndexOf((byte)0);
+            blobs.Add(new RafsBlobInfo(
+                BlobId: Encoding.ASCII.GetString(nul < 0 ? id : id[..nul]),
+                Index: BinaryPrimitives.ReadUInt32LittleEndian(rec[64..]),
+                ChunkSize: BinaryPrimitives.ReadUInt32LittleEndian(rec[68..]),
+                ChunkCount: BinaryPrimitives.ReadUInt32LittleEndian(rec[72..]),
+                Compressor: ToCompressor(BinaryPrimitives.ReadUInt32LittleEndian(rec[76..]), $"blob {i} compression_algo"),
+                DigestAlgorithm: BinaryPrimitives.ReadUInt32LittleEndian(rec[80..]),
+                Features: BinaryPrimitives.ReadUInt32LittleEndian(rec[84..]),
+                CompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[88..]),
+                UncompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[96..]),
+                ChunkInfoCompressor: ToCompressor(BinaryPrimitives.ReadUInt32LittleEndian(rec[108..]), $"blob {i} ci_compressor"),
+                ChunkInfoOffset: BinaryPrimitives.ReadUInt64LittleEndian(rec[112..]),
+                ChunkInfoCompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[120..]),
+                ChunkInfoUncompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[128..])));
+        }
+
+        return blobs;
+    }
+
+    internal static ChunkCompressor ToCompressor(uint value, string what) => value switch
+    {
+        0 => ChunkCompressor.None,
+        1 => ChunkCompressor.Lz4Block,
+        2 => ChunkCompressor.Gzip,
+        3 => ChunkCompressor.Zstd,
+        _ => throw new InvalidImageException($"{what}: unknown compression algorithm {value}"),
+    };
+}

@@ -1,0 +1,29 @@
+namespace Snapshotter.Registry;
+
+/// <summary>
+/// The one exception type of this library. The message names the operation, the registry host and the
+/// registry's error code; it never contains credentials, tokens or <c>Authorization</c> values.
+/// </summary>
+public sealed class RegistryException : Exception
+{
+    public RegistryException(RegistryErrorKind kind, string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        Kind = kind;
+    }
+
+    /// <summary>The error category.</summary>
+    public RegistryErrorKind Kind { get; }
+
+    /// <summary>The HTTP status code of the failing answer, when there was one.</summary>
+    public int? StatusCode { get; init; }
+
+    /// <summary>The first registry error code of the answer (e.g. <c>MANIFEST_UNKNOWN</c>), when there was one.</summary>
+    public string? ErrorCode { get; init; }
+
+    /// <summary>How long the registry asked us to wait (<c>Retry-After</c>), when it said.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>True when trying again (same host, after a backoff) may succeed.</summary>
+    public bool IsTransient => Kind is RegistryErrorKind.Unavailable or RegistryErrorKind.TooManyRequests or RegistryErrorKind.Timeout;
+}

@@ -1,0 +1,15 @@
+namespace Snapshotter.Registry.Tests.Infrastructure;
+
+internal sealed record RegistryProcessOptions
+{
+    public string? HtpasswdPath { get; init; }
+
+    public TokenAuthSettings? Token { get; init; }
+
+    public string? TlsCertificatePath { get; init; }
+
+    public string? TlsKeyPath { get; init; }
+
+    /// <summary>Write an access log line per request (it names the HTTP protocol version) to <see cref="RegistryProcess.Log"/>.</summary>
+    public bool AccessLog { get; init; }
+}

@@ -1,0 +1,4 @@
+namespace Snapshotter.Registry.Tests.Infrastructure;
+
+/// <summary>The registry side of <c>auth: token</c>.</summary>
+internal sealed record TokenAuthSettings(Uri Realm, string Service, string Issuer, string RootCertificateBundlePath);
