@@ -10,5 +10,5 @@ for tool in containerd ctr runc dotnet; do
   command -v "$tool" >/dev/null || { echo "run-foundation.sh: $tool is missing" >&2; exit 1; }
 done
 dotnet build -c Release bench/Snapshotter.Benchmarks/Snapshotter.Benchmarks.csproj -v quiet -nologo
-BENCH_COMMAND="bench/run-foundation.sh $*" \
+BENCH_COMMAND="bench/run-foundation.sh${*:+ $*}" \
   dotnet bench/Snapshotter.Benchmarks/bin/Release/net10.0/Snapshotter.Benchmarks.dll --output bench/RESULTS.md "$@"
