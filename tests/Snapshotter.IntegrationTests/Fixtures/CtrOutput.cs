@@ -5,24 +5,18 @@ namespace Snapshotter.IntegrationTests.Fixtures;
 /// <summary>Parsers for what <c>ctr snapshots</c> prints (JSON for info/mounts, tables for ls/usage).</summary>
 public static class CtrOutput
 {
-    public sealed record MountJson(string Type, string Source, IReadOnlyList<string> Options);
-
-    public sealed record InfoJson(string Name, string? Parent, string Kind, IReadOnlyDictionary<string, string> Labels, DateTimeOffset Created, DateTimeOffset Updated);
-
-    public sealed record LsRow(string Key, string Parent, string Kind);
-
     /// <summary>The JSON array <c>prepare --mounts</c> / <c>view --mounts</c> print.</summary>
-    public static IReadOnlyList<MountJson> Mounts(string stdout)
+    public static IReadOnlyList<CtrMount> Mounts(string stdout)
     {
         using var doc = JsonDocument.Parse(stdout);
-        return doc.RootElement.EnumerateArray().Select(m => new MountJson(
+        return doc.RootElement.EnumerateArray().Select(m => new CtrMount(
             m.GetProperty("Type").GetString()!,
             m.GetProperty("Source").GetString()!,
             m.TryGetProperty("Options", out var o) && o.ValueKind == JsonValueKind.Array ? o.EnumerateArray().Select(x => x.GetString()!).ToList() : [])).ToList();
     }
 
     /// <summary>The JSON object <c>info</c> prints (containerd's snapshots.Info field names).</summary>
-    public static InfoJson Info(string stdout)
+    public static CtrInfo Info(string stdout)
     {
         using var doc = JsonDocument.Parse(stdout);
         var r = doc.RootElement;
@@ -35,7 +29,7 @@ public static class CtrOutput
             }
         }
 
-        return new InfoJson(
+        return new CtrInfo(
             r.GetProperty("Name").GetString()!,
             r.TryGetProperty("Parent", out var parent) ? parent.GetString() : null,
             r.GetProperty("Kind").GetString()!,
@@ -45,16 +39,16 @@ public static class CtrOutput
     }
 
     /// <summary>The rows of <c>ls</c> (KEY PARENT KIND; PARENT may be empty).</summary>
-    public static IReadOnlyList<LsRow> Ls(string stdout)
+    public static IReadOnlyList<CtrLsRow> Ls(string stdout)
     {
-        var rows = new List<LsRow>();
+        var rows = new List<CtrLsRow>();
         foreach (string line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))
         {
             string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             rows.Add(f.Length switch
             {
-                2 => new LsRow(f[0], "", f[1]),
-                3 => new LsRow(f[0], f[1], f[2]),
+                2 => new CtrLsRow(f[0], "", f[1]),
+                3 => new CtrLsRow(f[0], f[1], f[2]),
                 _ => throw new FormatException($"unexpected ctr snapshots ls line: '{line}'"),
             });
         }
