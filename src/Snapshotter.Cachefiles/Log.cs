@@ -40,4 +40,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "prefetch stopped: {Error}; reads fetch on demand")]
     public static partial void PrefetchFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "mounted {Reference} at {MountPoint} (fsid {Fsid}, {Blobs} data blobs)")]
+    public static partial void MountedImage(ILogger logger, string reference, string mountPoint, string fsid, int blobs);
+
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "unmount of {MountPoint} failed ({Error}); detached instead")]
+    public static partial void UnmountDetached(ILogger logger, string mountPoint, string error);
 }

@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "call {Method} failed unexpectedly")]
     public static partial void UnexpectedFailure(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "unmounting {MountPoint} after {Reads} READs and {FetchedBytes} bytes fetched")]
+    public static partial void Unmounting(ILogger logger, string mountPoint, long reads, long fetchedBytes);
 }

@@ -15,6 +15,7 @@ internal static class Program
             RegistryCommand.Create(),
             ConvertCommand.Create(),
             InspectCommand.Create(),
+            MountCommand.Create(),
         };
         // The ASP.NET Core host handles SIGTERM/SIGINT itself (graceful drain of in-flight calls);
         // System.CommandLine's own handler would force an exit after 2 s.

@@ -7,7 +7,7 @@ namespace Snapshotter.Erofs.Compression;
 /// Compresses and decompresses single chunks. One instance per thread: it keeps a zstd context
 /// so compressing a chunk allocates nothing.
 /// </summary>
-internal sealed unsafe class ChunkCodec : IDisposable
+public sealed unsafe class ChunkCodec : IDisposable
 {
     // Nydus and containerd both use zstd's default level.
     private const int ZstdLevel = 3;

@@ -47,6 +47,9 @@ public sealed class DataBlob : IRandomAccessSource, IDisposable
     /// <summary>The chunk-info table.</summary>
     public IReadOnlyList<BlobChunkInfo> Chunks => _chunks;
 
+    /// <summary>The sha256 of each chunk's uncompressed bytes (32 bytes per chunk, chunk order), or null when the blob has none.</summary>
+    public ReadOnlyMemory<byte>? ChunkDigests => _digests;
+
     /// <summary>The size of the uncompressed address space (4 KiB aligned).</summary>
     public long Length { get; }
 

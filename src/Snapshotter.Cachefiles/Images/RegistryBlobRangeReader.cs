@@ -1,0 +1,11 @@
+using Snapshotter.Cache.Fetching;
+using Snapshotter.Registry;
+
+namespace Snapshotter.Cachefiles.Images;
+
+/// <summary>Range reads of one data blob from its registry: exact bytes or an exception (retries live in the client).</summary>
+internal sealed class RegistryBlobRangeReader(IBlobReader client, BlobLocator blob) : IBlobRangeReader
+{
+    public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
+        await client.ReadAsync(blob, offset, destination, cancellationToken).ConfigureAwait(false);
+}

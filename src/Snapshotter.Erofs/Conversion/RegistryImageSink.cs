@@ -1,0 +1,13 @@
+using Snapshotter.Registry;
+
+namespace Snapshotter.Erofs.Conversion;
+
+/// <summary>Pushes the converted image to a registry: blobs (skipped when present), then the manifest under the tag.</summary>
+public sealed class RegistryImageSink(RegistryClient client, Registry.ImageReference reference) : IImageSink
+{
+    public Task PutBlobAsync(OciDescriptor descriptor, Stream content, CancellationToken cancellationToken = default) =>
+        client.PushBlobAsync(new BlobLocator(reference, descriptor.Digest), content, cancellationToken);
+
+    public Task PutManifestAsync(OciDescriptor descriptor, ReadOnlyMemory<byte> manifest, CancellationToken cancellationToken = default) =>
+        client.PushManifestAsync(reference, descriptor.MediaType, manifest, cancellationToken);
+}
