@@ -54,19 +54,28 @@ public sealed class OnDemandDaemon : IAsyncDisposable
     public static OnDemandDaemon Start(OnDemandDaemonOptions options, ICacheObjectResolver resolver, ILogger logger, LazyMetrics? metrics = null)
     {
         SafeFdHandle device;
-        try
+        var busySince = Stopwatch.StartNew();
+        while (true)
         {
-            device = Syscalls.Open(options.DevicePath, Libc.O_RDWR);
-        }
-        catch (SyscallException e) when (e.ErrorNumber == Libc.ENOENT)
-        {
-            throw new OnDemandUnsupportedException(
-                $"{options.DevicePath} does not exist: this kernel has no cachefiles support (CONFIG_CACHEFILES, " +
-                "CONFIG_CACHEFILES_ONDEMAND and CONFIG_EROFS_FS_ONDEMAND are needed; Linux 5.19+, shared domains 6.1+)", e);
-        }
-        catch (SyscallException e) when (e.ErrorNumber == Libc.EBUSY)
-        {
-            throw new OnDemandUnsupportedException($"{options.DevicePath} is busy: another cache daemon (cachefilesd, nydusd, ...) holds it", e);
+            try
+            {
+                device = Syscalls.Open(options.DevicePath, Libc.O_RDWR);
+                break;
+            }
+            catch (SyscallException e) when (e.ErrorNumber == Libc.EBUSY && busySince.Elapsed < options.BusyRetryTimeout)
+            {
+                Thread.Sleep(100);
+            }
+            catch (SyscallException e) when (e.ErrorNumber == Libc.ENOENT)
+            {
+                throw new OnDemandUnsupportedException(
+                    $"{options.DevicePath} does not exist: this kernel has no cachefiles support (CONFIG_CACHEFILES, " +
+                    "CONFIG_CACHEFILES_ONDEMAND and CONFIG_EROFS_FS_ONDEMAND are needed; Linux 5.19+, shared domains 6.1+)", e);
+            }
+            catch (SyscallException e) when (e.ErrorNumber == Libc.EBUSY)
+            {
+                throw new OnDemandUnsupportedException($"{options.DevicePath} is busy: another cache daemon (cachefilesd, nydusd, ...) holds it", e);
+            }
         }
 
         try
@@ -201,6 +210,16 @@ public sealed class OnDemandDaemon : IAsyncDisposable
     private async Task HandleOpenAsync(CachefilesRequest request)
     {
         var fd = new SafeFdHandle(request.Fd);
+
+        // The kernel installs anonymous fds without O_CLOEXEC. Every child process we start (credential helpers,
+        // test registries) would otherwise inherit them, and each copy pins the cache: /dev/cachefiles then stays
+        // busy after we exit, until that child exits too.
+        var cloexec = Syscalls.SetCloseOnExec(fd);
+        if (cloexec != 0)
+        {
+            Log.ReplyFailed(_logger, $"FD_CLOEXEC on object fd {request.Fd}: {Errno.Describe(cloexec)}");
+        }
+
         try
         {
             ICacheObjectSource? source = null;
@@ -223,6 +242,13 @@ public sealed class OnDemandDaemon : IAsyncDisposable
 
             var item = new CacheObject(request.ObjectId, request.VolumeKey!, request.CookieKey!, fd, source);
             source.Opened(item.Writer);
+            if (_objects.TryGetValue(request.ObjectId, out var previous) && !ReferenceEquals(previous, item))
+            {
+                // An object id seen again without a CLOSE in between: never leak the old anonymous fd
+                // (each one pins the cache, and /dev/cachefiles stays busy until all are closed).
+                previous.Fd.Dispose();
+            }
+
             _objects[request.ObjectId] = item;
             Log.Opened(_logger, request.MessageId, request.ObjectId, request.VolumeKey!, request.CookieKey!, source.Size);
             Reply(request.MessageId, source.Size);

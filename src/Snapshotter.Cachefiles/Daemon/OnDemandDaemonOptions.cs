@@ -20,4 +20,10 @@ public sealed class OnDemandDaemonOptions
 
     /// <summary>How often the event loop wakes up to notice cancellation. Defaults to 200 ms.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// How long to keep retrying while <c>/dev/cachefiles</c> is busy: the kernel frees the previous session only
+    /// after its last object is released, which can trail the previous daemon's exit. Defaults to 15 s.
+    /// </summary>
+    public TimeSpan BusyRetryTimeout { get; init; } = TimeSpan.FromSeconds(15);
 }

@@ -29,6 +29,8 @@ internal static partial class Libc
     public const int ETIMEDOUT = 110;
 
     public const int MNT_DETACH = 2;
+    public const int F_SETFD = 2;
+    public const int FD_CLOEXEC = 1;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -62,6 +64,10 @@ internal static partial class Libc
     // ioctl is variadic in C; on the supported ABIs an integer third argument is passed like a fixed one.
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int ioctl(int fd, nuint request, nint arg);
+
+    // fcntl is variadic in C; F_SETFD takes an int, passed like a fixed argument on the supported ABIs.
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
 
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int mount(string source, string target, string filesystemtype, nuint mountflags, string? data);

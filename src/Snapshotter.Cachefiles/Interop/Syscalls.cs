@@ -217,6 +217,21 @@ internal static unsafe class Syscalls
         }
     }
 
+    /// <summary>Marks an fd close-on-exec; returns 0 or -errno.</summary>
+    public static int SetCloseOnExec(SafeFdHandle fd)
+    {
+        var added = false;
+        fd.DangerousAddRef(ref added);
+        try
+        {
+            return Libc.fcntl(fd.Fd, Libc.F_SETFD, Libc.FD_CLOEXEC) == 0 ? 0 : -Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            fd.DangerousRelease();
+        }
+    }
+
     public static void Mount(string source, string target, string fsType, string? data)
     {
         if (Libc.mount(source, target, fsType, 0, data) != 0)

@@ -136,6 +136,9 @@ internal static class BootstrapWriter
 
         WriteSuperblock(image, plans, devices.Count, metaBlkaddr, (uint)totalBlocks);
         WriteExtendedSuperblock(image, plans, compressor, chunkSize, blobTableOffset, blobTableSize);
+
+        // Last: the checksum covers the extended superblock, device table and everything else in block 0.
+        BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(ErofsFormat.SuperOffset + 4), Crc32C.Compute(image.AsSpan(ErofsFormat.SuperOffset, BlockSize - ErofsFormat.SuperOffset)));
         return image;
     }
 
@@ -143,7 +146,7 @@ internal static class BootstrapWriter
     {
         Span<byte> sb = image.AsSpan(ErofsFormat.SuperOffset, ErofsFormat.SuperSize);
         BinaryPrimitives.WriteUInt32LittleEndian(sb, ErofsFormat.SuperMagic);
-        BinaryPrimitives.WriteUInt32LittleEndian(sb[8..], ErofsFormat.FeatureCompatRafsV6);
+        BinaryPrimitives.WriteUInt32LittleEndian(sb[8..], ErofsFormat.FeatureCompatRafsV6 | ErofsFormat.FeatureCompatSbChecksum);
         sb[12] = ErofsFormat.BlockBits;
         BinaryPrimitives.WriteUInt16LittleEndian(sb[14..], (ushort)plans[0].Nid);
         BinaryPrimitives.WriteUInt64LittleEndian(sb[16..], (ulong)plans.Count);
@@ -247,7 +250,7 @@ internal static class BootstrapWriter
         {
             // Offsets are relative to a 32-byte aligned inode, so aligning the cursor aligns the array.
             cursor = (int)Align(cursor, ErofsFormat.ChunkIndexSize);
-            foreach (ChunkRef chunk in inode.Chunks!)
+            foreach (ChunkRef chunk in inode.Chunks!.SelectMany(segment => segment))
             {
                 int device = deviceOfSlot[chunk.BlobSlot];
                 if (device < 0 || chunk.ChunkInfoIndex > 0xFF_FFFF)
@@ -353,7 +356,7 @@ internal static class BootstrapWriter
         }
         else if ((inode.Mode & 0xF000) == 0x8000 && inode.Size > 0)
         {
-            p.ChunkIndexCount = inode.Chunks!.Length;
+            p.ChunkIndexCount = inode.ChunkCount;
         }
     }
 

@@ -24,7 +24,15 @@ internal sealed class FsInode
 
     public List<KeyValuePair<string, byte[]>>? Xattrs { get; set; }
 
-    public ChunkRef[]? Chunks { get; set; }
+    /// <summary>
+    /// The file's chunks in segments of at most <see cref="ChunkSegmentSize"/>, allocated as data
+    /// arrives so a hostile size field cannot make us allocate up front.
+    /// </summary>
+    public List<ChunkRef[]>? Chunks { get; set; }
+
+    public const int ChunkSegmentSize = 4096;
+
+    public int ChunkCount => Chunks?.Sum(s => s.Length) ?? 0;
 
     public Dictionary<string, FsEntry>? Children { get; set; }
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 
@@ -39,32 +38,24 @@ public sealed class ImageBuilder
         byte[] buffer = ArrayPool<byte>.Shared.Rent(_options.ChunkSize);
         try
         {
-            using var reader = new TarReader(tarStream, leaveOpen: true);
+            var reader = new LayerTarReader(tarStream);
             while (true)
             {
-                TarEntry? entry;
+                LayerTarEntry? entry = null;
                 try
                 {
-                    entry = await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is FormatException or InvalidDataException or EndOfStreamException or InvalidOperationException)
-                {
-                    // TarReader reports oversized or truncated headers as InvalidOperationException.
-                    throw new InvalidImageException($"layer {layerIndex}: malformed tar: {e.Message}", e);
-                }
+                    entry = await reader.NextAsync(cancellationToken).ConfigureAwait(false);
+                    if (entry is null)
+                    {
+                        break;
+                    }
 
-                if (entry is null)
-                {
-                    break;
-                }
-
-                try
-                {
                     await ApplyEntryAsync(entry, layerIndex, writer, buffer, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
+                catch (Exception e) when (e is InvalidImageException or InvalidDataException or EndOfStreamException)
                 {
-                    throw new InvalidImageException($"layer {layerIndex}: '{entry.Name}': truncated or corrupt data: {e.Message}", e);
+                    string where = entry is null ? $"layer {layerIndex}" : $"layer {layerIndex}: '{entry.Name}'";
+                    throw new InvalidImageException($"{where}: {e.Message}", e);
                 }
             }
 
@@ -93,17 +84,12 @@ public sealed class ImageBuilder
         return n == 2 && magic[0] == 0x1F && magic[1] == 0x8B ? new GZipStream(replay, CompressionMode.Decompress) : replay;
     }
 
-    private async Task ApplyEntryAsync(TarEntry entry, int layer, DataBlobWriter writer, byte[] buffer, CancellationToken cancellationToken)
+    private async Task ApplyEntryAsync(LayerTarEntry entry, int layer, DataBlobWriter writer, byte[] buffer, CancellationToken cancellationToken)
     {
-        List<string> parts = NormalizePath(entry.Name, layer);
-        if (entry.EntryType is TarEntryType.GlobalExtendedAttributes)
-        {
-            return;
-        }
-
+        List<string> parts = NormalizePath(entry.Name);
         if (parts.Count == 0)
         {
-            if (entry.EntryType == TarEntryType.Directory)
+            if (entry.Type == (byte)'5')
             {
                 ApplyMetadata(_root, entry);
             }
@@ -133,9 +119,9 @@ public sealed class ImageBuilder
             return;
         }
 
-        switch (entry.EntryType)
+        switch (entry.Type)
         {
-            case TarEntryType.Directory:
+            case (byte)'5':
                 if (siblings.TryGetValue(name, out FsEntry? existing) && existing.Inode.IsDirectory)
                 {
                     ApplyMetadata(existing.Inode, entry);
@@ -149,26 +135,21 @@ public sealed class ImageBuilder
                 }
 
                 return;
-            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+            case (byte)'0' or 0 or (byte)'7':
                 {
                     var file = new FsInode { Mode = 0x8000 };
                     ApplyMetadata(file, entry);
-                    await ReadContentAsync(file, entry, layer, writer, buffer, cancellationToken).ConfigureAwait(false);
+                    await ReadContentAsync(file, entry, writer, buffer, cancellationToken).ConfigureAwait(false);
                     siblings[name] = new FsEntry(file, layer);
                     return;
                 }
 
-            case TarEntryType.SymbolicLink:
+            case (byte)'2':
                 {
-                    if (string.IsNullOrEmpty(entry.LinkName))
-                    {
-                        throw new InvalidImageException($"layer {layer}: symlink '{entry.Name}' has an empty target");
-                    }
-
                     byte[] target = Encoding.UTF8.GetBytes(entry.LinkName);
-                    if (target.Length >= 4096)
+                    if (target.Length == 0 || target.Length >= 4096)
                     {
-                        throw new InvalidImageException($"layer {layer}: symlink '{entry.Name}' target is longer than PATH_MAX");
+                        throw new InvalidImageException($"symlink '{entry.Name}' has an empty target or one longer than PATH_MAX");
                     }
 
                     var link = new FsInode { Mode = 0xA000, SymlinkTarget = target, Size = (ulong)target.Length };
@@ -178,32 +159,31 @@ public sealed class ImageBuilder
                     return;
                 }
 
-            case TarEntryType.HardLink:
+            case (byte)'1':
                 {
-                    List<string> targetParts = NormalizePath(entry.LinkName, layer);
-                    FsInode? target = Find(targetParts);
+                    FsInode? target = Find(NormalizePath(entry.LinkName));
                     if (target is null || target.IsDirectory)
                     {
-                        throw new InvalidImageException($"layer {layer}: hard link '{entry.Name}' points to '{entry.LinkName}', which is missing or a directory");
+                        throw new InvalidImageException($"hard link '{entry.Name}' points to '{entry.LinkName}', which is missing or a directory");
                     }
 
                     siblings[name] = new FsEntry(target, layer);
                     return;
                 }
 
-            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice or TarEntryType.Fifo:
+            case (byte)'3' or (byte)'4' or (byte)'6':
                 {
-                    uint type = entry.EntryType switch
+                    uint type = entry.Type switch
                     {
-                        TarEntryType.CharacterDevice => 0x2000u,
-                        TarEntryType.BlockDevice => 0x6000u,
+                        (byte)'3' => 0x2000u,
+                        (byte)'4' => 0x6000u,
                         _ => 0x1000u,
                     };
                     var node = new FsInode { Mode = type };
                     ApplyMetadata(node, entry);
-                    if (entry is PosixTarEntry posix && type != 0x1000)
+                    if (type != 0x1000)
                     {
-                        node.Rdev = Format.ErofsFormat.EncodeDevice((uint)posix.DeviceMajor, (uint)posix.DeviceMinor);
+                        node.Rdev = Format.ErofsFormat.EncodeDevice(entry.DeviceMajor, entry.DeviceMinor);
                     }
 
                     siblings[name] = new FsEntry(node, layer);
@@ -211,69 +191,51 @@ public sealed class ImageBuilder
                 }
 
             default:
-                throw new InvalidImageException($"layer {layer}: entry '{entry.Name}' has unsupported tar type {entry.EntryType}");
+                throw new InvalidImageException($"entry '{entry.Name}' has unsupported tar type '{(char)entry.Type}'");
         }
     }
 
-    private async Task ReadContentAsync(FsInode file, TarEntry entry, int layer, DataBlobWriter writer, byte[] buffer, CancellationToken cancellationToken)
+    private async Task ReadContentAsync(FsInode file, LayerTarEntry entry, DataBlobWriter writer, byte[] buffer, CancellationToken cancellationToken)
     {
-        file.Size = (ulong)entry.Length;
-        if (entry.Length == 0 || entry.DataStream is null)
+        file.Size = (ulong)entry.Size;
+        if (entry.Size == 0)
         {
             return;
         }
 
-        long count = ((entry.Length - 1) / _options.ChunkSize) + 1;
+        long count = ((entry.Size - 1) / _options.ChunkSize) + 1;
         if (count > int.MaxValue)
         {
-            throw new InvalidImageException($"layer {layer}: '{entry.Name}' is too large");
+            throw new InvalidImageException($"'{entry.Name}' is too large");
         }
 
-        // The writer fills the slots (digest, dedup, placement) on its pipeline thread.
-        file.Chunks = new ChunkRef[count];
-        Stream data = entry.DataStream;
+        // The writer fills the slots (digest, dedup, placement) on its pipeline thread; segments are
+        // allocated only once their data has arrived.
+        file.Chunks = [];
         long total = 0;
-        for (int index = 0; index < count; index++)
+        for (long index = 0; index < count; index++)
         {
-            int want = (int)Math.Min(_options.ChunkSize, entry.Length - total);
-            int n = await data.ReadAtLeastAsync(buffer.AsMemory(0, want), want, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            if (n != want)
+            int want = (int)Math.Min(_options.ChunkSize, entry.Size - total);
+            await entry.Data.ReadExactlyAsync(buffer.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
+            total += want;
+            int slot = (int)(index % FsInode.ChunkSegmentSize);
+            if (slot == 0)
             {
-                throw new InvalidImageException($"layer {layer}: '{entry.Name}' is truncated ({total + n} of {entry.Length} bytes)");
+                file.Chunks.Add(new ChunkRef[Math.Min(FsInode.ChunkSegmentSize, count - index)]);
             }
 
-            total += n;
-            writer.AddChunk(buffer.AsSpan(0, n), file.Chunks, index);
+            writer.AddChunk(buffer.AsSpan(0, want), file.Chunks[^1], slot);
         }
     }
 
-    private static void ApplyMetadata(FsInode inode, TarEntry entry)
+    private static void ApplyMetadata(FsInode inode, LayerTarEntry entry)
     {
-        inode.Mode = (inode.Mode & 0xF000) | ((uint)entry.Mode & 0xFFF);
-        inode.Uid = (uint)entry.Uid;
-        inode.Gid = (uint)entry.Gid;
-        long ticks = entry.ModificationTime.UtcTicks - DateTime.UnixEpoch.Ticks;
-        inode.MtimeSeconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out long rest);
-        if (rest < 0)
-        {
-            inode.MtimeSeconds--;
-            rest += TimeSpan.TicksPerSecond;
-        }
-
-        inode.MtimeNanoseconds = (uint)(rest * 100);
-        inode.Xattrs = null;
-        if (entry is PaxTarEntry pax)
-        {
-            foreach ((string key, string value) in pax.ExtendedAttributes)
-            {
-                if (key.StartsWith("SCHILY.xattr.", StringComparison.Ordinal))
-                {
-                    (inode.Xattrs ??= []).Add(new(key["SCHILY.xattr.".Length..], Encoding.UTF8.GetBytes(value)));
-                }
-            }
-
-            inode.Xattrs?.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        }
+        inode.Mode = (inode.Mode & 0xF000) | entry.Mode;
+        inode.Uid = entry.Uid;
+        inode.Gid = entry.Gid;
+        inode.MtimeSeconds = entry.MtimeSeconds;
+        inode.MtimeNanoseconds = entry.MtimeNanoseconds;
+        inode.Xattrs = entry.Xattrs;
     }
 
     private FsInode EnsureParents(List<string> parts, int layer, string original)
@@ -289,7 +251,7 @@ public sealed class ImageBuilder
             }
             else if (!next.Inode.IsDirectory)
             {
-                throw new InvalidImageException($"layer {layer}: '{original}': parent '{string.Join('/', parts.Take(i + 1))}' is not a directory");
+                throw new InvalidImageException($"'{original}': parent '{string.Join('/', parts.Take(i + 1))}' is not a directory");
             }
 
             current = next.Inode;
@@ -330,7 +292,7 @@ public sealed class ImageBuilder
     }
 
     /// <summary>Splits a tar path into components; absolute paths are re-rooted, '..' may not leave the root.</summary>
-    private static List<string> NormalizePath(string path, int layer)
+    private static List<string> NormalizePath(string path)
     {
         var parts = new List<string>();
         foreach (string part in path.Split('/'))
@@ -344,7 +306,7 @@ public sealed class ImageBuilder
             {
                 if (parts.Count == 0)
                 {
-                    throw new InvalidImageException($"layer {layer}: path '{path}' escapes the image root");
+                    throw new InvalidImageException($"path '{path}' escapes the image root");
                 }
 
                 parts.RemoveAt(parts.Count - 1);
@@ -353,7 +315,7 @@ public sealed class ImageBuilder
 
             if (Encoding.UTF8.GetByteCount(part) > Format.ErofsFormat.MaxNameLength || part.Contains('\0'))
             {
-                throw new InvalidImageException($"layer {layer}: path '{path}' has a component EROFS cannot store (longer than 255 bytes or containing NUL)");
+                throw new InvalidImageException($"path '{path}' has a component EROFS cannot store (longer than 255 bytes or containing NUL)");
             }
 
             parts.Add(part);

@@ -9,7 +9,9 @@ namespace Snapshotter.Erofs.Reading;
 /// <summary>
 /// A Nydus-layout data blob (compressed chunks + chunk-info table + blob-meta header + ToC), exposed
 /// as its uncompressed address space: the view the kernel's EROFS reads as an extra device.
-/// Every table field is validated against the blob's real size before use.
+/// Every table field is validated against the blob's real size before use, and every decoded chunk
+/// is checked against its sha256 from <c>blob.digest</c>. Not thread-safe (it caches the last decoded
+/// chunk): use one instance per reading thread.
 /// </summary>
 public sealed class DataBlob : IRandomAccessSource, IDisposable
 {

@@ -116,6 +116,26 @@ public sealed partial class ErofsImage
             XattrBlockAddress: BinaryPrimitives.ReadUInt32LittleEndian(sb[44..]),
             ExtraDevices: BinaryPrimitives.ReadUInt16LittleEndian(sb[86..]),
             DeviceTableSlotOffset: BinaryPrimitives.ReadUInt16LittleEndian(sb[88..]));
+        if ((result.FeatureCompat & ErofsFormat.FeatureCompatSbChecksum) != 0)
+        {
+            // crc32c over the rest of the first block from the superblock on, checksum field zeroed.
+            int length = (1 << blkszbits) - ErofsFormat.SuperOffset;
+            if (length < ErofsFormat.SuperSize)
+            {
+                throw new InvalidImageException($"superblock: block size 2^{blkszbits} cannot hold a checksummed superblock");
+            }
+
+            byte[] block = new byte[length];
+            ReadExact(ErofsFormat.SuperOffset, block, "superblock checksum area");
+            uint stored = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(4));
+            block.AsSpan(4, 4).Clear();
+            uint computed = Crc32C.Compute(block);
+            if (computed != stored)
+            {
+                throw new InvalidImageException($"superblock: checksum 0x{stored:x8} does not match 0x{computed:x8}");
+            }
+        }
+
         if (((long)result.MetaBlockAddress << blkszbits) >= _source.Length)
         {
             throw new InvalidImageException($"superblock: meta_blkaddr {result.MetaBlockAddress} is outside the image");

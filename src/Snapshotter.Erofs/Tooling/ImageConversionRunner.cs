@@ -2,16 +2,16 @@ using Snapshotter.Erofs.Conversion;
 
 namespace Snapshotter.Erofs.Tooling;
 
-/// <summary>The logic behind <c>snapshotter convert</c>, with a one-line progress display on a terminal.</summary>
+/// <summary>The logic behind <c>snapshotter convert</c>: progress on one rewritten line (a terminal), the result summary on <c>output</c>.</summary>
 internal static class ImageConversionRunner
 {
-    public static async Task<int> RunAsync(string source, string target, ChunkCompressor compressor, int chunkSize, string? platform, TextWriter output, bool showProgress, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(string source, string target, ChunkCompressor compressor, int chunkSize, string? platform, TextWriter output, TextWriter? progressOutput, CancellationToken cancellationToken = default)
     {
         ImageReference from = ImageReference.Parse(source);
         ImageReference to = ImageReference.Parse(target);
         var options = new ImageBuildOptions { Compressor = compressor, ChunkSize = chunkSize };
         IProgress<ConversionProgress>? progress = null;
-        if (showProgress)
+        if (progressOutput is not null)
         {
             long lastTick = 0;
             progress = new SynchronousProgress(p =>
@@ -23,16 +23,13 @@ internal static class ImageConversionRunner
                 }
 
                 lastTick = now;
-                output.Write($"\rlayer {p.Layer + 1}/{p.LayerCount}: {p.LayerBytesRead / (1 << 20)}/{p.LayerSize / (1 << 20)} MiB   ");
+                progressOutput.Write($"\rlayer {p.Layer + 1}/{p.LayerCount}: {p.LayerBytesRead / (1 << 20)}/{p.LayerSize / (1 << 20)} MiB   ");
             });
         }
 
         var started = System.Diagnostics.Stopwatch.StartNew();
         ConversionResult result = await ImageConverter.ConvertAsync(new OciLayout(from), new OciLayout(to), options, platform, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (showProgress)
-        {
-            output.WriteLine();
-        }
+        progressOutput?.WriteLine();
 
         output.WriteLine($"converted {from} -> {to} in {started.Elapsed.TotalSeconds:F1}s");
         output.WriteLine($"manifest {result.Manifest.Digest}");

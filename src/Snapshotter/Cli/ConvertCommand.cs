@@ -33,8 +33,8 @@ internal static class ConvertCommand
                     ImageConversionRunner.ParseCompressor(result.GetValue(compressor)!),
                     result.GetValue(chunkSize),
                     result.GetValue(platform),
-                    Console.Error,
-                    showProgress: !Console.IsErrorRedirected,
+                    Console.Out,
+                    Console.IsErrorRedirected ? null : Console.Error,
                     cancellationToken);
             }
             catch (Exception e) when (e is InvalidImageException or NotSupportedException or ArgumentException or IOException)

@@ -88,7 +88,9 @@ internal static class MountCommand
                 o.SingleLine = true;
                 o.UseUtcTimestamp = true;
                 o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            }));
+            })
+            // Standard output carries only "mounted <dir>", for scripts; logs go to standard error.
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         var logger = loggerFactory.CreateLogger("snapshotter.mount");
         var fscache = Directory.CreateDirectory(Path.Combine(cacheDir, "fscache")).FullName;
         var work = Directory.CreateDirectory(Path.Combine(cacheDir, "work")).FullName;

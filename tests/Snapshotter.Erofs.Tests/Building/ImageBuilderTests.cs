@@ -94,6 +94,30 @@ public sealed class ImageBuilderTests
     }
 
     [Fact]
+    public async Task AddLayerAsync_HugeSizeFieldWithoutData_ThrowsWithoutHugeAllocation()
+    {
+        // A regular-file header claiming 2^40 bytes (GNU base-256 size) followed by nothing.
+        byte[] header = new byte[512];
+        Encoding.ASCII.GetBytes("huge", header);
+        Encoding.ASCII.GetBytes("0000644\0", header.AsSpan(100));
+        Encoding.ASCII.GetBytes("0000000\0", header.AsSpan(108));
+        Encoding.ASCII.GetBytes("0000000\0", header.AsSpan(116));
+        header[124] = 0x80;
+        header[130] = 0x01;
+        Encoding.ASCII.GetBytes("00000000000\0", header.AsSpan(136));
+        header[156] = (byte)'0';
+        Encoding.ASCII.GetBytes("ustar\0" + "00", header.AsSpan(257));
+        header.AsSpan(148, 8).Fill((byte)' ');
+        int sum = header.Sum(b => b);
+        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ", header.AsSpan(148));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var builder = new ImageBuilder(new ImageBuildOptions { ChunkSize = 4096 });
+        var e = await Assert.ThrowsAsync<InvalidImageException>(() => builder.AddLayerAsync(new MemoryStream(header), new MemoryStream()));
+        Assert.Contains("huge", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64L << 20);
+    }
+
+    [Fact]
     public async Task AddLayerAsync_IdenticalChunks_AreStoredOnceWithinAndAcrossLayers()
     {
         byte[] content = new byte[40_000];

@@ -100,9 +100,11 @@ public sealed class ImageConverterTests : IDisposable
 
         string dst = Path.Combine(_work, "dst2");
         var progress = new StringWriter();
-        int code = await Snapshotter.Erofs.Tooling.ImageConversionRunner.RunAsync($"oci:{src}:t", $"oci:{dst}:lazy", ChunkCompressor.Lz4Block, 4096, null, progress, showProgress: true);
+        var summary = new StringWriter();
+        int code = await Snapshotter.Erofs.Tooling.ImageConversionRunner.RunAsync($"oci:{src}:t", $"oci:{dst}:lazy", ChunkCompressor.Lz4Block, 4096, null, summary, progress);
         Assert.Equal(0, code);
         Assert.Contains("layer 1/1", progress.ToString());
+        Assert.Contains("bootstrap layer sha256:", summary.ToString());
 
         var output = new StringWriter();
         Assert.Equal(0, await Snapshotter.Erofs.Tooling.ImageInspector.RunAsync($"oci:{dst}:lazy", null, list: true, catPath: null, output, Stream.Null));

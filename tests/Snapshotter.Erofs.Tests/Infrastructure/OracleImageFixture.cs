@@ -163,6 +163,7 @@ public sealed class OracleImageFixture : IAsyncLifetime
                 t.Whiteout("data/.wh.hl-c");
                 t.Dir("layer2/");
                 t.File("layer2/tail", RandomBytes(5000, 2));
+                t.FileWithBinaryXattr("layer2/binary-xattr", "caps\n"u8.ToArray(), "user.binary", [0xFF, 0xFE, 0x80, 0x01, 0x02, 0xC3]);
                 break;
         }
     }

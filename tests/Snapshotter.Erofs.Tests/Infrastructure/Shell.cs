@@ -47,6 +47,7 @@ internal static class Shell
     {
         string script = """
             set -e
+            command -v getfattr >/dev/null || { echo "getfattr missing: apt-get install attr" >&2; exit 3; }
             cd "$1"
             find . -print0 | LC_ALL=C sort -z | xargs -0 stat -c '%n|%f|%u|%g|%s|%y|%t:%T|%h|%F'
             echo '--- contents'

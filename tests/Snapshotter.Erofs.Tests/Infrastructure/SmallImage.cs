@@ -25,7 +25,7 @@ internal sealed record SmallImage(byte[] Bootstrap, List<byte[]> Blobs, ImageBui
                     t.File("a/random", random);
                     t.File("a/empty", []);
                     t.Symlink("a/link", "text");
-                    t.Symlink("a/longlink", new string('t', 4000));
+                    t.Symlink("a/longlink", new string('t', 4050));
                     t.HardLink("a/hard", "a/text");
                     t.Device("a/null", TarEntryType.CharacterDevice, 1, 3);
                     t.Dir("b/");

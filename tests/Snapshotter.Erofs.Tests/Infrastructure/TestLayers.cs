@@ -8,9 +8,11 @@ internal sealed class TestLayers : IDisposable
 {
     private static readonly DateTimeOffset BaseTime = new(2024, 5, 6, 7, 8, 9, TimeSpan.Zero);
     private readonly TarWriter _writer;
+    private readonly Stream _output;
 
     public TestLayers(Stream output)
     {
+        _output = output;
         _writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true);
     }
 
@@ -42,7 +44,50 @@ internal sealed class TestLayers : IDisposable
 
     public void Whiteout(string path) => File(path, []);
 
+    /// <summary>
+    /// A regular file whose PAX header carries a binary (non-UTF-8) xattr value, written by hand
+    /// because TarWriter only writes string values (as real images do for security.capability).
+    /// </summary>
+    public void FileWithBinaryXattr(string path, byte[] content, string xattr, byte[] value)
+    {
+        byte[] key = Encoding.UTF8.GetBytes(" SCHILY.xattr." + xattr + "=");
+        int length = key.Length + value.Length + 1;
+        length += length.ToString().Length;
+        length = key.Length + value.Length + 1 + length.ToString().Length;
+        var pax = new MemoryStream();
+        pax.Write(Encoding.ASCII.GetBytes(length.ToString()));
+        pax.Write(key);
+        pax.Write(value);
+        pax.WriteByte((byte)'\n');
+        WriteRaw("PaxHeaders/" + path, (byte)'x', pax.ToArray());
+        WriteRaw(path, (byte)'0', content);
+    }
+
     public void Dispose() => _writer.Dispose();
+
+    private void WriteRaw(string name, byte type, byte[] data)
+    {
+        byte[] header = new byte[512];
+        Encoding.ASCII.GetBytes(name, header.AsSpan(0, 100));
+        Encoding.ASCII.GetBytes("0000644\0", header.AsSpan(100));
+        Encoding.ASCII.GetBytes("0000000\0", header.AsSpan(108));
+        Encoding.ASCII.GetBytes("0000000\0", header.AsSpan(116));
+        Encoding.ASCII.GetBytes(Convert.ToString(data.Length, 8).PadLeft(11, '0') + "\0", header.AsSpan(124));
+        Encoding.ASCII.GetBytes(Convert.ToString(BaseTime.ToUnixTimeSeconds(), 8).PadLeft(11, '0') + "\0", header.AsSpan(136));
+        header[156] = type;
+        Encoding.ASCII.GetBytes("ustar\0" + "00", header.AsSpan(257));
+        header.AsSpan(148, 8).Fill((byte)' ');
+        int sum = 0;
+        foreach (byte b in header)
+        {
+            sum += b;
+        }
+
+        Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ", header.AsSpan(148));
+        _output.Write(header);
+        _output.Write(data);
+        _output.Write(new byte[(512 - (data.Length % 512)) % 512]);
+    }
 
     private void Write(PaxTarEntry entry, int mode, int uid, int gid, int seconds = 0)
     {

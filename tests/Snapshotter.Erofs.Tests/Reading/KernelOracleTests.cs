@@ -52,6 +52,7 @@ public sealed class KernelOracleTests(OracleImageFixture fixture) : IClassFixtur
             List<string> ours = TreeView.FromReader(image, blobs);
             Assert.True(kernel.Count > 10_000);
             Assert.Contains(kernel, l => l.StartsWith("/dev/bigminor mode=20666 0:0 size=0 ", StringComparison.Ordinal) && l.Contains("rdev=300:70000", StringComparison.Ordinal));
+            Assert.Contains(kernel, l => l.StartsWith("/layer2/binary-xattr ", StringComparison.Ordinal) && l.Contains("user.binary=fffe800102c3", StringComparison.Ordinal));
             Assert.Contains(kernel, l => l.StartsWith("/data/suid mode=104755 1000:1000 size=3 ", StringComparison.Ordinal) && l.Contains("user.comment=", StringComparison.Ordinal));
             Assert.Equal(kernel, ours);
         }

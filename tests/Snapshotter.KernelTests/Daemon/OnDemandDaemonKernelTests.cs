@@ -138,7 +138,7 @@ public sealed class OnDemandDaemonKernelTests(ITestOutputHelper output)
         await using var first = OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = NewCacheDir() }, new CacheObjectRegistry(), new TestOutputLogger(output));
 
         var e = Assert.Throws<OnDemandUnsupportedException>(() =>
-            OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = NewCacheDir() }, new CacheObjectRegistry(), new TestOutputLogger(output)));
+            OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = NewCacheDir(), BusyRetryTimeout = TimeSpan.FromSeconds(1) }, new CacheObjectRegistry(), new TestOutputLogger(output)));
 
         Assert.Contains("busy", e.Message);
     }
