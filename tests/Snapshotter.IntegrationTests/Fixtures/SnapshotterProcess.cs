@@ -1,0 +1,99 @@
+namespace Snapshotter.IntegrationTests.Fixtures;
+
+/// <summary>
+/// Our real <c>snapshotter serve</c> (the built <c>snapshotter.dll</c> copied next to the tests),
+/// on a given root and socket, with its logs captured.
+/// </summary>
+public sealed class SnapshotterProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private DaemonProcess _daemon;
+
+    private SnapshotterProcess(string root, string socketPath, DaemonProcess daemon)
+    {
+        Root = root;
+        SocketPath = socketPath;
+        _daemon = daemon;
+    }
+
+    /// <summary>The service's data root (<c>--root</c>).</summary>
+    public string Root { get; }
+
+    /// <summary>The service's unix socket (<c>--address</c>).</summary>
+    public string SocketPath { get; }
+
+    /// <summary>The current process id (changes after <see cref="RestartAsync"/>).</summary>
+    public int Pid => _daemon.Pid;
+
+    public bool HasExited => _daemon.HasExited;
+
+    internal int LogLineCount => _daemon.LineCount;
+
+    /// <summary>Starts <c>snapshotter serve --root ROOT --address SOCKET --log-level debug</c> and waits until it accepts connections.</summary>
+    public static async Task<SnapshotterProcess> StartAsync(string root, string socketPath, CancellationToken cancellationToken = default)
+    {
+        var daemon = Launch(root, socketPath);
+        var process = new SnapshotterProcess(root, socketPath, daemon);
+        try
+        {
+            await UnixSockets.WaitConnectableAsync(socketPath, daemon, StartTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return process;
+    }
+
+    /// <summary>The captured output from line <paramref name="fromLine"/> on.</summary>
+    public string Logs(int fromLine = 0) => _daemon.Logs(fromLine);
+
+    /// <summary>SIGTERM and wait (killing after a grace period); returns the exit code.</summary>
+    public Task<int> StopAsync() => _daemon.StopAsync(TimeSpan.FromSeconds(20));
+
+    /// <summary>kill -9: no chance to clean up, like a crash or an OOM kill.</summary>
+    public Task KillAsync() => _daemon.KillAsync();
+
+    /// <summary>Starts a new process on the same root and socket (after a stop or kill). Keeps the old logs.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_daemon.HasExited)
+        {
+            throw new InvalidOperationException("stop or kill the snapshotter before restarting it");
+        }
+
+        string[] oldLines = _daemon.Lines();
+        _daemon.Dispose();
+        _daemon = Launch(Root, SocketPath, [.. oldLines, "[fixture] ---- restarting ----"]);
+        await UnixSockets.WaitConnectableAsync(SocketPath, _daemon, StartTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _daemon.StopAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
+        _daemon.Dispose();
+    }
+
+    private static DaemonProcess Launch(string root, string socketPath, IEnumerable<string>? earlierLines = null)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "snapshotter.dll");
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"snapshotter.dll is not next to the tests ({AppContext.BaseDirectory}); the test project must reference src/Snapshotter", dll);
+        }
+
+        // An explicit empty config file: a config installed on this machine must not change the tests.
+        string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "snapshotter-config.json");
+        File.WriteAllText(config, "{}");
+
+        // The SDK tells child processes which dotnet runs the tests.
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        return DaemonProcess.Start(
+            "snapshotter",
+            dotnet,
+            [dll, "serve", "--config", config, "--root", root, "--address", socketPath, "--log-level", "debug"],
+            earlierLines);
+    }
+}
