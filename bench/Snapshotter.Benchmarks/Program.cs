@@ -19,9 +19,13 @@ string markdown = result.ToMarkdown(command, DateTimeOffset.UtcNow);
 Console.WriteLine(markdown);
 if (options.Output is { } output)
 {
-    string header = "# Benchmark results\n\nWritten by `bench/run-foundation.sh` (bench/Snapshotter.Benchmarks); newest run first.\n\n";
-    string previous = File.Exists(output) ? File.ReadAllText(output).Replace(header, "", StringComparison.Ordinal) : "";
-    await File.WriteAllTextAsync(output, header + markdown + "\n" + previous, cts.Token);
+    // The newest run goes first in this benchmark's section of the shared results file.
+    const string section = "## Snapshotter service through containerd\n";
+    string existing = File.Exists(output) ? await File.ReadAllTextAsync(output, cts.Token) : "# Benchmark results\n\n" + section;
+    int at = existing.IndexOf(section, StringComparison.Ordinal);
+    existing = at < 0 ? existing + "\n" + section : existing;
+    at = existing.IndexOf(section, StringComparison.Ordinal) + section.Length;
+    await File.WriteAllTextAsync(output, existing[..at] + "\n" + markdown + "\n" + existing[at..], cts.Token);
 }
 
 return 0;

@@ -26,7 +26,7 @@ internal sealed record BenchResult(
         var sb = new StringBuilder();
         string cand = Options.Candidate;
         string bl = Options.Baseline;
-        sb.AppendLine(c, $"## Run {when:yyyy-MM-dd HH:mm} UTC");
+        sb.AppendLine(c, $"### Run {when:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine();
         sb.AppendLine(c, $"- Command: `{command}`");
         sb.AppendLine(c, $"- Machine: {Environment.ProcessorCount} CPUs (`nproc`), {ProcStatus.CpuModel()}, kernel {ProcStatus.Kernel()}, .NET {Environment.Version}");

@@ -1,12 +1,13 @@
 using System.Text;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Reading;
+using Snapshotter.Registry;
 
 namespace Snapshotter.Erofs.Tooling;
 
 /// <summary>
 /// The logic behind <c>snapshotter inspect</c>: opens a bootstrap (a file, or the bootstrap layer of an
-/// <c>oci:PATH[:TAG]</c> image), prints its blobs, optionally lists every entry or writes one file.
+/// <c>oci:PATH[:TAG]</c> or registry image), prints its blobs, optionally lists every entry or writes one file.
 /// Data blobs are looked up in a directory by their device tag (an OCI layout's <c>blobs/sha256</c> fits).
 /// </summary>
 internal static class ImageInspector
@@ -14,29 +15,55 @@ internal static class ImageInspector
     public static async Task<int> RunAsync(string image, string? blobDirectory, bool list, string? catPath, TextWriter output, Stream rawOutput, CancellationToken cancellationToken = default)
     {
         string? tempBootstrap = null;
+        string? tempBlobs = null;
+        RegistryClient? client = null;
         try
         {
             string bootstrapPath = image;
+            IImageSource? source = null;
             if (image.StartsWith("oci:", StringComparison.Ordinal))
             {
-                ImageReference reference = ImageReference.Parse(image);
-                var layout = new OciLayout(reference);
-                SourceImage resolved = await layout.ResolveAsync(null, cancellationToken).ConfigureAwait(false);
+                Conversion.ImageReference reference = Conversion.ImageReference.Parse(image);
+                source = new OciLayout(reference);
+                blobDirectory ??= Path.Combine(reference.LayoutPath, "blobs", "sha256");
+            }
+            else if (!File.Exists(image))
+            {
+                if (!Registry.ImageReference.TryParse(image, out var remote, out var error))
+                {
+                    throw new NotSupportedException($"'{image}' is neither a bootstrap file, oci:PATH[:TAG] nor a registry reference ({error})");
+                }
+
+                client = new RegistryClient();
+                source = new RegistryImageSource(client, remote);
+            }
+
+            if (source is not null)
+            {
+                SourceImage resolved = await source.ResolveAsync(null, cancellationToken).ConfigureAwait(false);
                 OciDescriptor bootstrapLayer = resolved.Layers.LastOrDefault(l => l.Annotations?.GetValueOrDefault(NydusAnnotations.Bootstrap) == "true")
                     ?? throw new InvalidImageException($"{image} has no layer annotated {NydusAnnotations.Bootstrap}");
                 tempBootstrap = Path.GetTempFileName();
-                await using (Stream layer = await layout.OpenBlobAsync(bootstrapLayer, cancellationToken).ConfigureAwait(false))
+                await using (Stream layer = await source.OpenBlobAsync(bootstrapLayer, cancellationToken).ConfigureAwait(false))
                 await using (var file = File.Create(tempBootstrap))
                 {
                     await ImageConverter.ExtractBootstrapAsync(layer, file, cancellationToken).ConfigureAwait(false);
                 }
 
                 bootstrapPath = tempBootstrap;
-                blobDirectory ??= Path.Combine(reference.LayoutPath, "blobs", "sha256");
-            }
-            else if (!File.Exists(image))
-            {
-                throw new NotSupportedException($"'{image}' is neither a bootstrap file nor oci:PATH[:TAG]; registry references are not supported yet");
+                if (catPath is not null && blobDirectory is null)
+                {
+                    // A registry image: fetch its data blobs (digest-verified) so that --cat can read the file.
+                    tempBlobs = Directory.CreateTempSubdirectory("inspect-blobs").FullName;
+                    foreach (OciDescriptor blob in resolved.Layers.Where(l => l.Annotations?.GetValueOrDefault(NydusAnnotations.Blob) == "true"))
+                    {
+                        await using Stream content = await source.OpenBlobAsync(blob, cancellationToken).ConfigureAwait(false);
+                        await using var file = File.Create(Path.Combine(tempBlobs, blob.Digest["sha256:".Length..]));
+                        await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    blobDirectory = tempBlobs;
+                }
             }
 
             using ErofsImage erofs = ErofsImage.Open(bootstrapPath);
@@ -67,6 +94,13 @@ internal static class ImageInspector
             {
                 File.Delete(tempBootstrap);
             }
+
+            if (tempBlobs is not null)
+            {
+                Directory.Delete(tempBlobs, recursive: true);
+            }
+
+            client?.Dispose();
         }
     }
 

@@ -9,7 +9,7 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var image = new Argument<string>("image") { Description = "A bootstrap file or oci:PATH[:TAG] (registry references are not supported yet)" };
+        var image = new Argument<string>("image") { Description = "A bootstrap file, oci:PATH[:TAG] or a registry reference (hosts.toml and docker credentials apply)" };
         var blobDir = new Option<string?>("--blob-dir") { Description = "Directory holding the data blobs, each named by its device tag (default for oci: the layout's blobs/sha256)" };
         var list = new Option<bool>("--ls") { Description = "List every entry: mode uid gid size path[ -> target]" };
         var cat = new Option<string?>("--cat") { Description = "Write the contents of this absolute path to stdout" };

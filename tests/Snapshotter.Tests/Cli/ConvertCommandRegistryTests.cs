@@ -70,4 +70,20 @@ public sealed class ConvertCommandRegistryTests : IAsyncLifetime
         Assert.NotEqual(0, exit);
         Assert.Contains("needs a tag", stderr);
     }
+
+    [Fact]
+    public async Task Inspect_RegistryReference_ListsAndCatsFromTheRegistry()
+    {
+        var target = $"{_registry!.Host}/conv/inspect:v1-lazy";
+        var (exit, _, stderr) = await ServeProcess.RunToEndAsync("convert", $"oci:{Path.Combine(_dir, "src")}:v1", target);
+        Assert.True(exit == 0, stderr);
+
+        var (lexit, listing, lerr) = await ServeProcess.RunToEndAsync("inspect", target, "--ls");
+        var (cexit, cat, cerr) = await ServeProcess.RunToEndAsync("inspect", target, "--cat", "/hello.txt");
+
+        Assert.True(lexit == 0, lerr);
+        Assert.Contains(listing.Split('\n'), line => line.EndsWith(" /hello.txt", StringComparison.Ordinal) && line.StartsWith("100644 ", StringComparison.Ordinal));
+        Assert.True(cexit == 0, cerr);
+        Assert.Equal("hello lazy world\n", cat);
+    }
 }
