@@ -45,11 +45,13 @@ echo "test.sh: building"
 dotnet build Snapshotter.sln -c Release -nologo -clp:ErrorsOnly -warnaserror || { echo "0 passed, 1 failed"; exit 1; }
 
 if [ ${#projects[@]} -eq 0 ]; then
-  # Fast tiers first; the containerd tier last.
-  for p in Snapshotter.Rpc.Tests Snapshotter.Core.Tests Snapshotter.Tests Snapshotter.Cachefiles.Tests \
-           Snapshotter.Registry.Tests Snapshotter.Erofs.Tests Snapshotter.IntegrationTests Snapshotter.KernelTests; do
+  # Every test project: fast tiers first, then real containerd, then the VM kernel tier.
+  for dir in tests/*/; do
+    p=$(basename "$dir")
+    case "$p" in Snapshotter.IntegrationTests|Snapshotter.KernelTests) continue;; esac
     [ -f "tests/$p/$p.csproj" ] && projects+=("$p")
   done
+  projects+=(Snapshotter.IntegrationTests Snapshotter.KernelTests)
 fi
 
 passed=0; failed=0; skipped=0; status=0

@@ -30,6 +30,7 @@ public sealed class BlobChunkFetcher
     private readonly Lock _gate = new();
     private long _presentBytes;
     private int _demandFetches;
+    private int _readaheads;
 
     public BlobChunkFetcher(
         ChunkTable table,
@@ -129,12 +130,79 @@ public sealed class BlobChunkFetcher
         Interlocked.Increment(ref _demandFetches);
         try
         {
+            StartReadahead(first, last, sink, cancellationToken);
             return await FetchMissingCoreAsync(first, last, sink, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             Interlocked.Decrement(ref _demandFetches);
         }
+    }
+
+    /// <summary>
+    /// A READ that starts right after data already present or in flight is taken as
+    /// sequential: the stored bytes after the amplified range are fetched in the background (bounded), so that a
+    /// sequential reader overlaps its next fetch with decompressing and consuming this one.
+    /// </summary>
+    private void StartReadahead(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
+    {
+        if (_options.ReadaheadWindow <= 0)
+        {
+            return;
+        }
+
+        bool sequential;
+        lock (_gate)
+        {
+            sequential = first > 0 && (_present[first - 1] != 0 || _inflight.ContainsKey(first - 1));
+        }
+
+        if (!sequential)
+        {
+            return;
+        }
+
+        // Skip what this READ fetches itself (the chunks it needs plus its amplification).
+        var from = last + 1;
+        var start = _table[first].CompressedOffset;
+        while (from < _table.Count && _table[from].CompressedEnd - start <= Math.Max(_options.AmplifyWindow, 0))
+        {
+            from++;
+        }
+
+        if (from >= _table.Count)
+        {
+            return;
+        }
+
+        var to = from;
+        var aheadStart = _table[from].CompressedOffset;
+        while (to + 1 < _table.Count && _table[to + 1].CompressedEnd - aheadStart <= _options.ReadaheadWindow)
+        {
+            to++;
+        }
+
+        if (Interlocked.Increment(ref _readaheads) > Math.Max(1, _options.MaxReadaheads))
+        {
+            Interlocked.Decrement(ref _readaheads);
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await FetchMissingCoreAsync(from, to, sink, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // The object went away; nothing to read ahead for.
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _readaheads);
+            }
+        }, CancellationToken.None);
     }
 
     /// <summary>

@@ -17,4 +17,13 @@ public sealed class ChunkFetcherOptions
 
     /// <summary>Verify each chunk's sha256 when the chunk table has digests. Defaults to true.</summary>
     public bool VerifyDigests { get; init; } = true;
+
+    /// <summary>
+    /// When a READ continues where the previous data ends (a sequential reader), fetch this many further stored bytes
+    /// in the background, so the next READ finds its chunks present or in flight. 0 disables. Defaults to 4 MiB.
+    /// </summary>
+    public int ReadaheadWindow { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Background readahead fetches running at once per blob. Defaults to 2.</summary>
+    public int MaxReadaheads { get; init; } = 2;
 }

@@ -12,7 +12,7 @@ public sealed class BlobChunkFetcherPrefetchTests
     private static (BlobChunkFetcher Fetcher, RecordingReader Reader, MemorySink Sink) Create(TestBlob blob)
     {
         var reader = new RecordingReader(blob.Stored);
-        var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), new ChunkFetcherOptions { AmplifyWindow = 0 }, new LazyMetrics(), NullLogger.Instance);
+        var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 }, new LazyMetrics(), NullLogger.Instance);
         return (fetcher, reader, new MemorySink(blob.Table.UncompressedSize));
     }
 

@@ -13,7 +13,7 @@ public sealed class BlobChunkFetcherTests
     {
         var reader = new RecordingReader(blob.Stored);
         var metrics = new LazyMetrics();
-        var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), options ?? new ChunkFetcherOptions(), metrics, NullLogger.Instance);
+        var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), options ?? new ChunkFetcherOptions { ReadaheadWindow = 0 }, metrics, NullLogger.Instance);
         return (fetcher, reader, new MemorySink(blob.Table.UncompressedSize), metrics);
     }
 
@@ -28,7 +28,7 @@ public sealed class BlobChunkFetcherTests
     public async Task FillAsync_SmallRead_FetchesCoveringChunkAndAmplifiesWithinWindow()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(256 * K, 16).ToArray());
-        var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 300 * K });
+        var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 300 * K });
 
         Assert.Equal(0, await fetcher.FillAsync(256 * K + 100, 4096, sink));
 
@@ -47,7 +47,7 @@ public sealed class BlobChunkFetcherTests
     public async Task FillAsync_AmplificationDisabled_FetchesExactlyTheCoveringChunks()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 8).ToArray());
-        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
 
         Assert.Equal(0, await fetcher.FillAsync(64 * K - 10, 20, sink));
 
@@ -61,7 +61,7 @@ public sealed class BlobChunkFetcherTests
     public async Task FillAsync_AdjacentMissingChunks_MergedIntoOneRequest()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 8).ToArray());
-        var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+        var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
 
         Assert.Equal(0, await fetcher.FillAsync(0, 8 * 64 * K, sink));
 
@@ -74,7 +74,7 @@ public sealed class BlobChunkFetcherTests
     public async Task FillAsync_PresentChunksInTheMiddle_SplitsIntoTwoRequests()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 6).ToArray());
-        var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+        var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
         Assert.Equal(0, await fetcher.FillAsync(2 * 64 * K, 2 * 64 * K, sink));
         reader.Requests.Clear();
 
@@ -92,7 +92,7 @@ public sealed class BlobChunkFetcherTests
     public async Task FillAsync_RequestLongerThanMaxRequestSize_IsSplit()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(128 * K, 8).ToArray(), compress: false);
-        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, MaxRequestSize = 256 * K });
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0, MaxRequestSize = 256 * K });
 
         Assert.Equal(0, await fetcher.FillAsync(0, 8 * 128 * K, sink));
 
@@ -105,7 +105,7 @@ public sealed class BlobChunkFetcherTests
     public async Task FillAsync_ManyConcurrentReadsOfOneChunk_FetchItOnce()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(1024 * K, 4).ToArray());
-        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
         reader.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var reads = Enumerable.Range(0, 32).Select(i => fetcher.FillAsync(1024 * K + (i * 8 * K), 4096, sink).AsTask()).ToArray();
@@ -137,7 +137,7 @@ public sealed class BlobChunkFetcherTests
     public async Task FillAsync_WaitersOfAFailedFetch_AllGetEio()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 2).ToArray());
-        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
         reader.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         reader.Fail = (_, _) => new IOException("connection reset");
 
@@ -154,7 +154,7 @@ public sealed class BlobChunkFetcherTests
     {
         var blob = TestBlob.Create([64 * K, 64 * K], compress: false);
         blob.Stored[100] ^= 0xFF;
-        var (fetcher, _, sink, metrics) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0 });
+        var (fetcher, _, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
 
         Assert.Equal(-5, await fetcher.FillAsync(0, 4096, sink));
 
@@ -239,7 +239,7 @@ public sealed class BlobChunkFetcherTests
     {
         var random = new Random(9);
         var blob = TestBlob.Create(Enumerable.Range(0, 40).Select(_ => random.Next(1, 300 * K)).ToArray(), seed: 3);
-        var (fetcher, _, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 512 * K, MergeGap = 0 });
+        var (fetcher, _, sink, _) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 512 * K, MergeGap = 0 });
 
         var reads = Enumerable.Range(0, 64).Select(async i =>
         {
@@ -253,5 +253,44 @@ public sealed class BlobChunkFetcherTests
         {
             AssertRangeMatches(blob, sink, offset, length);
         }
+    }
+
+    [Fact]
+    public async Task FillAsync_SequentialReads_ReadAheadInTheBackground()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 16).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 4 * 64 * K });
+
+        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Single(reader.Requests);
+        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+
+        // The second READ continued the first: chunks 2..5 are fetched without anyone asking.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!Enumerable.Range(2, 4).All(fetcher.IsPresent) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.All(Enumerable.Range(2, 4), i => Assert.True(fetcher.IsPresent(i), $"chunk {i} not read ahead"));
+        Assert.False(fetcher.IsPresent(6));
+        var requests = reader.Requests.Count;
+        Assert.Equal(0, await fetcher.FillAsync(2 * 64 * K, 64 * K, sink));
+        Assert.True(reader.Requests.Count >= requests, "reading a chunk that was read ahead issued no new request for it");
+        Assert.DoesNotContain(reader.Requests.Skip(requests), r => r.Offset == blob.Table[2].CompressedOffset);
+        Assert.True(blob.Uncompressed.AsSpan(0, 6 * 64 * K).SequenceEqual(sink.Data.AsSpan(0, 6 * 64 * K)));
+    }
+
+    [Fact]
+    public async Task FillAsync_RandomRead_NoReadahead()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 16).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 4 * 64 * K });
+
+        Assert.Equal(0, await fetcher.FillAsync(8 * 64 * K, 4096, sink));
+        await Task.Delay(100);
+
+        Assert.Single(reader.Requests);
+        Assert.Equal(1, Enumerable.Range(0, 16).Count(fetcher.IsPresent));
     }
 }
