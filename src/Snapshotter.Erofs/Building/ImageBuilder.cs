@@ -78,10 +78,18 @@ public sealed class ImageBuilder
 
     private static async Task<Stream> OpenTarAsync(Stream layer, CancellationToken cancellationToken)
     {
-        byte[] magic = new byte[2];
-        int n = await layer.ReadAtLeastAsync(magic, 2, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        byte[] magic = new byte[4];
+        int n = await layer.ReadAtLeastAsync(magic, 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
         var replay = new PrefixedStream(magic, n, layer);
-        return n == 2 && magic[0] == 0x1F && magic[1] == 0x8B ? new GZipStream(replay, CompressionMode.Decompress) : replay;
+        if (n >= 2 && magic[0] == 0x1F && magic[1] == 0x8B)
+        {
+            return new GZipStream(replay, CompressionMode.Decompress);
+        }
+
+        // zstd frame magic 0xFD2FB528, little-endian (OCI tar+zstd layers).
+        return n == 4 && magic[0] == 0x28 && magic[1] == 0xB5 && magic[2] == 0x2F && magic[3] == 0xFD
+            ? new Compression.ZstdDecompressionStream(replay)
+            : replay;
     }
 
     private async Task ApplyEntryAsync(LayerTarEntry entry, int layer, DataBlobWriter writer, byte[] buffer, CancellationToken cancellationToken)

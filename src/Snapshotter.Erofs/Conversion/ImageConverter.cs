@@ -35,11 +35,6 @@ public static class ImageConverter
             for (int i = 0; i < image.Layers.Count; i++)
             {
                 OciDescriptor layer = image.Layers[i];
-                if (layer.MediaType.Contains("zstd", StringComparison.Ordinal))
-                {
-                    throw new NotSupportedException($"layer {layer.Digest}: zstd-compressed layers are not supported yet");
-                }
-
                 string blobPath = Path.Combine(work, $"blob{i}");
                 blobFiles.Add(blobPath);
                 int index = i;

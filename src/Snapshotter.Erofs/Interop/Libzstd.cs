@@ -24,4 +24,32 @@ internal static unsafe partial class Libzstd
 
     [LibraryImport(Library)]
     internal static partial nuint ZSTD_decompress(byte* dst, nuint dstCapacity, byte* src, nuint compressedSize);
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ZSTD_inBuffer
+    {
+        public byte* Src;
+        public nuint Size;
+        public nuint Pos;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ZSTD_outBuffer
+    {
+        public byte* Dst;
+        public nuint Size;
+        public nuint Pos;
+    }
+
+    [LibraryImport(Library)]
+    internal static partial SafeZstdDStreamHandle ZSTD_createDStream();
+
+    [LibraryImport(Library)]
+    internal static partial nuint ZSTD_freeDStream(IntPtr zds);
+
+    [LibraryImport(Library)]
+    internal static partial nuint ZSTD_decompressStream(SafeZstdDStreamHandle zds, ZSTD_outBuffer* output, ZSTD_inBuffer* input);
+
+    [LibraryImport(Library)]
+    internal static partial IntPtr ZSTD_getErrorName(nuint code);
 }

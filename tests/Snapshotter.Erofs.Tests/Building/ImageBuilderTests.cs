@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using Snapshotter.Erofs.Building;
+using Snapshotter.Erofs.Compression;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Erofs.Tests.Infrastructure;
 
@@ -152,6 +153,56 @@ public sealed class ImageBuilderTests
         var blob = new MemoryStream();
         await builder.AddLayerAsync(gz, blob);
         Assert.Equal("gzip layer\n", ReadText(builder.BuildBootstrap(), [blob.ToArray()], ChunkCompressor.Zstd, "/hello"));
+    }
+
+    [Fact]
+    public async Task AddLayerAsync_ZstdLayer_IsDetectedAndRead()
+    {
+        // Compressed by the zstd command line tool (multi-frame input proves frame boundaries are handled).
+        var big = new string('z', 300_000) + "\n";
+        MemoryStream tar = Tar(t =>
+        {
+            t.File("hello", "zstd layer\n");
+            t.File("big", big);
+        });
+        var dir = Directory.CreateTempSubdirectory("zstdlayer").FullName;
+        try
+        {
+            var tarPath = Path.Combine(dir, "layer.tar");
+            await File.WriteAllBytesAsync(tarPath, tar.ToArray());
+            using (var zstd = System.Diagnostics.Process.Start("zstd", ["-q", "-B65536", "--no-progress", tarPath, "-o", tarPath + ".zst"])!)
+            {
+                await zstd.WaitForExitAsync();
+                Assert.Equal(0, zstd.ExitCode);
+            }
+
+            var builder = new ImageBuilder();
+            var blob = new MemoryStream();
+            await using (var layer = File.OpenRead(tarPath + ".zst"))
+            {
+                await builder.AddLayerAsync(layer, blob);
+            }
+
+            var bootstrap = builder.BuildBootstrap();
+            Assert.Equal("zstd layer\n", ReadText(bootstrap, [blob.ToArray()], ChunkCompressor.Zstd, "/hello"));
+            Assert.Equal(big, ReadText(bootstrap, [blob.ToArray()], ChunkCompressor.Zstd, "/big"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AddLayerAsync_TruncatedZstdLayer_ThrowsInvalidData()
+    {
+        MemoryStream tar = Tar(t => t.File("hello", new string('x', 100_000)));
+        var compressed = new byte[ChunkCodec.MaxCompressedSize(ChunkCompressor.Zstd, (int)tar.Length)];
+        using var codec = new ChunkCodec(ChunkCompressor.Zstd);
+        var length = codec.Compress(tar.ToArray(), compressed);
+
+        var builder = new ImageBuilder();
+        await Assert.ThrowsAnyAsync<Exception>(() => builder.AddLayerAsync(new MemoryStream(compressed, 0, length / 2), new MemoryStream()));
     }
 
     [Fact]

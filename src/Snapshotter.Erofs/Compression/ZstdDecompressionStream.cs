@@ -1,0 +1,136 @@
+using System.Runtime.InteropServices;
+using Snapshotter.Erofs.Interop;
+
+namespace Snapshotter.Erofs.Compression;
+
+/// <summary>
+/// Read-only stream decompressing zstd frames (OCI <c>tar+zstd</c> layers) through the system libzstd, with bounded
+/// buffers. A stream that ends inside a frame is an <see cref="InvalidDataException"/>, never a silent short layer.
+/// </summary>
+internal sealed class ZstdDecompressionStream(Stream inner) : Stream
+{
+    private const int InputSize = 128 * 1024;
+
+    private readonly SafeZstdDStreamHandle _stream = CreateStream();
+    private readonly byte[] _input = new byte[InputSize];
+    private int _inputLength;
+    private int _inputPos;
+    private bool _innerDone;
+    private bool _frameOpen;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        while (true)
+        {
+            if (_inputPos == _inputLength && !_innerDone)
+            {
+                _inputLength = inner.Read(_input, 0, _input.Length);
+                _inputPos = 0;
+                _innerDone = _inputLength == 0;
+            }
+
+            var produced = Decompress(buffer);
+            if (produced > 0 || buffer.IsEmpty)
+            {
+                return produced;
+            }
+
+            if (_innerDone && _inputPos == _inputLength)
+            {
+                return _frameOpen ? throw new InvalidDataException("zstd layer ends in the middle of a frame (truncated)") : 0;
+            }
+        }
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            if (_inputPos == _inputLength && !_innerDone)
+            {
+                _inputLength = await inner.ReadAsync(_input, cancellationToken).ConfigureAwait(false);
+                _inputPos = 0;
+                _innerDone = _inputLength == 0;
+            }
+
+            var produced = Decompress(buffer.Span);
+            if (produced > 0 || buffer.IsEmpty)
+            {
+                return produced;
+            }
+
+            if (_innerDone && _inputPos == _inputLength)
+            {
+                return _frameOpen ? throw new InvalidDataException("zstd layer ends in the middle of a frame (truncated)") : 0;
+            }
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _stream.Dispose();
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private static SafeZstdDStreamHandle CreateStream()
+    {
+        var handle = Libzstd.ZSTD_createDStream();
+        return handle.IsInvalid ? throw new InvalidOperationException("ZSTD_createDStream failed") : handle;
+    }
+
+    private unsafe int Decompress(Span<byte> destination)
+    {
+        if (_inputPos == _inputLength && !_frameOpen)
+        {
+            return 0;
+        }
+
+        fixed (byte* src = _input)
+        fixed (byte* dst = destination)
+        {
+            var input = new Libzstd.ZSTD_inBuffer { Src = src, Size = (nuint)_inputLength, Pos = (nuint)_inputPos };
+            var output = new Libzstd.ZSTD_outBuffer { Dst = dst, Size = (nuint)destination.Length, Pos = 0 };
+            var result = Libzstd.ZSTD_decompressStream(_stream, &output, &input);
+            if (Libzstd.ZSTD_isError(result) != 0)
+            {
+                throw new InvalidDataException($"zstd layer is corrupt: {Marshal.PtrToStringUTF8(Libzstd.ZSTD_getErrorName(result))}");
+            }
+
+            _inputPos = (int)input.Pos;
+
+            // 0 means a frame was fully decoded and flushed; anything else means the frame goes on.
+            _frameOpen = result != 0;
+            return (int)output.Pos;
+        }
+    }
+}
