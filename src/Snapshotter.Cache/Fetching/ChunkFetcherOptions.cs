@@ -9,8 +9,11 @@ public sealed class ChunkFetcherOptions
     /// </summary>
     public int AmplifyWindow { get; init; } = 1024 * 1024;
 
-    /// <summary>Largest single Range GET, in stored bytes; longer runs of chunks are split. Defaults to 8 MiB.</summary>
-    public int MaxRequestSize { get; init; } = 8 * 1024 * 1024;
+    /// <summary>
+    /// Largest single Range GET, in stored bytes; longer runs of chunks are split into requests fetched (and
+    /// decompressed) in parallel. Defaults to 2 MiB.
+    /// </summary>
+    public int MaxRequestSize { get; init; } = 2 * 1024 * 1024;
 
     /// <summary>Adjacent missing chunks whose stored bytes are at most this far apart share one Range GET. Defaults to 0 (touching only).</summary>
     public int MergeGap { get; init; }
@@ -20,9 +23,9 @@ public sealed class ChunkFetcherOptions
 
     /// <summary>
     /// When a READ continues where the previous data ends (a sequential reader), fetch this many further stored bytes
-    /// in the background, so the next READ finds its chunks present or in flight. 0 disables. Defaults to 4 MiB.
+    /// in the background, so the next READ finds its chunks present or in flight. 0 disables. Defaults to 8 MiB.
     /// </summary>
-    public int ReadaheadWindow { get; init; } = 4 * 1024 * 1024;
+    public int ReadaheadWindow { get; init; } = 8 * 1024 * 1024;
 
     /// <summary>Background readahead fetches running at once per blob. Defaults to 2.</summary>
     public int MaxReadaheads { get; init; } = 2;
