@@ -6,6 +6,10 @@ COPY . .
 RUN dotnet publish src/Snapshotter/Snapshotter.csproj -c Release -o /out -nologo
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# Chunk codecs come from the system libraries (zstd, lz4_block).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libzstd1 liblz4-1 \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out /opt/snapshotter
 COPY deploy/config.json /etc/containerd-lazy-snapshotter/config.json
 ENTRYPOINT ["/opt/snapshotter/snapshotter"]
