@@ -163,24 +163,13 @@ public sealed class BlobChunkFetcher
         }
 
         // Skip what this READ fetches itself (the chunks it needs plus its amplification).
-        var from = last + 1;
-        var start = _table[first].CompressedOffset;
-        while (from < _table.Count && _table[from].CompressedEnd - start <= Math.Max(_options.AmplifyWindow, 0))
-        {
-            from++;
-        }
-
+        var from = ExtendWithin(first, last, _options.AmplifyWindow) + 1;
         if (from >= _table.Count)
         {
             return;
         }
 
-        var to = from;
-        var aheadStart = _table[from].CompressedOffset;
-        while (to + 1 < _table.Count && _table[to + 1].CompressedEnd - aheadStart <= _options.ReadaheadWindow)
-        {
-            to++;
-        }
+        var to = ExtendWithin(from, from, _options.ReadaheadWindow);
 
         if (Interlocked.Increment(ref _readaheads) > Math.Max(1, _options.MaxReadaheads))
         {
@@ -229,12 +218,8 @@ public sealed class BlobChunkFetcher
                 await Task.Delay(options.YieldDelay, cancellationToken).ConfigureAwait(false);
             }
 
-            var last = index;
+            var last = ExtendWithin(index, index, options.BatchSize);
             var start = _table[index].CompressedOffset;
-            while (last + 1 < _table.Count && _table[last + 1].CompressedEnd - start <= options.BatchSize)
-            {
-                last++;
-            }
 
             if (await FetchMissingCoreAsync(index, last, sink, cancellationToken).ConfigureAwait(false) != 0)
             {
@@ -261,15 +246,7 @@ public sealed class BlobChunkFetcher
 
     private async ValueTask<int> FetchMissingCoreAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
     {
-        var ampLast = last;
-        if (_options.AmplifyWindow > 0)
-        {
-            var start = _table[first].CompressedOffset;
-            while (ampLast + 1 < _table.Count && _table[ampLast + 1].CompressedEnd - start <= _options.AmplifyWindow)
-            {
-                ampLast++;
-            }
-        }
+        var ampLast = ExtendWithin(first, last, _options.AmplifyWindow);
 
         var waits = new List<Task<bool>>();
         var claimed = new List<(int Index, TaskCompletionSource<bool> Done)>();
@@ -329,6 +306,21 @@ public sealed class BlobChunkFetcher
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// The last chunk, at or after <paramref name="last"/>, such that the stored bytes from chunk <paramref name="first"/>'s
+    /// start to its end fit in <paramref name="window"/> (the window of amplification, readahead and prefetch batches).
+    /// </summary>
+    private int ExtendWithin(int first, int last, long window)
+    {
+        var start = _table[first].CompressedOffset;
+        while (last + 1 < _table.Count && _table[last + 1].CompressedEnd - start <= window)
+        {
+            last++;
+        }
+
+        return last;
     }
 
     /// <summary>Groups claimed chunks into runs whose stored bytes are (nearly) adjacent: one Range GET each.</summary>
