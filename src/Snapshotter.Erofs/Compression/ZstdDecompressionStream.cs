@@ -41,15 +41,9 @@ internal sealed class ZstdDecompressionStream(Stream inner) : Stream
                 _innerDone = _inputLength == 0;
             }
 
-            var produced = Decompress(buffer);
-            if (produced > 0 || buffer.IsEmpty)
+            if (TryProduce(buffer, out var produced))
             {
                 return produced;
-            }
-
-            if (_innerDone && _inputPos == _inputLength)
-            {
-                return _frameOpen ? throw new InvalidDataException("zstd layer ends in the middle of a frame (truncated)") : 0;
             }
         }
     }
@@ -65,15 +59,9 @@ internal sealed class ZstdDecompressionStream(Stream inner) : Stream
                 _innerDone = _inputLength == 0;
             }
 
-            var produced = Decompress(buffer.Span);
-            if (produced > 0 || buffer.IsEmpty)
+            if (TryProduce(buffer.Span, out var produced))
             {
                 return produced;
-            }
-
-            if (_innerDone && _inputPos == _inputLength)
-            {
-                return _frameOpen ? throw new InvalidDataException("zstd layer ends in the middle of a frame (truncated)") : 0;
             }
         }
     }
@@ -106,6 +94,26 @@ internal sealed class ZstdDecompressionStream(Stream inner) : Stream
     {
         var handle = Libzstd.ZSTD_createDStream();
         return handle.IsInvalid ? throw new InvalidOperationException("ZSTD_createDStream failed") : handle;
+    }
+
+    /// <summary>
+    /// Decompresses what input there is into <paramref name="buffer"/>; true with the byte count when the read can
+    /// return (data, an empty buffer, or the end of the last frame), false when more input is needed.
+    /// </summary>
+    private bool TryProduce(Span<byte> buffer, out int produced)
+    {
+        produced = Decompress(buffer);
+        if (produced > 0 || buffer.IsEmpty)
+        {
+            return true;
+        }
+
+        if (_innerDone && _inputPos == _inputLength)
+        {
+            return _frameOpen ? throw new InvalidDataException("zstd layer ends in the middle of a frame (truncated)") : true;
+        }
+
+        return false;
     }
 
     private unsafe int Decompress(Span<byte> destination)
