@@ -30,7 +30,19 @@ public sealed class BlobChunkFetcher
     private readonly Lock _gate = new();
     private long _presentBytes;
     private int _demandFetches;
-    private int _readaheads;
+
+    // The sequential stream (guarded by _gate): a reader going front to back through the blob. Background requests
+    // are kept in flight from _streamNext up to _streamLimit (ReadaheadWindow stored bytes past the latest demand
+    // READ), refilled as each completes, so the fetch pipeline never drains while the reader consumes present data
+    // (the kernel sends no READ for it, so the latest demand READ is all we know of the reader's position).
+    private int _streamAnchor = -1;
+    private int _streamNext;
+    private long _streamLimit;
+    private int _streamRuns;
+
+    // Bumped by Reset: a fetch that started before it wrote into the previous cache file, so its chunks must not be
+    // marked present in the new one.
+    private int _generation;
 
     public BlobChunkFetcher(
         ChunkTable table,
@@ -65,6 +77,11 @@ public sealed class BlobChunkFetcher
         {
             Array.Clear(_present);
             Volatile.Write(ref _presentBytes, 0);
+            _streamAnchor = -1;
+            _generation++;
+
+            // Fetches still running belong to the old file: new READs must start their own.
+            _inflight.Clear();
         }
     }
 
@@ -140,58 +157,103 @@ public sealed class BlobChunkFetcher
     }
 
     /// <summary>
-    /// A READ that starts right after data already present or in flight is taken as
-    /// sequential: the stored bytes after the amplified range are fetched in the background (bounded), so that a
-    /// sequential reader overlaps its next fetch with decompressing and consuming this one.
+    /// A READ that starts right after data already present or in flight is taken as sequential: it (re)anchors the
+    /// stream and moves its limit to <see cref="ChunkFetcherOptions.ReadaheadWindow"/> stored bytes past this READ's
+    /// amplified range, then tops up the background requests. A READ elsewhere starts a new stream there.
     /// </summary>
     private void StartReadahead(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
     {
-        if (_options.ReadaheadWindow <= 0)
+        if (_options.ReadaheadWindow <= 0 || first == 0)
         {
             return;
         }
 
-        bool sequential;
         lock (_gate)
         {
-            sequential = first > 0 && (_present[first - 1] != 0 || _inflight.ContainsKey(first - 1));
-        }
-
-        if (!sequential)
-        {
-            return;
-        }
-
-        // Skip what this READ fetches itself (the chunks it needs plus its amplification).
-        var from = ExtendWithin(first, last, _options.AmplifyWindow) + 1;
-        if (from >= _table.Count)
-        {
-            return;
-        }
-
-        var to = ExtendWithin(from, from, _options.ReadaheadWindow);
-
-        if (Interlocked.Increment(ref _readaheads) > Math.Max(1, _options.MaxReadaheads))
-        {
-            Interlocked.Decrement(ref _readaheads);
-            return;
-        }
-
-        _ = Task.Run(async () =>
-        {
-            try
+            if (_present[first - 1] == 0 && !_inflight.ContainsKey(first - 1))
             {
-                await FetchMissingCoreAsync(from, to, sink, cancellationToken).ConfigureAwait(false);
+                return;
             }
-            catch (OperationCanceledException)
+
+            // Skip what this READ fetches itself (the chunks it needs plus its amplification).
+            var own = ExtendWithin(first, last, _options.AmplifyWindow);
+            var continues = _streamAnchor >= 0 && first >= _streamAnchor && first <= _streamNext;
+            _streamNext = continues ? Math.Max(_streamNext, own + 1) : own + 1;
+            _streamAnchor = first;
+            _streamLimit = _table[own].CompressedEnd + _options.ReadaheadWindow;
+        }
+
+        PumpStream(sink, cancellationToken);
+    }
+
+    /// <summary>Starts background requests for the stream until <see cref="ChunkFetcherOptions.MaxReadaheads"/> are in flight or the limit is reached.</summary>
+    private void PumpStream(IChunkSink sink, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            List<(int Index, TaskCompletionSource<bool> Done)> run;
+            lock (_gate)
             {
-                // The object went away; nothing to read ahead for.
+                if (_streamAnchor < 0 || _streamRuns >= Math.Max(1, _options.MaxReadaheads))
+                {
+                    return;
+                }
+
+                while (_streamNext < _table.Count && (_present[_streamNext] != 0 || _inflight.ContainsKey(_streamNext)))
+                {
+                    _streamNext++;
+                }
+
+                if (_streamNext >= _table.Count || _table[_streamNext].CompressedOffset >= _streamLimit)
+                {
+                    return;
+                }
+
+                // One request: touching missing chunks, within the request size and the stream's limit.
+                run = [];
+                var start = _table[_streamNext].CompressedOffset;
+                var end = start;
+                for (var i = _streamNext; i < _table.Count; i++)
+                {
+                    ref readonly var chunk = ref _table[i];
+                    var fits = run.Count == 0
+                        || (chunk.CompressedOffset >= end
+                            && chunk.CompressedOffset - end <= _options.MergeGap
+                            && chunk.CompressedEnd - start <= _options.MaxRequestSize
+                            && chunk.CompressedOffset < _streamLimit);
+                    if (!fits || _present[i] != 0 || _inflight.ContainsKey(i))
+                    {
+                        break;
+                    }
+
+                    var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _inflight[i] = done.Task;
+                    run.Add((i, done));
+                    end = chunk.CompressedEnd;
+                }
+
+                _streamNext = run[^1].Index + 1;
+                _streamRuns++;
             }
-            finally
+
+            // On the thread pool: a request that completes synchronously must not recurse into the next one.
+            _ = Task.Run(async () =>
             {
-                Interlocked.Decrement(ref _readaheads);
-            }
-        }, CancellationToken.None);
+                try
+                {
+                    await FetchRunAsync(run, sink, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _streamRuns--;
+                    }
+                }
+
+                PumpStream(sink, cancellationToken);
+            }, CancellationToken.None);
+        }
     }
 
     /// <summary>
@@ -352,6 +414,7 @@ public sealed class BlobChunkFetcher
 
     private async Task FetchRunAsync(List<(int Index, TaskCompletionSource<bool> Done)> run, IChunkSink sink, CancellationToken cancellationToken)
     {
+        var generation = Volatile.Read(ref _generation);
         var start = _table[run[0].Index].CompressedOffset;
         var length = (int)(_table[run[^1].Index].CompressedEnd - start);
         var stored = ArrayPool<byte>.Shared.Rent(length);
@@ -365,7 +428,7 @@ public sealed class BlobChunkFetcher
             {
                 ref readonly var chunk = ref _table[index];
                 var ok = WriteChunk(index, stored.AsSpan((int)(chunk.CompressedOffset - start), chunk.CompressedSize), sink);
-                Complete(index, done, ok);
+                Complete(index, done, ok, generation);
                 completed++;
             }
         }
@@ -377,24 +440,27 @@ public sealed class BlobChunkFetcher
         {
             for (var i = completed; i < run.Count; i++)
             {
-                Complete(run[i].Index, run[i].Done, ok: false);
+                Complete(run[i].Index, run[i].Done, ok: false, generation);
             }
 
             ArrayPool<byte>.Shared.Return(stored);
         }
     }
 
-    private void Complete(int index, TaskCompletionSource<bool> done, bool ok)
+    private void Complete(int index, TaskCompletionSource<bool> done, bool ok, int generation)
     {
         lock (_gate)
         {
-            if (ok && _present[index] == 0)
+            if (ok && _present[index] == 0 && generation == _generation)
             {
                 Volatile.Write(ref _present[index], 1);
                 _presentBytes += _table[index].UncompressedSize;
             }
 
-            _inflight.Remove(index);
+            if (_inflight.TryGetValue(index, out var current) && current == done.Task)
+            {
+                _inflight.Remove(index);
+            }
         }
 
         done.TrySetResult(ok);

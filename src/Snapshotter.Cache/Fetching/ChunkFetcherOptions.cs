@@ -22,11 +22,15 @@ public sealed class ChunkFetcherOptions
     public bool VerifyDigests { get; init; } = true;
 
     /// <summary>
-    /// When a READ continues where the previous data ends (a sequential reader), fetch this many further stored bytes
-    /// in the background, so the next READ finds its chunks present or in flight. 0 disables. Defaults to 8 MiB.
+    /// When a READ continues where the previous data ends (a sequential reader), keep fetching in the background up to
+    /// this many stored bytes past that READ, refilling as requests complete, so the next READs find their chunks
+    /// present or in flight. 0 disables. Defaults to 8 MiB.
     /// </summary>
     public int ReadaheadWindow { get; init; } = 8 * 1024 * 1024;
 
-    /// <summary>Background readahead fetches running at once per blob. Defaults to 2.</summary>
-    public int MaxReadaheads { get; init; } = 2;
+    /// <summary>
+    /// Background readahead requests (each up to <see cref="MaxRequestSize"/>) in flight at once per blob; they are
+    /// fetched, decompressed and verified in parallel. Defaults to 4.
+    /// </summary>
+    public int MaxReadaheads { get; init; } = 4;
 }

@@ -32,6 +32,12 @@ internal static class MountCommand
         var prefetchRate = new Option<long>("--prefetch-rate") { Description = "Prefetch bandwidth cap in bytes/s (0 = unlimited)", HelpName = "BYTES" };
         var domain = new Option<string>("--domain") { Description = "fscache domain shared by images (one cache object per data blob)", DefaultValueFactory = _ => "lazysnap" };
         var amplify = new Option<int>("--amplify") { Description = "Amplify small reads to this many stored bytes per Range GET (0 = off)", DefaultValueFactory = _ => 1024 * 1024, HelpName = "BYTES" };
+        var readahead = new Option<int>("--readahead")
+        {
+            Description = "When reads are sequential, fetch this many further stored bytes in the background (0 = off)",
+            DefaultValueFactory = _ => new ChunkFetcherOptions().ReadaheadWindow,
+            HelpName = "BYTES",
+        };
         var platform = new Option<string?>("--platform") { Description = "Platform to pick from an index (os/arch[/variant]); default linux/amd64" };
         var hostsDir = new Option<string>("--hosts-dir") { Description = "containerd-style hosts.toml directory", DefaultValueFactory = _ => "/etc/containerd/certs.d", HelpName = "DIR" };
         var fetchTimeout = new Option<double>("--fetch-timeout")
@@ -43,7 +49,7 @@ internal static class MountCommand
         var logLevel = new Option<string>("--log-level") { Description = "trace, debug, info, warn or error", DefaultValueFactory = _ => "info" };
         var command = new Command("mount", "Mount a lazily pullable image over EROFS + fscache and serve its reads from the registry until SIGTERM/SIGINT (then unmount). Needs a kernel with cachefiles on-demand (CONFIG_CACHEFILES_ONDEMAND, CONFIG_EROFS_FS_ONDEMAND).")
         {
-            reference, mountPoint, cacheDir, prefetch, prefetchRate, domain, amplify, platform, hostsDir, fetchTimeout, logLevel,
+            reference, mountPoint, cacheDir, prefetch, prefetchRate, domain, amplify, readahead, platform, hostsDir, fetchTimeout, logLevel,
         };
         command.SetAction((ParseResult result, CancellationToken cancellationToken) => RunAsync(
             result.GetValue(reference)!,
@@ -51,7 +57,7 @@ internal static class MountCommand
             result.GetValue(cacheDir)!,
             new PrefetchOptions { Enabled = result.GetValue(prefetch), BandwidthBytesPerSecond = result.GetValue(prefetchRate) },
             result.GetValue(domain),
-            result.GetValue(amplify),
+            new ChunkFetcherOptions { AmplifyWindow = result.GetValue(amplify), ReadaheadWindow = result.GetValue(readahead) },
             result.GetValue(platform),
             result.GetValue(hostsDir)!,
             TimeSpan.FromSeconds(result.GetValue(fetchTimeout)),
@@ -60,7 +66,7 @@ internal static class MountCommand
     }
 
     private static async Task<int> RunAsync(
-        string reference, string mountPoint, string cacheDir, PrefetchOptions prefetch, string? domain, int amplify,
+        string reference, string mountPoint, string cacheDir, PrefetchOptions prefetch, string? domain, ChunkFetcherOptions fetch,
         string? platform, string hostsDir, TimeSpan fetchTimeout, string logLevel)
     {
         if (!ImageReference.TryParse(reference, out var image, out var error))
@@ -75,9 +81,9 @@ internal static class MountCommand
             return 2;
         }
 
-        if (fetchTimeout <= TimeSpan.Zero || amplify < 0)
+        if (fetchTimeout <= TimeSpan.Zero || fetch.AmplifyWindow < 0 || fetch.ReadaheadWindow < 0)
         {
-            await Console.Error.WriteLineAsync("snapshotter mount: --fetch-timeout must be positive and --amplify not negative");
+            await Console.Error.WriteLineAsync("snapshotter mount: --fetch-timeout must be positive, --amplify and --readahead not negative");
             return 2;
         }
 
@@ -115,7 +121,7 @@ internal static class MountCommand
                 WorkDirectory = work,
                 DomainId = string.IsNullOrEmpty(domain) ? null : domain,
                 Platform = platform,
-                Fetch = new ChunkFetcherOptions { AmplifyWindow = amplify },
+                Fetch = fetch,
                 Prefetch = prefetch,
             },
             loggerFactory,

@@ -235,6 +235,28 @@ public sealed class BlobChunkFetcherTests
     }
 
     [Fact]
+    public async Task Reset_WhileFetching_OldFetchDoesNotCountForTheNewFile()
+    {
+        var blob = TestBlob.Create([64 * K, 64 * K]);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 0 });
+        reader.Gate = new TaskCompletionSource();
+        var stale = fetcher.FillAsync(0, 4096, sink).AsTask();
+        await WaitUntilAsync(() => reader.Requests.Count == 1);
+
+        // The kernel re-opened the object with a new, empty cache file while the first fetch was still running.
+        fetcher.Reset();
+        var fresh = fetcher.FillAsync(0, 4096, sink).AsTask();
+        await WaitUntilAsync(() => reader.Requests.Count == 2);
+        reader.Gate.SetResult();
+        await stale;
+
+        Assert.Equal(0, await fresh);
+        Assert.True(fetcher.IsPresent(0));
+        Assert.Equal(64 * K, fetcher.PresentBytes);
+        Assert.All(reader.Requests, r => Assert.Equal(0, r.Offset));
+    }
+
+    [Fact]
     public async Task FillAsync_RandomReadsOnRandomBlob_AlwaysExactBytes()
     {
         var random = new Random(9);
@@ -279,6 +301,90 @@ public sealed class BlobChunkFetcherTests
         Assert.True(reader.Requests.Count >= requests, "reading a chunk that was read ahead issued no new request for it");
         Assert.DoesNotContain(reader.Requests.Skip(requests), r => r.Offset == blob.Table[2].CompressedOffset);
         Assert.True(blob.Uncompressed.AsSpan(0, 6 * 64 * K).SequenceEqual(sink.Data.AsSpan(0, 6 * 64 * K)));
+    }
+
+    [Fact]
+    public async Task FillAsync_SequentialStream_RefillsUpToTheWindowPastEachDemandRead()
+    {
+        // 64 chunks of 64 KiB stored as is; a window of 16 chunks, requests of at most 2 chunks, 2 in flight.
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 64).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 16 * 64 * K, MaxRequestSize = 2 * 64 * K, MaxReadaheads = 2 });
+
+        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(2, 16).All(fetcher.IsPresent));
+        await Task.Delay(100);
+
+        // Chunks 2..17 come in the background (the window past chunk 1), not one more.
+        Assert.False(fetcher.IsPresent(18));
+        Assert.All(reader.Requests, r => Assert.True(r.Length <= 2 * 64 * K, $"request of {r.Length} bytes"));
+
+        // Like the kernel, the reader sends no READ for present data; its next READ is the first hole (chunk 18):
+        // the stream goes on 16 chunks past it.
+        Assert.Equal(0, await fetcher.FillAsync(18 * 64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(19, 16).All(fetcher.IsPresent));
+        await Task.Delay(100);
+        Assert.False(fetcher.IsPresent(35));
+
+        // Every chunk was requested once, and the data is right.
+        var covered = new int[64];
+        foreach (var (offset, length) in reader.Requests)
+        {
+            for (var chunk = offset / (64 * K); chunk < (offset + length) / (64 * K); chunk++)
+            {
+                covered[chunk]++;
+            }
+        }
+
+        Assert.All(Enumerable.Range(0, 35), i => Assert.Equal(1, covered[i]));
+        Assert.All(Enumerable.Range(35, 29), i => Assert.Equal(0, covered[i]));
+        Assert.True(blob.Uncompressed.AsSpan(0, 35 * 64 * K).SequenceEqual(sink.Data.AsSpan(0, 35 * 64 * K)));
+    }
+
+    [Fact]
+    public async Task FillAsync_SequentialStream_RequestsInParallelButBounded()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 64).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 32 * 64 * K, MaxRequestSize = 64 * K, MaxReadaheads = 3 });
+        reader.Delay = TimeSpan.FromMilliseconds(30);
+
+        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
+
+        // 3 background requests at once (plus, at most, the demand READ's own).
+        Assert.InRange(reader.MaxInFlight, 3, 4);
+        Assert.Equal(34, reader.Requests.Count);
+    }
+
+    [Fact]
+    public async Task FillAsync_SequentialStream_NewPositionStartsANewStream()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 64).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 4 * 64 * K, MaxRequestSize = 64 * K });
+
+        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(2, 4).All(fetcher.IsPresent));
+
+        // Another file, further on, read sequentially: its readahead follows it.
+        Assert.Equal(0, await fetcher.FillAsync(40 * 64 * K, 64 * K, sink));
+        Assert.Equal(0, await fetcher.FillAsync(41 * 64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(42, 4).All(fetcher.IsPresent));
+        await Task.Delay(100);
+        Assert.False(fetcher.IsPresent(46));
+        Assert.False(fetcher.IsPresent(6));
+        Assert.Equal(12, reader.Requests.Count);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the background readahead");
+            await Task.Delay(10);
+        }
     }
 
     [Fact]

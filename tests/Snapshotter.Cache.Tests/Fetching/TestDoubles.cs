@@ -32,20 +32,47 @@ internal sealed class RecordingReader(byte[] stored) : IBlobRangeReader
 
     public TaskCompletionSource? Gate { get; set; }
 
+    /// <summary>Latency added to every request (to observe requests in flight together).</summary>
+    public TimeSpan Delay { get; set; }
+
+    private int _inFlight;
+    private int _maxInFlight;
+
+    /// <summary>The most requests that were in flight at once.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
     public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         Requests.Enqueue((offset, destination.Length));
-        if (Gate is { } gate)
+        var now = Interlocked.Increment(ref _inFlight);
+        int seen;
+        while (now > (seen = Volatile.Read(ref _maxInFlight)) && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen)
         {
-            await gate.Task.WaitAsync(cancellationToken);
         }
 
-        if (Fail?.Invoke(offset, destination.Length) is { } error)
+        try
         {
-            throw error;
-        }
+            if (Gate is { } gate)
+            {
+                await gate.Task.WaitAsync(cancellationToken);
+            }
 
-        stored.AsSpan((int)offset, destination.Length).CopyTo(destination.Span);
+            if (Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(Delay, cancellationToken);
+            }
+
+            if (Fail?.Invoke(offset, destination.Length) is { } error)
+            {
+                throw error;
+            }
+
+            stored.AsSpan((int)offset, destination.Length).CopyTo(destination.Span);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
     }
 }
 
