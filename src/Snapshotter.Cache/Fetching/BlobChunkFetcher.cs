@@ -38,6 +38,7 @@ public sealed class BlobChunkFetcher
     private int _streamAnchor = -1;
     private int _streamNext;
     private long _streamLimit;
+    private long _streamWindow;
     private int _streamRuns;
 
     // Bumped by Reset: a fetch that started before it wrote into the previous cache file, so its chunks must not be
@@ -158,8 +159,10 @@ public sealed class BlobChunkFetcher
 
     /// <summary>
     /// A READ that starts right after data already present or in flight is taken as sequential: it (re)anchors the
-    /// stream and moves its limit to <see cref="ChunkFetcherOptions.ReadaheadWindow"/> stored bytes past this READ's
-    /// amplified range, then tops up the background requests. A READ elsewhere starts a new stream there.
+    /// stream and moves its limit a window past this READ's amplified range, then tops up the background requests.
+    /// Like the kernel's readahead, the window starts small (twice the amplification) and doubles while the reader
+    /// keeps catching up with the stream, up to <see cref="ChunkFetcherOptions.ReadaheadWindow"/>: two neighbouring
+    /// small files read one after the other must not pull tens of MiB. A READ elsewhere starts a new stream there.
     /// </summary>
     private void StartReadahead(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
     {
@@ -179,8 +182,11 @@ public sealed class BlobChunkFetcher
             var own = ExtendWithin(first, last, _options.AmplifyWindow);
             var continues = _streamAnchor >= 0 && first >= _streamAnchor && first <= _streamNext;
             _streamNext = continues ? Math.Max(_streamNext, own + 1) : own + 1;
+            _streamWindow = continues
+                ? Math.Min(_options.ReadaheadWindow, _streamWindow * 2)
+                : Math.Min(_options.ReadaheadWindow, 2L * Math.Max(_options.AmplifyWindow, 1024 * 1024));
             _streamAnchor = first;
-            _streamLimit = _table[own].CompressedEnd + _options.ReadaheadWindow;
+            _streamLimit = _table[own].CompressedEnd + _streamWindow;
         }
 
         PumpStream(sink, cancellationToken);

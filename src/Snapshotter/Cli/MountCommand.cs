@@ -38,6 +38,12 @@ internal static class MountCommand
             DefaultValueFactory = _ => new ChunkFetcherOptions().ReadaheadWindow,
             HelpName = "BYTES",
         };
+        var maxRequest = new Option<int>("--max-request")
+        {
+            Description = "Largest Range GET in stored bytes; longer runs of chunks are split into requests fetched in parallel",
+            DefaultValueFactory = _ => new ChunkFetcherOptions().MaxRequestSize,
+            HelpName = "BYTES",
+        };
         var platform = new Option<string?>("--platform") { Description = "Platform to pick from an index (os/arch[/variant]); default linux/amd64" };
         var hostsDir = new Option<string>("--hosts-dir") { Description = "containerd-style hosts.toml directory", DefaultValueFactory = _ => "/etc/containerd/certs.d", HelpName = "DIR" };
         var fetchTimeout = new Option<double>("--fetch-timeout")
@@ -49,7 +55,7 @@ internal static class MountCommand
         var logLevel = new Option<string>("--log-level") { Description = "trace, debug, info, warn or error", DefaultValueFactory = _ => "info" };
         var command = new Command("mount", "Mount a lazily pullable image over EROFS + fscache and serve its reads from the registry until SIGTERM/SIGINT (then unmount). Needs a kernel with cachefiles on-demand (CONFIG_CACHEFILES_ONDEMAND, CONFIG_EROFS_FS_ONDEMAND).")
         {
-            reference, mountPoint, cacheDir, prefetch, prefetchRate, domain, amplify, readahead, platform, hostsDir, fetchTimeout, logLevel,
+            reference, mountPoint, cacheDir, prefetch, prefetchRate, domain, amplify, readahead, maxRequest, platform, hostsDir, fetchTimeout, logLevel,
         };
         command.SetAction((ParseResult result, CancellationToken cancellationToken) => RunAsync(
             result.GetValue(reference)!,
@@ -57,7 +63,12 @@ internal static class MountCommand
             result.GetValue(cacheDir)!,
             new PrefetchOptions { Enabled = result.GetValue(prefetch), BandwidthBytesPerSecond = result.GetValue(prefetchRate) },
             result.GetValue(domain),
-            new ChunkFetcherOptions { AmplifyWindow = result.GetValue(amplify), ReadaheadWindow = result.GetValue(readahead) },
+            new ChunkFetcherOptions
+            {
+                AmplifyWindow = result.GetValue(amplify),
+                ReadaheadWindow = result.GetValue(readahead),
+                MaxRequestSize = result.GetValue(maxRequest),
+            },
             result.GetValue(platform),
             result.GetValue(hostsDir)!,
             TimeSpan.FromSeconds(result.GetValue(fetchTimeout)),
@@ -81,9 +92,9 @@ internal static class MountCommand
             return 2;
         }
 
-        if (fetchTimeout <= TimeSpan.Zero || fetch.AmplifyWindow < 0 || fetch.ReadaheadWindow < 0)
+        if (fetchTimeout <= TimeSpan.Zero || fetch.AmplifyWindow < 0 || fetch.ReadaheadWindow < 0 || fetch.MaxRequestSize <= 0)
         {
-            await Console.Error.WriteLineAsync("snapshotter mount: --fetch-timeout must be positive, --amplify and --readahead not negative");
+            await Console.Error.WriteLineAsync("snapshotter mount: --fetch-timeout and --max-request must be positive, --amplify and --readahead not negative");
             return 2;
         }
 

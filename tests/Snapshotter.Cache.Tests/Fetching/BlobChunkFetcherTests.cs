@@ -342,6 +342,29 @@ public sealed class BlobChunkFetcherTests
     }
 
     [Fact]
+    public async Task FillAsync_SequentialStream_WindowStartsAtTwoMiBAndDoubles()
+    {
+        // 160 chunks of 64 KiB; the window may grow to 96 chunks (6 MiB).
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 160).ToArray(), compress: false);
+        var (fetcher, _, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 96 * 64 * K, MaxRequestSize = 8 * 64 * K });
+
+        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
+        await Task.Delay(100);
+        Assert.False(fetcher.IsPresent(34), "first window: 2 MiB");
+
+        Assert.Equal(0, await fetcher.FillAsync(34 * 64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(35, 64).All(fetcher.IsPresent));
+        await Task.Delay(100);
+        Assert.False(fetcher.IsPresent(99), "second window: 4 MiB");
+
+        Assert.Equal(0, await fetcher.FillAsync(99 * 64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(100, 60).All(fetcher.IsPresent));
+        Assert.True(blob.Uncompressed.AsSpan().SequenceEqual(sink.Data.AsSpan(0, blob.Uncompressed.Length)));
+    }
+
+    [Fact]
     public async Task FillAsync_SequentialStream_RequestsInParallelButBounded()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 64).ToArray(), compress: false);

@@ -16,6 +16,7 @@ public sealed class MountCommandTests : IDisposable
     [InlineData("--readahead", "-1", "--readahead")]
     [InlineData("--amplify", "-5", "--amplify")]
     [InlineData("--fetch-timeout", "0", "--fetch-timeout")]
+    [InlineData("--max-request", "0", "--max-request")]
     public async Task Mount_InvalidNumber_Exit2NamingTheOption(string option, string value, string named)
     {
         var (exit, stdout, stderr) = await ServeProcess.RunToEndAsync("mount", "127.0.0.1:5000/app:lazy", _dir, option, value);
