@@ -36,14 +36,16 @@ public sealed class BlobChunkFetcher
     private long _presentBytes;
     private int _demandFetches;
 
-    // The sequential stream (guarded by _gate): a reader going front to back through the blob. Background requests
-    // are kept in flight from _streamNext up to _streamLimit (ReadaheadWindow stored bytes past the latest demand
-    // READ), refilled as each completes, so the fetch pipeline never drains while the reader consumes present data
-    // (the kernel sends no READ for it, so the latest demand READ is all we know of the reader's position).
-    private int _streamAnchor = -1;
-    private int _streamNext;
-    private long _streamLimit;
-    private long _streamWindow;
+    // Sequential readers (guarded by _gate): each keeps background requests in flight up to a window past its latest
+    // demand READ, refilled as they complete, so the fetch pipeline never drains while the reader consumes present
+    // data (the kernel sends no READ for it, so the latest demand READ is all we know of the reader's position).
+    // A few at once: a container often reads several large files of one layer side by side.
+    private const int MaxStreams = 4;
+    private readonly SequentialStream[] _streams = Enumerable.Range(0, MaxStreams).Select(_ => new SequentialStream()).ToArray();
+    private long _streamClock;
+    private int _streamCursor;
+
+    // Background requests in flight for all streams of this blob (bounded by MaxReadaheads).
     private int _streamRuns;
 
     // Bumped by Reset: a fetch that started before it wrote into the previous cache file, so its chunks must not be
@@ -83,7 +85,11 @@ public sealed class BlobChunkFetcher
         {
             Array.Clear(_present);
             Volatile.Write(ref _presentBytes, 0);
-            _streamAnchor = -1;
+            foreach (var stream in _streams)
+            {
+                stream.Anchor = -1;
+            }
+
             _generation++;
 
             // Fetches still running belong to the old file: new READs must start their own.
@@ -167,7 +173,8 @@ public sealed class BlobChunkFetcher
     /// stream and moves its limit a window past this READ's amplified range, then tops up the background requests.
     /// Like the kernel's readahead, the window starts small (twice the amplification) and doubles while the reader
     /// keeps catching up with the stream, up to <see cref="ChunkFetcherOptions.ReadaheadWindow"/>: two neighbouring
-    /// small files read one after the other must not pull tens of MiB. A READ elsewhere starts a new stream there.
+    /// small files read one after the other must not pull tens of MiB. A sequential READ that continues no stream
+    /// starts one there, replacing the least recently used of <see cref="MaxStreams"/>.
     /// </summary>
     private void StartReadahead(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
     {
@@ -185,53 +192,65 @@ public sealed class BlobChunkFetcher
 
             // Skip what this READ fetches itself (the chunks it needs plus its amplification).
             var own = ExtendWithin(first, last, _options.AmplifyWindow);
-            var continues = _streamAnchor >= 0 && first >= _streamAnchor && first <= _streamNext;
-            _streamNext = continues ? Math.Max(_streamNext, own + 1) : own + 1;
-            _streamWindow = continues
-                ? Math.Min(_options.ReadaheadWindow, _streamWindow * 2)
+            var stream = _streams.FirstOrDefault(x => x.Continues(first));
+            var continues = stream is not null;
+            stream ??= _streams.MinBy(x => x.Anchor < 0 ? long.MinValue : x.LastUsed)!;
+            stream.Next = continues ? Math.Max(stream.Next, own + 1) : own + 1;
+            stream.Window = continues
+                ? Math.Min(_options.ReadaheadWindow, stream.Window * 2)
                 : Math.Min(_options.ReadaheadWindow, 2L * Math.Max(_options.AmplifyWindow, 1024 * 1024));
-            _streamAnchor = first;
-            _streamLimit = _table[own].CompressedEnd + _streamWindow;
+            stream.Anchor = first;
+            stream.Limit = _table[own].CompressedEnd + stream.Window;
+            stream.LastUsed = ++_streamClock;
         }
 
-        PumpStream(sink, cancellationToken);
+        PumpStreams(sink, cancellationToken);
     }
 
-    /// <summary>Starts background requests for the stream until <see cref="ChunkFetcherOptions.MaxReadaheads"/> are in flight or the limit is reached.</summary>
-    private void PumpStream(IChunkSink sink, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts background requests for the streams, taking turns, until <see cref="ChunkFetcherOptions.MaxReadaheads"/>
+    /// are in flight or every stream has reached its limit.
+    /// </summary>
+    private void PumpStreams(IChunkSink sink, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             List<(int Index, TaskCompletionSource<bool> Done)> run;
             lock (_gate)
             {
-                if (_streamAnchor < 0 || _streamRuns >= Math.Max(1, _options.MaxReadaheads))
+                if (_streamRuns >= Math.Max(1, _options.MaxReadaheads))
                 {
                     return;
                 }
 
-                while (_streamNext < _table.Count && (_present[_streamNext] != 0 || _inflight.ContainsKey(_streamNext)))
+                SequentialStream? stream = null;
+                for (var turn = 0; turn < MaxStreams && stream is null; turn++)
                 {
-                    _streamNext++;
+                    var candidate = _streams[(_streamCursor + turn) % MaxStreams];
+                    if (HasWork(candidate))
+                    {
+                        stream = candidate;
+                        _streamCursor = (_streamCursor + turn + 1) % MaxStreams;
+                    }
                 }
 
-                if (_streamNext >= _table.Count || _table[_streamNext].CompressedOffset >= _streamLimit)
+                if (stream is null)
                 {
                     return;
                 }
 
                 // One request: touching missing chunks, within the request size and the stream's limit.
                 run = [];
-                var start = _table[_streamNext].CompressedOffset;
+                var start = _table[stream.Next].CompressedOffset;
                 var end = start;
-                for (var i = _streamNext; i < _table.Count; i++)
+                for (var i = stream.Next; i < _table.Count; i++)
                 {
                     ref readonly var chunk = ref _table[i];
                     var fits = run.Count == 0
                         || (chunk.CompressedOffset >= end
                             && chunk.CompressedOffset - end <= _options.MergeGap
                             && chunk.CompressedEnd - start <= _options.MaxRequestSize
-                            && chunk.CompressedOffset < _streamLimit);
+                            && chunk.CompressedOffset < stream.Limit);
                     if (!fits || _present[i] != 0 || _inflight.ContainsKey(i))
                     {
                         break;
@@ -243,7 +262,7 @@ public sealed class BlobChunkFetcher
                     end = chunk.CompressedEnd;
                 }
 
-                _streamNext = run[^1].Index + 1;
+                stream.Next = run[^1].Index + 1;
                 _streamRuns++;
             }
 
@@ -262,9 +281,25 @@ public sealed class BlobChunkFetcher
                     }
                 }
 
-                PumpStream(sink, cancellationToken);
+                PumpStreams(sink, cancellationToken);
             }, CancellationToken.None);
         }
+    }
+
+    /// <summary>Moves the stream's front past present or in-flight chunks; true when it still has chunks to fetch.</summary>
+    private bool HasWork(SequentialStream stream)
+    {
+        if (stream.Anchor < 0)
+        {
+            return false;
+        }
+
+        while (stream.Next < _table.Count && (_present[stream.Next] != 0 || _inflight.ContainsKey(stream.Next)))
+        {
+            stream.Next++;
+        }
+
+        return stream.Next < _table.Count && _table[stream.Next].CompressedOffset < stream.Limit;
     }
 
     /// <summary>

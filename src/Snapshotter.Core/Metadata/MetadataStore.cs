@@ -6,8 +6,14 @@ namespace Snapshotter.Core.Metadata;
 /// <summary>
 /// The snapshot metadata on SQLite (<c>&lt;root&gt;/metadata.db</c>, WAL, synchronous=FULL). Every mutation is one
 /// transaction, so a crash at any point leaves a consistent store. Writers are serialized in-process on one
-/// connection (no SQLITE_BUSY between our own writers); readers use pooled connections and run concurrently.
+/// connection (no SQLITE_BUSY between our own writers); readers take connections from a small pool of our own and run
+/// concurrently.
 /// </summary>
+/// <remarks>
+/// Microsoft.Data.Sqlite's own pooling is off: in 10.0.11 two concurrent opens can be handed the same native handle
+/// (dotnet/efcore#39008), which showed here as "cannot start a transaction within a transaction" under 32 concurrent
+/// containerd clients - and could have put a reader on the writer's connection.
+/// </remarks>
 internal sealed class MetadataStore : IAsyncDisposable
 {
     /// <summary>The schema version this code writes; <see cref="Migrations"/>[i] moves version i to i+1.</summary>
@@ -44,9 +50,14 @@ internal sealed class MetadataStore : IAsyncDisposable
         return true;
     });
 
+    // Idle reader connections kept open; more are opened under load and closed when returned beyond this.
+    private const int MaxIdleReaders = 8;
+
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _idleReaders = new();
+    private bool _disposed;
 
     private MetadataStore(string connectionString, SqliteConnection writer)
     {
@@ -64,7 +75,7 @@ internal sealed class MetadataStore : IAsyncDisposable
             Mode = SqliteOpenMode.ReadWriteCreate,
             Cache = SqliteCacheMode.Private,
             ForeignKeys = true,
-            Pooling = true,
+            Pooling = false,
 
             // Microsoft.Data.Sqlite retries SQLITE_BUSY/LOCKED for up to this many seconds.
             DefaultTimeout = 30,
@@ -89,16 +100,49 @@ internal sealed class MetadataStore : IAsyncDisposable
     public async ValueTask<T> ReadAsync<T>(Func<MetadataTransaction, T> body, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        SqliteConnection? connection = null;
+        var reusable = false;
         try
         {
-            await using var connection = new SqliteConnection(_connectionString);
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            using var transaction = connection.BeginTransaction(deferred: true);
-            return body(new MetadataTransaction(connection, transaction));
+            if (!_idleReaders.TryTake(out connection))
+            {
+                connection = new SqliteConnection(_connectionString);
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            T result;
+            using (var transaction = connection.BeginTransaction(deferred: true))
+            {
+                result = body(new MetadataTransaction(connection, transaction));
+            }
+
+            // Only a connection whose transaction ended cleanly goes back for reuse.
+            reusable = true;
+            return result;
         }
         catch (SqliteException e)
         {
             throw StoreError(e);
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                if (reusable && !Volatile.Read(ref _disposed) && _idleReaders.Count < MaxIdleReaders)
+                {
+                    _idleReaders.Add(connection);
+
+                    // Disposal may have drained the pool between the check and the add.
+                    while (Volatile.Read(ref _disposed) && _idleReaders.TryTake(out var late))
+                    {
+                        await late.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+                else
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+            }
         }
     }
 
@@ -142,9 +186,12 @@ internal sealed class MetadataStore : IAsyncDisposable
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
+            Volatile.Write(ref _disposed, true);
             await _writer.DisposeAsync().ConfigureAwait(false);
-            using var connection = new SqliteConnection(_connectionString);
-            SqliteConnection.ClearPool(connection);
+            while (_idleReaders.TryTake(out var reader))
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -400,6 +400,40 @@ public sealed class BlobChunkFetcherTests
         Assert.Equal(12, reader.Requests.Count);
     }
 
+    [Fact]
+    public async Task FillAsync_TwoSequentialReadersSideBySide_EachKeepsItsStream()
+    {
+        // Two large files of one blob read at the same time (chunks 0.. and 64..), their READs interleaved.
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 128).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 8 * 64 * K, MaxRequestSize = 2 * 64 * K });
+
+        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(0, await fetcher.FillAsync(64 * 64 * K, 64 * K, sink));
+        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        Assert.Equal(0, await fetcher.FillAsync(65 * 64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(2, 8).Concat(Enumerable.Range(66, 8)).All(fetcher.IsPresent));
+
+        // Each reader's next hole continues its own stream, whose window has doubled (8 -> 16 chunks is capped at 8).
+        Assert.Equal(0, await fetcher.FillAsync(10 * 64 * K, 64 * K, sink));
+        Assert.Equal(0, await fetcher.FillAsync(74 * 64 * K, 64 * K, sink));
+        await WaitUntilAsync(() => Enumerable.Range(11, 8).Concat(Enumerable.Range(75, 8)).All(fetcher.IsPresent));
+        await Task.Delay(100);
+        Assert.False(fetcher.IsPresent(19));
+        Assert.False(fetcher.IsPresent(83));
+
+        var covered = new int[128];
+        foreach (var (offset, length) in reader.Requests)
+        {
+            for (var chunk = offset / (64 * K); chunk < (offset + length) / (64 * K); chunk++)
+            {
+                covered[chunk]++;
+            }
+        }
+
+        Assert.All(Enumerable.Range(0, 19).Concat(Enumerable.Range(64, 19)), i => Assert.Equal(1, covered[i]));
+        Assert.Equal(38, covered.Sum());
+    }
+
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -24,6 +24,41 @@ public sealed class MetadataStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentReadsAndWrites_ManyTasks_NoTransactionErrorsAndEveryWriteVisible()
+    {
+        // Regression: with Microsoft.Data.Sqlite's pool, concurrent opens could share one native handle and fail with
+        // "cannot start a transaction within a transaction" (seen with 32 concurrent containerd clients).
+        var errors = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+        var workers = Enumerable.Range(0, 32).Select(worker => Task.Run(async () =>
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                try
+                {
+                    var name = $"w{worker}-{i}";
+                    if (i % 3 == 0)
+                    {
+                        await _store.WriteAsync(tx => tx.Insert(name, null, SnapshotKind.Active, NoLabels, DateTimeOffset.UtcNow));
+                        Assert.NotNull(await _store.ReadAsync(tx => tx.Find(name)));
+                    }
+                    else
+                    {
+                        await _store.ReadAsync(tx => tx.ListPage(0, 50));
+                    }
+                }
+                catch (Exception e)
+                {
+                    errors.Add(e);
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(workers);
+
+        Assert.Empty(errors);
+        Assert.Equal(32 * 20, (await _store.ReadAsync(tx => tx.AllIds())).Count);
+    }
+
+    [Fact]
     public async Task WriteAsync_BodyThrows_RollsBackAndRunsUndo()
     {
         var undone = false;
