@@ -185,7 +185,7 @@ public sealed class BlobChunkFetcher
 
         lock (_gate)
         {
-            if (_present[first - 1] == 0 && !_inflight.ContainsKey(first - 1))
+            if (!IsPresentOrInFlight(first - 1))
             {
                 return;
             }
@@ -216,8 +216,10 @@ public sealed class BlobChunkFetcher
         while (!cancellationToken.IsCancellationRequested)
         {
             List<(int Index, TaskCompletionSource<bool> Done)> run;
+            int generation;
             lock (_gate)
             {
+                generation = _generation;
                 if (_streamRuns >= Math.Max(1, _options.MaxReadaheads))
                 {
                     return;
@@ -245,13 +247,8 @@ public sealed class BlobChunkFetcher
                 var end = start;
                 for (var i = stream.Next; i < _table.Count; i++)
                 {
-                    ref readonly var chunk = ref _table[i];
-                    var fits = run.Count == 0
-                        || (chunk.CompressedOffset >= end
-                            && chunk.CompressedOffset - end <= _options.MergeGap
-                            && chunk.CompressedEnd - start <= _options.MaxRequestSize
-                            && chunk.CompressedOffset < stream.Limit);
-                    if (!fits || _present[i] != 0 || _inflight.ContainsKey(i))
+                    var fits = run.Count == 0 || (JoinsRun(i, start, end) && _table[i].CompressedOffset < stream.Limit);
+                    if (!fits || IsPresentOrInFlight(i))
                     {
                         break;
                     }
@@ -259,7 +256,7 @@ public sealed class BlobChunkFetcher
                     var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
                     _inflight[i] = done.Task;
                     run.Add((i, done));
-                    end = chunk.CompressedEnd;
+                    end = _table[i].CompressedEnd;
                 }
 
                 stream.Next = run[^1].Index + 1;
@@ -271,7 +268,7 @@ public sealed class BlobChunkFetcher
             {
                 try
                 {
-                    await FetchRunAsync(run, sink, cancellationToken).ConfigureAwait(false);
+                    await FetchRunAsync(run, generation, sink, cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -294,12 +291,28 @@ public sealed class BlobChunkFetcher
             return false;
         }
 
-        while (stream.Next < _table.Count && (_present[stream.Next] != 0 || _inflight.ContainsKey(stream.Next)))
+        while (stream.Next < _table.Count && IsPresentOrInFlight(stream.Next))
         {
             stream.Next++;
         }
 
         return stream.Next < _table.Count && _table[stream.Next].CompressedOffset < stream.Limit;
+    }
+
+    /// <summary>Whether chunk <paramref name="index"/> is present or being fetched (the caller holds <c>_gate</c>).</summary>
+    private bool IsPresentOrInFlight(int index) => _present[index] != 0 || _inflight.ContainsKey(index);
+
+    /// <summary>
+    /// Whether chunk <paramref name="index"/> can join the Range GET covering stored bytes <c>[runStart, runEnd)</c>:
+    /// it follows within <see cref="ChunkFetcherOptions.MergeGap"/> and keeps the request within
+    /// <see cref="ChunkFetcherOptions.MaxRequestSize"/>.
+    /// </summary>
+    private bool JoinsRun(int index, long runStart, long runEnd)
+    {
+        ref readonly var chunk = ref _table[index];
+        return chunk.CompressedOffset >= runEnd
+            && chunk.CompressedOffset - runEnd <= _options.MergeGap
+            && chunk.CompressedEnd - runStart <= _options.MaxRequestSize;
     }
 
     /// <summary>
@@ -359,8 +372,10 @@ public sealed class BlobChunkFetcher
         var waits = new List<Task<bool>>();
         var claimed = new List<(int Index, TaskCompletionSource<bool> Done)>();
         var hits = 0;
+        int generation;
         lock (_gate)
         {
+            generation = _generation;
             for (var i = first; i <= ampLast; i++)
             {
                 if (_present[i] != 0)
@@ -392,11 +407,11 @@ public sealed class BlobChunkFetcher
             var runs = SplitIntoRuns(claimed);
             if (runs.Count == 1)
             {
-                await FetchRunAsync(runs[0], sink, cancellationToken).ConfigureAwait(false);
+                await FetchRunAsync(runs[0], generation, sink, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await Task.WhenAll(runs.Select(run => FetchRunAsync(run, sink, cancellationToken))).ConfigureAwait(false);
+                await Task.WhenAll(runs.Select(run => FetchRunAsync(run, generation, sink, cancellationToken))).ConfigureAwait(false);
             }
         }
 
@@ -439,28 +454,26 @@ public sealed class BlobChunkFetcher
         long runStart = 0, runEnd = 0;
         foreach (var item in claimed)
         {
-            ref readonly var chunk = ref _table[item.Index];
-            var joins = run is not null
-                && chunk.CompressedOffset >= runEnd
-                && chunk.CompressedOffset - runEnd <= _options.MergeGap
-                && chunk.CompressedEnd - runStart <= _options.MaxRequestSize;
-            if (!joins)
+            if (run is null || !JoinsRun(item.Index, runStart, runEnd))
             {
                 run = [];
                 runs.Add(run);
-                runStart = chunk.CompressedOffset;
+                runStart = _table[item.Index].CompressedOffset;
             }
 
-            run!.Add(item);
-            runEnd = chunk.CompressedEnd;
+            run.Add(item);
+            runEnd = _table[item.Index].CompressedEnd;
         }
 
         return runs;
     }
 
-    private async Task FetchRunAsync(List<(int Index, TaskCompletionSource<bool> Done)> run, IChunkSink sink, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fetches one run of claimed chunks with one Range GET and completes each. <paramref name="generation"/> is the
+    /// one the chunks were claimed in: if Reset came in between, the data went to the old cache file.
+    /// </summary>
+    private async Task FetchRunAsync(List<(int Index, TaskCompletionSource<bool> Done)> run, int generation, IChunkSink sink, CancellationToken cancellationToken)
     {
-        var generation = Volatile.Read(ref _generation);
         var start = _table[run[0].Index].CompressedOffset;
         var length = (int)(_table[run[^1].Index].CompressedEnd - start);
         var stored = StoredBuffers.Rent(length);
