@@ -7,7 +7,7 @@ namespace Snapshotter.Erofs.Compression;
 /// Read-only stream decompressing zstd frames (OCI <c>tar+zstd</c> layers) through the system libzstd, with bounded
 /// buffers. A stream that ends inside a frame is an <see cref="InvalidDataException"/>, never a silent short layer.
 /// </summary>
-internal sealed class ZstdDecompressionStream(Stream inner) : Stream
+internal sealed class ZstdDecompressionStream(Stream inner) : ReadOnlyStream
 {
     private const int InputSize = 128 * 1024;
 
@@ -17,18 +17,6 @@ internal sealed class ZstdDecompressionStream(Stream inner) : Stream
     private int _inputPos;
     private bool _innerDone;
     private bool _frameOpen;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -65,19 +53,6 @@ internal sealed class ZstdDecompressionStream(Stream inner) : Stream
             }
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
