@@ -4,6 +4,7 @@ using Snapshotter.Cache.Buffers;
 using Snapshotter.Cache.Chunks;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Cache.Metrics;
+using Snapshotter.Cachefiles.Images;
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Compression;
 using Snapshotter.Erofs.Reading;
@@ -24,15 +25,8 @@ internal static class HostPipeline
         ChunkTable table;
         using (var blob = DataBlob.Open(blobPath, ChunkCompressor.Zstd))
         {
-            var ordered = blob.Chunks.Select((c, i) => (c, i)).OrderBy(x => x.c.UncompressedOffset).ToArray();
-            var digests = new byte[ordered.Length * ChunkTable.DigestSize];
-            for (var i = 0; i < ordered.Length; i++)
-            {
-                blob.ChunkDigests!.Value.Span.Slice(ordered[i].i * ChunkTable.DigestSize, ChunkTable.DigestSize).CopyTo(digests.AsSpan(i * ChunkTable.DigestSize));
-            }
-
-            var entries = ordered.Select(x => new ChunkEntry((long)x.c.UncompressedOffset, (int)x.c.UncompressedSize, (long)x.c.CompressedOffset, (int)x.c.CompressedSize, x.c.IsCompressed)).ToArray();
-            table = new ChunkTable(entries, digests, entries[^1].UncompressedEnd, new FileInfo(blobPath).Length);
+            var end = blob.Chunks.Max(c => (long)c.UncompressedOffset + c.UncompressedSize);
+            table = DataBlobChunkTable.Create(blob, end, new FileInfo(blobPath).Length);
         }
 
         File.Delete(blobPath);

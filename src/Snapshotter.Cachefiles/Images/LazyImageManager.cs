@@ -182,20 +182,10 @@ public sealed class LazyImageManager
         try
         {
             using var blob = DataBlob.Open(new TailSource(layer.Size, tailOffset, tail), info.Compressor);
-            var order = Enumerable.Range(0, blob.Chunks.Count).OrderBy(i => blob.Chunks[i].UncompressedOffset).ToArray();
-            var entries = new ChunkEntry[order.Length];
-            var sourceDigests = blob.ChunkDigests;
-            var digests = sourceDigests is null ? null : new byte[order.Length * ChunkTable.DigestSize];
-            for (var i = 0; i < order.Length; i++)
-            {
-                var c = blob.Chunks[order[i]];
-                entries[i] = new ChunkEntry((long)c.UncompressedOffset, (int)c.UncompressedSize, (long)c.CompressedOffset, (int)c.CompressedSize, c.IsCompressed);
-                sourceDigests?.Span.Slice(order[i] * ChunkTable.DigestSize, ChunkTable.DigestSize).CopyTo(digests.AsSpan(i * ChunkTable.DigestSize));
-            }
 
             // EROFS addresses the device up to its block count; the cache object must cover all of it.
             var size = Math.Max((long)device.Blocks * 4096, ((long)info.UncompressedSize + 4095) & ~4095L);
-            return new ChunkTable(Dedup(entries, ref digests), digests, size, layer.Size);
+            return DataBlobChunkTable.Create(blob, size, layer.Size);
         }
         catch (InvalidImageException e)
         {
@@ -205,37 +195,6 @@ public sealed class LazyImageManager
         {
             throw new LazyImageException($"blob {layer.Digest}: {e.Message}", e);
         }
-    }
-
-    /// <summary>Chunk-info tables may list one uncompressed range twice (deduplicated chunks); keep the first.</summary>
-    private static ChunkEntry[] Dedup(ChunkEntry[] entries, ref byte[]? digests)
-    {
-        var keep = new List<int>(entries.Length);
-        for (var i = 0; i < entries.Length; i++)
-        {
-            if (keep.Count == 0 || entries[i].UncompressedOffset != entries[keep[^1]].UncompressedOffset)
-            {
-                keep.Add(i);
-            }
-        }
-
-        if (keep.Count == entries.Length)
-        {
-            return entries;
-        }
-
-        var result = keep.Select(i => entries[i]).ToArray();
-        if (digests is not null)
-        {
-            var old = digests;
-            digests = new byte[result.Length * ChunkTable.DigestSize];
-            for (var i = 0; i < keep.Count; i++)
-            {
-                old.AsSpan(keep[i] * ChunkTable.DigestSize, ChunkTable.DigestSize).CopyTo(digests.AsSpan(i * ChunkTable.DigestSize));
-            }
-        }
-
-        return result;
     }
 
     private static ErofsImage OpenBootstrap(Registry.ImageReference reference, string path)
