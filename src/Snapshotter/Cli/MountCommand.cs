@@ -31,17 +31,18 @@ internal static class MountCommand
         var prefetch = new Option<bool>("--prefetch") { Description = "After a data blob is opened, fetch the rest of it in the background (yields to reads)" };
         var prefetchRate = new Option<long>("--prefetch-rate") { Description = "Prefetch bandwidth cap in bytes/s (0 = unlimited)", HelpName = "BYTES" };
         var domain = new Option<string>("--domain") { Description = "fscache domain shared by images (one cache object per data blob)", DefaultValueFactory = _ => "lazysnap" };
-        var amplify = new Option<int>("--amplify") { Description = "Amplify small reads to this many stored bytes per Range GET (0 = off)", DefaultValueFactory = _ => 1024 * 1024, HelpName = "BYTES" };
+        var fetchDefaults = new ChunkFetcherOptions();
+        var amplify = new Option<int>("--amplify") { Description = "Amplify small reads to this many stored bytes per Range GET (0 = off)", DefaultValueFactory = _ => fetchDefaults.AmplifyWindow, HelpName = "BYTES" };
         var readahead = new Option<int>("--readahead")
         {
             Description = "When reads are sequential, fetch this many further stored bytes in the background (0 = off)",
-            DefaultValueFactory = _ => new ChunkFetcherOptions().ReadaheadWindow,
+            DefaultValueFactory = _ => fetchDefaults.ReadaheadWindow,
             HelpName = "BYTES",
         };
         var maxRequest = new Option<int>("--max-request")
         {
             Description = "Largest Range GET in stored bytes; longer runs of chunks are split into requests fetched in parallel",
-            DefaultValueFactory = _ => new ChunkFetcherOptions().MaxRequestSize,
+            DefaultValueFactory = _ => fetchDefaults.MaxRequestSize,
             HelpName = "BYTES",
         };
         var platform = new Option<string?>("--platform") { Description = "Platform to pick from an index (os/arch[/variant]); default linux/amd64" };
