@@ -77,11 +77,15 @@ internal sealed class MetadataTransaction
         return id;
     }
 
-    /// <summary>Turns the active snapshot <paramref name="id"/> into the committed snapshot <paramref name="name"/>.</summary>
+    /// <summary>
+    /// Turns the active snapshot <paramref name="id"/> into the committed snapshot <paramref name="name"/>. Like
+    /// containerd's storage (CommitActive), the committed snapshot is a new snapshot: created and updated are both the
+    /// commit time, and the labels are replaced, not inherited.
+    /// </summary>
     public void Commit(long id, string name, IReadOnlyDictionary<string, string> labels, SnapshotUsage usage, DateTimeOffset now)
     {
         using var cmd = Command(
-            "UPDATE snapshots SET name = $name, kind = $kind, updated_at = $now, size = $size, inodes = $inodes WHERE id = $id");
+            "UPDATE snapshots SET name = $name, kind = $kind, created_at = $now, updated_at = $now, size = $size, inodes = $inodes WHERE id = $id");
         cmd.Parameters.AddWithValue("$name", name);
         cmd.Parameters.AddWithValue("$kind", (int)SnapshotKind.Committed);
         cmd.Parameters.AddWithValue("$now", now.UtcTicks);

@@ -286,15 +286,23 @@ public abstract class SnapshotterConformanceTests : IAsyncLifetime
         await CommitLayerAsync("base", "", "f");
         var dir = WritableDir(await Snapshotter.PrepareAsync("a", "base", Labels(("old", "1"))));
         await File.WriteAllTextAsync(Path.Combine(dir, "g"), "g");
+        var prepared = await Snapshotter.StatAsync("a");
+        await Task.Delay(20);
 
+        var before = DateTimeOffset.UtcNow;
         await Snapshotter.CommitAsync("layer", "a", Labels(("new", "2")));
+        var after = DateTimeOffset.UtcNow;
 
         await ThrowsKind(ErrorKind.NotFound, () => Snapshotter.StatAsync("a").AsTask());
         var info = await Snapshotter.StatAsync("layer");
         Assert.Equal(SnapshotKind.Committed, info.Kind);
         Assert.Equal("base", info.Parent);
         Assert.Equal(Labels(("new", "2")), info.Labels);
-        Assert.True(info.UpdatedAt >= info.CreatedAt);
+
+        // containerd's storage: a committed snapshot is created at the commit, created == updated.
+        Assert.Equal(info.CreatedAt, info.UpdatedAt);
+        Assert.InRange(info.CreatedAt, before.AddMilliseconds(-1), after.AddMilliseconds(1));
+        Assert.True(info.CreatedAt > prepared.CreatedAt);
 
         var lower = Option(Assert.Single(await Snapshotter.PrepareAsync("child", "layer", NoLabels)), "lowerdir").Split(':');
         Assert.Equal("g", await File.ReadAllTextAsync(Path.Combine(lower[0], "g")));
