@@ -17,7 +17,7 @@ namespace Snapshotter.Core.Metadata;
 internal sealed class MetadataStore : IAsyncDisposable
 {
     /// <summary>The schema version this code writes; <see cref="Migrations"/>[i] moves version i to i+1.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private static readonly Action<SqliteConnection, SqliteTransaction>[] Migrations =
     [
@@ -41,6 +41,20 @@ internal sealed class MetadataStore : IAsyncDisposable
                 value TEXT NOT NULL,
                 PRIMARY KEY (snapshot_id, key)
             ) WITHOUT ROWID;
+            """),
+
+        // 1 -> 2: what the remote-snapshot path remembers per snapshot of a lazily pulled image. Kept out of the labels,
+        // which containerd may rewrite (Update with the "labels" mask replaces them all).
+        static (connection, transaction) => Execute(connection, transaction,
+            """
+            CREATE TABLE remote_layers (
+                snapshot_id INTEGER PRIMARY KEY REFERENCES snapshots (id) ON DELETE CASCADE,
+                kind INTEGER NOT NULL,
+                image_ref TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                size INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX remote_layers_digest ON remote_layers (digest);
             """),
     ];
 

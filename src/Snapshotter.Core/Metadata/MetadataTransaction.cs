@@ -7,7 +7,7 @@ namespace Snapshotter.Core.Metadata;
 /// The queries of the metadata store, bound to one SQLite transaction. Instances live only inside
 /// <see cref="MetadataStore.ReadAsync{T}"/> / <see cref="MetadataStore.WriteAsync{T}"/> bodies.
 /// </summary>
-internal sealed class MetadataTransaction
+internal sealed partial class MetadataTransaction
 {
     private const string SelectRecord =
         "SELECT s.id, s.name, s.parent_id, p.name, s.kind, s.created_at, s.updated_at, s.size, s.inodes " +

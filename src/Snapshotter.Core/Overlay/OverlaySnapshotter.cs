@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Core.Interop;
 using Snapshotter.Core.Metadata;
+using Snapshotter.Core.Remote;
 using Snapshotter.Core.Snapshots;
 
 namespace Snapshotter.Core.Overlay;
@@ -10,9 +11,10 @@ namespace Snapshotter.Core.Overlay;
 /// <summary>
 /// An overlayfs snapshotter with containerd's semantics (containerd <c>snapshots/overlay</c>). Layout:
 /// <c>&lt;root&gt;/metadata.db</c> and <c>&lt;root&gt;/snapshots/&lt;id&gt;/fs</c> (+ <c>work</c> for active snapshots),
-/// where the id is the metadata row id, stable across commit.
+/// where the id is the metadata row id, stable across commit. With an <see cref="IRemoteFileSystem"/> it also takes
+/// containerd's remote-snapshot path for lazily pulled images (<see cref="OverlaySnapshotter"/>.Remote.cs).
 /// </summary>
-public sealed class OverlaySnapshotter : ISnapshotter
+public sealed partial class OverlaySnapshotter : ISnapshotter
 {
     private const int WalkBatchSize = 100;
     private const string RemovingPrefix = "rm-";
@@ -23,12 +25,14 @@ public sealed class OverlaySnapshotter : ISnapshotter
     private readonly ILogger _logger;
     private readonly string _snapshotsDir;
 
-    private OverlaySnapshotter(string root, MetadataStore store, ILogger logger)
+    private OverlaySnapshotter(string root, MetadataStore store, ILogger logger, IRemoteFileSystem? remote)
     {
         Root = root;
         _store = store;
         _logger = logger;
         _snapshotsDir = Path.Combine(root, "snapshots");
+        _remote = remote;
+        _mountsDir = Path.Combine(root, "mounts");
     }
 
     /// <summary>The root directory holding <c>metadata.db</c> and <c>snapshots/</c>.</summary>
@@ -38,7 +42,15 @@ public sealed class OverlaySnapshotter : ISnapshotter
     /// Opens the snapshotter rooted at <paramref name="root"/>, creating the directory and the metadata store
     /// as needed. Existing snapshots are kept; call <see cref="CleanupAsync"/> to remove crash leftovers.
     /// </summary>
-    public static async Task<OverlaySnapshotter> OpenAsync(string root, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    public static Task<OverlaySnapshotter> OpenAsync(string root, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default) =>
+        OpenAsync(root, loggerFactory, remote: null, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="OpenAsync(string, ILoggerFactory, CancellationToken)"/>, serving lazily pulled images through
+    /// <paramref name="remote"/> (null: every layer is unpacked the ordinary way). Lazy mounts left by an earlier run
+    /// are detached; they are mounted again when a snapshot needs them.
+    /// </summary>
+    public static async Task<OverlaySnapshotter> OpenAsync(string root, ILoggerFactory loggerFactory, IRemoteFileSystem? remote, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -49,7 +61,9 @@ public sealed class OverlaySnapshotter : ISnapshotter
         var logger = loggerFactory.CreateLogger<OverlaySnapshotter>();
         var store = await MetadataStore.OpenAsync(Path.Combine(root, "metadata.db"), logger, cancellationToken).ConfigureAwait(false);
         Log.StoreOpened(logger, root);
-        return new OverlaySnapshotter(root, store, logger);
+        var snapshotter = new OverlaySnapshotter(root, store, logger, remote);
+        await snapshotter.DetachStaleMountsAsync(cancellationToken).ConfigureAwait(false);
+        return snapshotter;
     }
 
     /// <inheritdoc/>
@@ -127,26 +141,27 @@ public sealed class OverlaySnapshotter : ISnapshotter
     /// <inheritdoc/>
     public async ValueTask<IReadOnlyList<Mount>> MountsAsync(string key, CancellationToken cancellationToken = default)
     {
-        var (record, chain) = await _store.ReadAsync(tx =>
+        var (record, chain, lazy) = await _store.ReadAsync(tx =>
         {
             var r = tx.Find(key) ?? throw NotFound(key);
-            return (r, r.ParentId is { } parentId ? tx.GetChain(parentId) : []);
+            IReadOnlyList<long> parents = r.ParentId is { } parentId ? tx.GetChain(parentId) : [];
+            return (r, parents, FindLazyChain(tx, parents));
         }, cancellationToken).ConfigureAwait(false);
         if (record.Kind == SnapshotKind.Committed)
         {
             throw SnapshotterException.FailedPrecondition($"snapshot {key} is committed: mounts exist only for active or view snapshots");
         }
 
-        return BuildMounts(record.Id, record.Kind, chain);
+        return await BuildMountsAsync(record.Id, record.Kind, chain, lazy, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<Mount>> PrepareAsync(string key, string parent, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default) =>
-        CreateAsync(SnapshotKind.Active, key, parent, labels, cancellationToken);
+        PrepareOrViewAsync(SnapshotKind.Active, key, parent, labels, cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask<IReadOnlyList<Mount>> ViewAsync(string key, string parent, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default) =>
-        CreateAsync(SnapshotKind.View, key, parent, labels, cancellationToken);
+        PrepareOrViewAsync(SnapshotKind.View, key, parent, labels, cancellationToken);
 
     /// <inheritdoc/>
     public async ValueTask CommitAsync(string name, string key, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken = default)
@@ -159,6 +174,10 @@ public sealed class OverlaySnapshotter : ISnapshotter
         // the key still names the same active snapshot.
         var before = await _store.ReadAsync(tx => tx.Find(key), cancellationToken).ConfigureAwait(false);
         SnapshotUsage? usage = before is { Kind: SnapshotKind.Active } ? DiskUsage.Compute(FsPath(before.Id), cancellationToken) : null;
+        if (before is { Kind: SnapshotKind.Active })
+        {
+            await ValidateBootstrapAsync(before, cancellationToken).ConfigureAwait(false);
+        }
 
         var now = DateTimeOffset.UtcNow;
         var (id, committedUsage) = await _store.WriteAsync(tx =>
@@ -186,7 +205,7 @@ public sealed class OverlaySnapshotter : ISnapshotter
     {
         // Rows go first, in one committed transaction; a crash before the directory is gone leaves only an
         // orphan directory, which CleanupAsync removes.
-        var id = await _store.WriteAsync(tx =>
+        var (id, lazyBootstrap) = await _store.WriteAsync(tx =>
         {
             var record = tx.Find(key) ?? throw NotFound(key);
             if (tx.HasChildren(record.Id))
@@ -194,10 +213,20 @@ public sealed class OverlaySnapshotter : ISnapshotter
                 throw SnapshotterException.FailedPrecondition($"cannot remove snapshot with child: {key}");
             }
 
+            long? bootstrap = null;
+            if (record.Kind != SnapshotKind.Committed && record.ParentId is { } parentId)
+            {
+                bootstrap = FindLazyChain(tx, tx.GetChain(parentId))?.BootstrapId;
+            }
+
             tx.Delete(record.Id);
-            return record.Id;
+            return (record.Id, bootstrap);
         }, cancellationToken).ConfigureAwait(false);
         Log.SnapshotRemoved(_logger, key, id);
+        if (lazyBootstrap is { } bootstrapId)
+        {
+            await ReleaseLazyMountAsync(bootstrapId, cancellationToken).ConfigureAwait(false);
+        }
 
         // Ids of committed rows are never reused (AUTOINCREMENT), so nobody else can claim this directory now.
         var dir = SnapshotPath(id);
@@ -297,10 +326,16 @@ public sealed class OverlaySnapshotter : ISnapshotter
                 Log.DirectoryDeleteFailed(_logger, path, e);
             }
         }
+
+        await CleanupRemoteAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync() => _store.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await UnmountAllAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
+    }
 
     private async ValueTask<IReadOnlyList<Mount>> CreateAsync(SnapshotKind kind, string key, string parent, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
@@ -309,7 +344,7 @@ public sealed class OverlaySnapshotter : ISnapshotter
         labels ??= new Dictionary<string, string>();
         SnapshotLabels.Validate(labels);
         var now = DateTimeOffset.UtcNow;
-        var (id, chain) = await _store.WriteAsync(tx =>
+        var (id, chain, lazy) = await _store.WriteAsync(tx =>
         {
             if (tx.Find(key) is not null)
             {
@@ -331,16 +366,37 @@ public sealed class OverlaySnapshotter : ISnapshotter
             }
 
             var newId = tx.Insert(key, parentId, kind, labels, now);
+            if (kind == SnapshotKind.Active && RemoteLabels.IsBootstrap(labels))
+            {
+                // The bootstrap layer of a lazy image: containerd unpacks it here; Commit checks it, containers mount it.
+                tx.InsertRemote(new RemoteLayerRecord(newId, RemoteLayerKind.Bootstrap, RemoteLabels.ImageRef(labels) ?? string.Empty, RemoteLabels.LayerDigest(labels) ?? string.Empty, 0));
+            }
+
             var dir = SnapshotPath(newId);
             tx.OnRollback(() => DirectoryTree.Delete(dir));
 
             // A rolled-back insert can hand the same id out again, so a directory may already be there.
             DirectoryTree.Delete(dir);
             CreateDirectories(newId, kind, parents);
-            return (newId, parents);
+            return (newId, parents, FindLazyChain(tx, parents));
         }, cancellationToken).ConfigureAwait(false);
         Log.SnapshotCreated(_logger, kind, key, id, parent);
-        return BuildMounts(id, kind, chain);
+        if (lazy is null)
+        {
+            return await BuildMountsAsync(id, kind, chain, lazy, cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await BuildMountsAsync(id, kind, chain, lazy, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Without mounts containerd never learns of the snapshot: do not leave it behind.
+            Log.LazyMountFailed(_logger, key, e);
+            await RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
     }
 
     private void CreateDirectories(long id, SnapshotKind kind, IReadOnlyList<long> parents)
@@ -362,16 +418,21 @@ public sealed class OverlaySnapshotter : ISnapshotter
         }
     }
 
-    private IReadOnlyList<Mount> BuildMounts(long id, SnapshotKind kind, IReadOnlyList<long> parents)
+    /// <summary>
+    /// The mounts of snapshot <paramref name="id"/>: a bind mount without parents, else overlay with the parents' directories
+    /// as lower layers, nearest first. <paramref name="lowerDirs"/> are those directories (for a lazy image: the ordinary
+    /// layers above its bootstrap, then its lazy mount).
+    /// </summary>
+    private IReadOnlyList<Mount> BuildMounts(long id, SnapshotKind kind, IReadOnlyList<string> lowerDirs)
     {
-        if (parents.Count == 0)
+        if (lowerDirs.Count == 0)
         {
             return [new Mount("bind", FsPath(id), [kind == SnapshotKind.View ? "ro" : "rw", "rbind"])];
         }
 
-        if (kind == SnapshotKind.View && parents.Count == 1)
+        if (kind == SnapshotKind.View && lowerDirs.Count == 1)
         {
-            return [new Mount("bind", FsPath(parents[0]), ["ro", "rbind"])];
+            return [new Mount("bind", lowerDirs[0], ["ro", "rbind"])];
         }
 
         var options = new List<string>(3);
@@ -381,7 +442,7 @@ public sealed class OverlaySnapshotter : ISnapshotter
             options.Add("upperdir=" + FsPath(id));
         }
 
-        options.Add("lowerdir=" + string.Join(':', parents.Select(FsPath)));
+        options.Add("lowerdir=" + string.Join(':', lowerDirs));
         return [new Mount("overlay", "overlay", options)];
     }
 

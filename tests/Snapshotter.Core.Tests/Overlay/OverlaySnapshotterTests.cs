@@ -69,8 +69,9 @@ public sealed class OverlaySnapshotterTests : IAsyncLifetime
         Assert.True(File.Exists(DbPath));
         Assert.True(Directory.Exists(SnapshotsDir));
         Assert.Equal("wal", Scalar("PRAGMA journal_mode"));
-        Assert.Equal(1L, Scalar("PRAGMA user_version"));
+        Assert.Equal(2L, Scalar("PRAGMA user_version"));
         Assert.Equal(1L, Scalar("SELECT COUNT(*) FROM pragma_table_info('snapshots') WHERE name = 'backend'"));
+        Assert.Equal(1L, Scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'remote_layers'"));
         Assert.Equal(_root, _snapshotter.Root);
     }
 
@@ -84,8 +85,26 @@ public sealed class OverlaySnapshotterTests : IAsyncLifetime
 
         Assert.Equal(ErrorKind.FailedPrecondition, e.Kind);
         Assert.Contains("99", e.Message);
-        Scalar("PRAGMA user_version = 1");
+        Scalar("PRAGMA user_version = 2");
         _snapshotter = await OverlaySnapshotter.OpenAsync(_root, NullLoggerFactory.Instance);
+    }
+
+    [Fact]
+    public async Task OpenAsync_SchemaVersion1_MigratesKeepingSnapshots()
+    {
+        await _snapshotter.PrepareAsync("a", "", NoLabels);
+        await _snapshotter.CommitAsync("c", "a", NoLabels);
+        await _snapshotter.DisposeAsync();
+
+        // What a version-1 store looks like: no remote_layers table.
+        Scalar("DROP TABLE remote_layers");
+        Scalar("PRAGMA user_version = 1");
+
+        _snapshotter = await OverlaySnapshotter.OpenAsync(_root, NullLoggerFactory.Instance);
+
+        Assert.Equal(2L, Scalar("PRAGMA user_version"));
+        Assert.Equal(1L, Scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'remote_layers'"));
+        Assert.Equal(SnapshotKind.Committed, (await _snapshotter.StatAsync("c")).Kind);
     }
 
     [Fact]
