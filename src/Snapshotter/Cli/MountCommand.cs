@@ -3,16 +3,17 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Cache.Metrics;
-using Snapshotter.Cachefiles.Daemon;
-using Snapshotter.Cachefiles.Images;
 using Snapshotter.Configuration;
+using Snapshotter.Core;
+using Snapshotter.Lazy;
 using Snapshotter.Registry;
 
 namespace Snapshotter.Cli;
 
 /// <summary>
-/// <c>snapshotter mount REF MOUNTPOINT</c>: resolves a lazily pullable image, downloads its bootstrap, starts the
-/// on-demand cache daemon, mounts EROFS over fscache and serves reads from the registry until SIGTERM/SIGINT.
+/// <c>snapshotter mount REF MOUNTPOINT</c>: a thin user of the lazy-image component the service uses. Resolves a lazily
+/// pullable image from its registry, downloads its bootstrap, mounts it read-only (fscache on-demand when the kernel has
+/// it, else blob-fetch) and serves its reads until SIGTERM/SIGINT, then unmounts.
 /// </summary>
 internal static class MountCommand
 {
@@ -24,9 +25,15 @@ internal static class MountCommand
         var mountPoint = new Argument<string>("MOUNTPOINT") { Description = "Existing directory to mount the image's filesystem on (read-only)" };
         var cacheDir = new Option<string>("--cache-dir")
         {
-            Description = $"Cache directory on ext4/xfs/btrfs (not tmpfs): cachefiles data under fscache/, bootstraps under work/. Default: {DefaultCacheDirectory}",
+            Description = $"Cache directory on ext4/xfs/btrfs (not tmpfs): cachefiles data under fscache/, downloaded blobs under blobs/, bootstraps under bootstraps/. Default: {DefaultCacheDirectory}",
             HelpName = "DIR",
             DefaultValueFactory = _ => DefaultCacheDirectory,
+        };
+        var mode = new Option<string>("--lazy-mode")
+        {
+            Description = "auto (fscache when the kernel has cachefiles on-demand, else blob-fetch), fscache (fail if unavailable) or blob-fetch (download each data blob whole, then mount)",
+            DefaultValueFactory = _ => "auto",
+            HelpName = "MODE",
         };
         var prefetch = new Option<bool>("--prefetch") { Description = "After a data blob is opened, fetch the rest of it in the background (yields to reads)" };
         var prefetchRate = new Option<long>("--prefetch-rate") { Description = "Prefetch bandwidth cap in bytes/s (0 = unlimited)", HelpName = "BYTES" };
@@ -54,49 +61,58 @@ internal static class MountCommand
             HelpName = "SECONDS",
         };
         var logLevel = new Option<string>("--log-level") { Description = "trace, debug, info, warn or error", DefaultValueFactory = _ => "info" };
-        var command = new Command("mount", "Mount a lazily pullable image over EROFS + fscache and serve its reads from the registry until SIGTERM/SIGINT (then unmount). Needs a kernel with cachefiles on-demand (CONFIG_CACHEFILES_ONDEMAND, CONFIG_EROFS_FS_ONDEMAND).")
+        var command = new Command(
+            "mount",
+            "Mount a lazily pullable image read-only and serve its reads from the registry until SIGTERM/SIGINT (then unmount). " +
+            "Uses EROFS over fscache on kernels with cachefiles on-demand (CONFIG_CACHEFILES_ONDEMAND, CONFIG_EROFS_FS_ONDEMAND), " +
+            "else downloads the data blobs whole and mounts EROFS from the local files. Prints \"mounted DIR\" when ready.")
         {
-            reference, mountPoint, cacheDir, prefetch, prefetchRate, domain, amplify, readahead, maxRequest, platform, hostsDir, fetchTimeout, logLevel,
+            reference, mountPoint, cacheDir, mode, prefetch, prefetchRate, domain, amplify, readahead, maxRequest, platform, hostsDir, fetchTimeout, logLevel,
         };
         command.SetAction((ParseResult result, CancellationToken cancellationToken) => RunAsync(
             result.GetValue(reference)!,
             result.GetValue(mountPoint)!,
-            result.GetValue(cacheDir)!,
-            new PrefetchOptions { Enabled = result.GetValue(prefetch), BandwidthBytesPerSecond = result.GetValue(prefetchRate) },
-            result.GetValue(domain),
-            new ChunkFetcherOptions
+            result.GetValue(mode)!,
+            new LazyOptions
             {
-                AmplifyWindow = result.GetValue(amplify),
-                ReadaheadWindow = result.GetValue(readahead),
-                MaxRequestSize = result.GetValue(maxRequest),
+                CacheDirectory = result.GetValue(cacheDir)!,
+                DomainId = result.GetValue(domain) is { Length: > 0 } d ? d : "lazysnap",
+                Platform = result.GetValue(platform),
+                Prefetch = new PrefetchOptions { Enabled = result.GetValue(prefetch), BandwidthBytesPerSecond = result.GetValue(prefetchRate) },
+                Fetch = new ChunkFetcherOptions
+                {
+                    AmplifyWindow = result.GetValue(amplify),
+                    ReadaheadWindow = result.GetValue(readahead),
+                    MaxRequestSize = result.GetValue(maxRequest),
+                },
+                FallBackWhenUnavailable = false,
             },
-            result.GetValue(platform),
             result.GetValue(hostsDir)!,
             TimeSpan.FromSeconds(result.GetValue(fetchTimeout)),
             result.GetValue(logLevel)!));
         return command;
     }
 
-    private static async Task<int> RunAsync(
-        string reference, string mountPoint, string cacheDir, PrefetchOptions prefetch, string? domain, ChunkFetcherOptions fetch,
-        string? platform, string hostsDir, TimeSpan fetchTimeout, string logLevel)
+    private static async Task<int> RunAsync(string reference, string mountPoint, string modeName, LazyOptions options, string hostsDir, TimeSpan fetchTimeout, string logLevel)
     {
         if (!ImageReference.TryParse(reference, out var image, out var error))
         {
-            await Console.Error.WriteLineAsync($"snapshotter mount: {error}");
-            return 2;
+            return await FailAsync(2, error);
+        }
+
+        if (!LazyModes.TryParse(modeName, out var mode, out var modeError))
+        {
+            return await FailAsync(2, modeError ?? "--lazy-mode off cannot mount anything");
         }
 
         if (!Directory.Exists(mountPoint))
         {
-            await Console.Error.WriteLineAsync($"snapshotter mount: mount point {mountPoint} is not a directory");
-            return 2;
+            return await FailAsync(2, $"mount point {mountPoint} is not a directory");
         }
 
-        if (fetchTimeout <= TimeSpan.Zero || fetch.AmplifyWindow < 0 || fetch.ReadaheadWindow < 0 || fetch.MaxRequestSize <= 0)
+        if (fetchTimeout <= TimeSpan.Zero || options.Fetch.AmplifyWindow < 0 || options.Fetch.ReadaheadWindow < 0 || options.Fetch.MaxRequestSize <= 0)
         {
-            await Console.Error.WriteLineAsync("snapshotter mount: --fetch-timeout and --max-request must be positive, --amplify and --readahead not negative");
-            return 2;
+            return await FailAsync(2, "--fetch-timeout and --max-request must be positive, --amplify and --readahead not negative");
         }
 
         using var loggerFactory = LoggerFactory.Create(b => b
@@ -110,79 +126,75 @@ internal static class MountCommand
             // Standard output carries only "mounted <dir>", for scripts; logs go to standard error.
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         var logger = loggerFactory.CreateLogger("snapshotter.mount");
-        var fscache = Directory.CreateDirectory(Path.Combine(cacheDir, "fscache")).FullName;
-        var work = Directory.CreateDirectory(Path.Combine(cacheDir, "work")).FullName;
         using var stop = new CancellationTokenSource();
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
 
-        var registryOptions = new RegistryClientOptions
-        {
-            HostsDirectory = hostsDir,
-            OverallTimeout = fetchTimeout,
-            AttemptTimeout = fetchTimeout < TimeSpan.FromSeconds(30) ? fetchTimeout : TimeSpan.FromSeconds(30),
-        };
-        using var client = new RegistryClient(registryOptions, loggerFactory.CreateLogger<RegistryClient>());
-        var objects = new CacheObjectRegistry();
-        var metrics = LazyMetrics.Shared;
-        var manager = new LazyImageManager(
-            client,
-            objects,
-            new LazyImageOptions
+        using var client = new RegistryClient(
+            new RegistryClientOptions
             {
-                WorkDirectory = work,
-                DomainId = string.IsNullOrEmpty(domain) ? null : domain,
-                Platform = platform,
-                Fetch = fetch,
-                Prefetch = prefetch,
+                HostsDirectory = hostsDir,
+                OverallTimeout = fetchTimeout,
+                AttemptTimeout = fetchTimeout < TimeSpan.FromSeconds(30) ? fetchTimeout : TimeSpan.FromSeconds(30),
             },
-            loggerFactory,
-            metrics);
-
-        OnDemandDaemon daemon;
+            loggerFactory.CreateLogger<RegistryClient>());
+        var metrics = LazyMetrics.Shared;
+        LazyFileSystem lazy;
         try
         {
-            daemon = OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = fscache }, objects, loggerFactory.CreateLogger("snapshotter.cachefiles"), metrics);
+            lazy = await LazyFileSystem.CreateAsync(new LazyOptions
+            {
+                Mode = mode,
+                CacheDirectory = options.CacheDirectory,
+                DomainId = options.DomainId,
+                Platform = options.Platform,
+                Prefetch = options.Prefetch,
+                Fetch = options.Fetch,
+                FallBackWhenUnavailable = false,
+            }, client, loggerFactory, metrics, cancellationToken: stop.Token);
         }
-        catch (OnDemandUnsupportedException e)
+        catch (SnapshotterException e)
         {
-            await Console.Error.WriteLineAsync($"snapshotter mount: {e.Message}");
-            return 2;
+            return await FailAsync(2, e.Message);
         }
 
-        await using (daemon)
+        await using (lazy)
         {
-            LazyMount mount;
+            var target = Path.GetFullPath(mountPoint);
             try
             {
-                mount = await manager.MountAsync(image, Path.GetFullPath(mountPoint), stop.Token);
+                var remote = await lazy.ResolveImageAsync(image, stop.Token);
+                await lazy.MountAsync(remote, target, stop.Token);
             }
-            catch (Exception e) when (e is LazyImageException or RegistryException or IOException)
+            catch (SnapshotterException e)
             {
-                await Console.Error.WriteLineAsync($"snapshotter mount: {image}: {e.Message}");
-                return 1;
+                return await FailAsync(1, $"{image}: {e.Message}");
             }
             catch (OperationCanceledException)
             {
                 return 1;
             }
 
-            await using (mount)
+            Console.WriteLine($"mounted {target}");
+            try
             {
-                Console.WriteLine($"mounted {mount.MountPoint}");
-                try
-                {
-                    await Task.Delay(Timeout.Infinite, stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    // SIGTERM/SIGINT: unmount, then stop the daemon.
-                }
-
-                Log.Unmounting(logger, mount.MountPoint, metrics.ReadRequestCount, metrics.FetchedByteCount);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
+            catch (OperationCanceledException)
+            {
+                // SIGTERM/SIGINT: unmount, then stop the daemon.
+            }
+
+            Log.Unmounting(logger, target, metrics.ReadRequestCount, metrics.FetchedByteCount);
+            await lazy.UnmountAsync(target);
         }
 
         return 0;
+    }
+
+    private static async Task<int> FailAsync(int exitCode, string message)
+    {
+        await Console.Error.WriteLineAsync($"snapshotter mount: {message}");
+        return exitCode;
     }
 }

@@ -1,7 +1,7 @@
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Registry;
 
-namespace Snapshotter.Cachefiles.Images;
+namespace Snapshotter.Lazy.Blobs;
 
 /// <summary>Range reads of one data blob from its registry: exact bytes or an exception (retries live in the client).</summary>
 internal sealed class RegistryBlobRangeReader(IBlobReader client, BlobLocator blob) : IBlobRangeReader

@@ -2,7 +2,7 @@ using Snapshotter.Cache.Fetching;
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Compression;
 
-namespace Snapshotter.Cachefiles.Images;
+namespace Snapshotter.Lazy.Blobs;
 
 /// <summary>Adapts the image format's chunk codecs (zstd, lz4_block, gzip, none) to the fetcher.</summary>
 internal sealed class CodecDecompressor(ChunkCompressor compressor) : IChunkDecompressor

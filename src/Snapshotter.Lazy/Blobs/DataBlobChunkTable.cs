@@ -1,10 +1,10 @@
 using Snapshotter.Cache.Chunks;
 using Snapshotter.Erofs.Reading;
 
-namespace Snapshotter.Cachefiles.Images;
+namespace Snapshotter.Lazy.Blobs;
 
 /// <summary>Turns a data blob's RAFS chunk-info table into the fetcher's <see cref="ChunkTable"/>.</summary>
-public static class DataBlobChunkTable
+internal static class DataBlobChunkTable
 {
     /// <summary>
     /// The blob's chunks sorted by uncompressed offset with their sha256 digests alongside; a range listed twice

@@ -1,6 +1,6 @@
 using Snapshotter.Erofs.Reading;
 
-namespace Snapshotter.Cachefiles.Images;
+namespace Snapshotter.Lazy.Blobs;
 
 /// <summary>
 /// A data blob of which only the tail is local: chunk-info table, blob-meta header, digests and ToC all follow the

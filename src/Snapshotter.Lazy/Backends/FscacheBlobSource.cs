@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Logging;
+using Snapshotter.Cache.Fetching;
+using Snapshotter.Cachefiles.Daemon;
+using Snapshotter.Lazy.Blobs;
+
+namespace Snapshotter.Lazy.Backends;
+
+/// <summary>
+/// A data blob as a cachefiles object: READs are filled by the blob's chunk fetcher, which is created when the first READ
+/// needs it (the chunk table is read then, not at mount time, so a container start waits only for the blobs it reads).
+/// One per blob per domain, however many images share it.
+/// </summary>
+internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetchers, PrefetchOptions prefetch, ILogger logger) : ICacheObjectSource
+{
+    private const int EIO = 5;
+
+    private readonly Lock _lock = new();
+    private BlobObjectSource? _inner;
+    private Task<BlobObjectSource>? _creating;
+    private CacheObjectWriter? _openedWith;
+
+    public long Size => blob.DeviceSize;
+
+    public void Opened(CacheObjectWriter writer)
+    {
+        BlobObjectSource? inner;
+        lock (_lock)
+        {
+            _openedWith = writer;
+            inner = _inner;
+        }
+
+        // A new cache file: what the fetcher remembers as present is gone. Without a fetcher yet there is nothing to forget.
+        inner?.Opened(writer);
+        if (inner is null && prefetch.Enabled)
+        {
+            _ = GetInnerAsync(CancellationToken.None);
+        }
+    }
+
+    public void Closed()
+    {
+        BlobObjectSource? inner;
+        lock (_lock)
+        {
+            _openedWith = null;
+            inner = _inner;
+        }
+
+        inner?.Closed();
+    }
+
+    public async ValueTask<int> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default)
+    {
+        BlobObjectSource inner;
+        try
+        {
+            inner = _inner ?? await GetInnerAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SnapshotterException or OperationCanceledException)
+        {
+            Log.ChunkTableFailed(logger, blob.Digest, e.Message);
+            return -EIO;
+        }
+
+        return await inner.FillAsync(offset, length, writer, cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task<BlobObjectSource> GetInnerAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_creating is null || _creating.IsFaulted || _creating.IsCanceled)
+            {
+                _creating = CreateAsync();
+            }
+
+            return _creating.IsCompleted ? _creating : _creating.WaitAsync(cancellationToken);
+        }
+    }
+
+    private async Task<BlobObjectSource> CreateAsync()
+    {
+        var table = await blob.GetChunkTableAsync().ConfigureAwait(false);
+        var inner = new BlobObjectSource(fetchers.Create(blob, table), prefetch, logger);
+        CacheObjectWriter? opened;
+        lock (_lock)
+        {
+            _inner = inner;
+            opened = _openedWith;
+        }
+
+        // The object was opened before the fetcher existed: start what OPEN starts (prefetch) now.
+        if (opened is not null)
+        {
+            inner.Opened(opened);
+        }
+
+        return inner;
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Logging;
+using Snapshotter.Cache.Chunks;
+using Snapshotter.Cache.Fetching;
+using Snapshotter.Cache.Metrics;
+using Snapshotter.Registry;
+
+namespace Snapshotter.Lazy.Blobs;
+
+/// <summary>Creates the chunk fetcher of a blob (the READ path every on-demand backend shares).</summary>
+internal sealed class BlobFetcherFactory(IBlobReader reader, ChunkFetcherOptions options, LazyMetrics metrics, ILogger logger)
+{
+    public ChunkFetcherOptions Options => options;
+
+    public BlobChunkFetcher Create(LazyBlob blob, ChunkTable table) =>
+        new(table, new RegistryBlobRangeReader(reader, blob.Locator), new CodecDecompressor(blob.Info.Compressor), options, metrics, logger);
+}

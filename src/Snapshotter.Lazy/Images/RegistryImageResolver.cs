@@ -1,0 +1,92 @@
+using Snapshotter.Core.Remote;
+using Snapshotter.Erofs;
+using Snapshotter.Erofs.Conversion;
+using Snapshotter.Registry;
+using ImageReference = Snapshotter.Registry.ImageReference;
+
+namespace Snapshotter.Lazy.Images;
+
+/// <summary>
+/// Resolves a lazily pullable image straight from its registry (for <c>snapshotter mount</c>, where no containerd has
+/// unpacked the bootstrap layer): manifest, then the bootstrap layer downloaded once per digest into
+/// <c>&lt;cache&gt;/bootstraps</c>.
+/// </summary>
+internal sealed class RegistryImageResolver(RegistryClient client, string cacheDirectory, string? platform, long maxBootstrapSize)
+{
+    private readonly SemaphoreSlim _download = new(1, 1);
+
+    private string BootstrapDirectory { get; } = Directory.CreateDirectory(Path.Combine(cacheDirectory, "bootstraps")).FullName;
+
+    /// <summary>The image's bootstrap (local) and data layers. Throws <see cref="SnapshotterException"/> naming the image.</summary>
+    public async Task<RemoteImage> ResolveAsync(ImageReference reference, CancellationToken cancellationToken = default)
+    {
+        ResolvedImage resolved;
+        try
+        {
+            resolved = await client.ResolveAsync(reference, platform is null ? null : Platform.Parse(platform), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException e)
+        {
+            throw LazyErrors.FromRegistry(e, $"image {reference}");
+        }
+
+        var bootstrap = resolved.Layers.LastOrDefault(l => l.Annotations.TryGetValue(NydusAnnotations.Bootstrap, out var v) && v == "true")
+            ?? throw SnapshotterException.FailedPrecondition($"image {reference}: not a lazily pullable image (no layer annotated {NydusAnnotations.Bootstrap}=true)");
+        var path = await EnsureBootstrapAsync(resolved.Reference, bootstrap, cancellationToken).ConfigureAwait(false);
+        var layers = resolved.Layers
+            .Where(l => !ReferenceEquals(l, bootstrap) && l.Digest.StartsWith("sha256:", StringComparison.Ordinal))
+            .Select(l => new RemoteLayer(resolved.Reference.ToString(), l.Digest, l.Size))
+            .ToArray();
+        return new RemoteImage(resolved.Reference.ToString(), path, layers);
+    }
+
+    private async Task<string> EnsureBootstrapAsync(ImageReference repository, Descriptor layer, CancellationToken cancellationToken)
+    {
+        if (layer.Size > maxBootstrapSize)
+        {
+            throw SnapshotterException.FailedPrecondition($"bootstrap layer {layer.Digest} is {layer.Size} bytes, over the {maxBootstrapSize}-byte limit");
+        }
+
+        var path = Path.Combine(BootstrapDirectory, layer.Digest.Replace(':', '-') + ".boot");
+        if (File.Exists(path))
+        {
+            return path;
+        }
+
+        await _download.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (File.Exists(path))
+            {
+                return path;
+            }
+
+            var temp = path + ".tmp-" + Environment.ProcessId;
+            try
+            {
+                await using (var layerStream = await client.OpenBlobAsync(new BlobLocator(repository, layer.Digest), layer.Size, cancellationToken).ConfigureAwait(false))
+                await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write))
+                {
+                    await ImageConverter.ExtractBootstrapAsync(layerStream, output, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (RegistryException e)
+            {
+                File.Delete(temp);
+                throw LazyErrors.FromRegistry(e, $"bootstrap layer {layer.Digest}");
+            }
+            catch (Exception e) when (e is InvalidImageException or InvalidDataException)
+            {
+                File.Delete(temp);
+                throw new SnapshotterException(ErrorKind.FailedPrecondition, $"bootstrap layer {layer.Digest} is not a gzip tar holding {NydusAnnotations.BootstrapPath}: {e.Message}", e);
+            }
+
+            File.Move(temp, path, overwrite: true);
+            return path;
+        }
+        finally
+        {
+            _download.Release();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Snapshotter.Cache.Fetching;
+
+namespace Snapshotter.Lazy;
+
+/// <summary>Settings of the lazy-image component. Every property has a documented default except the cache directory.</summary>
+public sealed class LazyOptions
+{
+    /// <summary>The mode to use. Defaults to <see cref="LazyMode.Auto"/>.</summary>
+    public LazyMode Mode { get; init; } = LazyMode.Auto;
+
+    /// <summary>
+    /// Where cached data lives: <c>fscache/</c> (cachefiles; must be on ext4, xfs or btrfs), <c>blobs/</c> (local blob
+    /// files), <c>bootstraps/</c> (bootstraps downloaded by <c>snapshotter mount</c>). Required.
+    /// </summary>
+    public required string CacheDirectory { get; init; }
+
+    /// <summary>The fscache domain every image shares (one cache object per data blob). Defaults to <c>lazysnap</c>.</summary>
+    public string DomainId { get; init; } = "lazysnap";
+
+    /// <summary>Platform picked from image indexes (os/arch[/variant]). Defaults to the registry client's (linux/amd64).</summary>
+    public string? Platform { get; init; }
+
+    /// <summary>READ to Range GET policy (amplification, merging, sequential readahead).</summary>
+    public ChunkFetcherOptions Fetch { get; init; } = new();
+
+    /// <summary>Background prefetch of whole blobs once opened. Defaults to off.</summary>
+    public PrefetchOptions Prefetch { get; init; } = new();
+
+    /// <summary>Largest bootstrap layer <c>snapshotter mount</c> downloads. Defaults to 512 MiB.</summary>
+    public long MaxBootstrapSize { get; init; } = 512L * 1024 * 1024;
+
+    /// <summary>
+    /// When the requested mode (<see cref="LazyMode.Fscache"/>) is unavailable, serve in <c>blob-fetch</c> mode instead
+    /// (the daemon must never fail a pull for it). False makes <see cref="LazyFileSystem.CreateAsync"/> throw with the
+    /// reason (the CLI, where the user asked for that mode). Defaults to true.
+    /// </summary>
+    public bool FallBackWhenUnavailable { get; init; } = true;
+
+    /// <summary>The cachefiles device. Defaults to <c>/dev/cachefiles</c>.</summary>
+    public string CachefilesDevice { get; init; } = "/dev/cachefiles";
+}

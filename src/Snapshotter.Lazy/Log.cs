@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Snapshotter.Lazy;
+
+/// <summary>Log messages of the lazy-image component (event ids 6000-6099).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 6000, Level = LogLevel.Information, Message = "lazy images are served in {Mode} mode: {Reason}")]
+    public static partial void ModeChosen(ILogger logger, string mode, string reason);
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "lazy mode {Mode} is not available: {Reason}")]
+    public static partial void ModeUnavailable(ILogger logger, string mode, string reason);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "mounting {ImageRef} in {Mode} mode failed ({Error}); falling back to {Fallback}")]
+    public static partial void MountFallback(ILogger logger, string imageRef, string mode, string error, string fallback);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "downloaded blob {Digest}: {Stored} stored bytes, {Size} bytes uncompressed, in {Milliseconds:0} ms")]
+    public static partial void BlobDownloaded(ILogger logger, string digest, long stored, long size, double milliseconds);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "chunk table of blob {Digest} unavailable ({Error}); the read gets EIO and the next one retries")]
+    public static partial void ChunkTableFailed(ILogger logger, string digest, string error);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "detached {Count} stale mount(s) at {MountPoint}")]
+    public static partial void StaleDetached(ILogger logger, int count, string mountPoint);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Information, Message = "pruned {Count} cached blob file(s) no snapshot references")]
+    public static partial void Pruned(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Debug, Message = "mounted {ImageRef} at {MountPoint} in {Mode} mode ({Blobs} blobs)")]
+    public static partial void Mounted(ILogger logger, string imageRef, string mountPoint, string mode, int blobs);
+}
