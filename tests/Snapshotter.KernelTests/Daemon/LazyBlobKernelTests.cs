@@ -22,9 +22,9 @@ public sealed class LazyBlobKernelTests(ITestOutputHelper output)
             throw new InvalidDataException("raw blob chunks are not compressed");
     }
 
-    private sealed record Setup(MkfsErofsImage Image, ToggleReader Reader, BlobChunkFetcher Fetcher, LazyMetrics Metrics, CacheObjectRegistry Registry, LocalFileObjectSource Boot, FileBlobRangeReader File);
+    private sealed record Setup(MkfsErofsImage Image, ToggleReader Reader, BlobChunkFetcher Fetcher, LazyMetrics Metrics, TestObjectResolver Registry, LocalFileObjectSource Boot, FileBlobRangeReader File);
 
-    private static Setup Create(string fsid, string? domain, ChunkFetcherOptions options, MkfsErofsImage? image = null, CacheObjectRegistry? registry = null, BlobObjectSource? shared = null)
+    private static Setup Create(string fsid, string? domain, ChunkFetcherOptions options, MkfsErofsImage? image = null, TestObjectResolver? registry = null, BlobObjectSource? shared = null)
     {
         image ??= MkfsErofsImage.Create(BlobTag, ChunkSize);
         var file = new FileBlobRangeReader(image.Blob);
@@ -32,8 +32,8 @@ public sealed class LazyBlobKernelTests(ITestOutputHelper output)
         var metrics = new LazyMetrics();
         var fetcher = shared?.Fetcher ?? new BlobChunkFetcher(RawBlobChunks.Build(image.Blob, ChunkSize), reader, new Unused(), options, metrics, NullLogger.Instance);
         var boot = new LocalFileObjectSource(image.Bootstrap);
-        registry ??= new CacheObjectRegistry();
-        registry.Register(new ImageRegistration(fsid, domain, boot, new Dictionary<string, ICacheObjectSource> { [BlobTag] = shared ?? new BlobObjectSource(fetcher) }));
+        registry ??= new TestObjectResolver();
+        registry.Register(fsid, domain, boot, new Dictionary<string, ICacheObjectSource> { [BlobTag] = shared ?? new BlobObjectSource(fetcher) });
         return new Setup(image, reader, fetcher, metrics, registry, boot, file);
     }
 
@@ -174,7 +174,7 @@ public sealed class LazyBlobKernelTests(ITestOutputHelper output)
         var shared = (BlobObjectSource)(await first.Registry.ResolveAsync($"erofs,{domain}", BlobTag))!;
         var secondFsid = Fsid("b");
         var secondBoot = new LocalFileObjectSource(image.Bootstrap);
-        first.Registry.Register(new ImageRegistration(secondFsid, domain, secondBoot, new Dictionary<string, ICacheObjectSource> { [BlobTag] = shared }));
+        first.Registry.Register(secondFsid, domain, secondBoot, new Dictionary<string, ICacheObjectSource> { [BlobTag] = shared });
         Assert.Equal(2, first.Registry.ImageCount);
         var mntA = Directory.CreateTempSubdirectory("mnta").FullName;
         var mntB = Directory.CreateTempSubdirectory("mntb").FullName;

@@ -14,12 +14,12 @@ public sealed class OnDemandDaemonKernelTests(ITestOutputHelper output)
     private static string NewCacheDir() =>
         Directory.CreateDirectory(Path.Combine(KernelEnvironment.Scratch, "cache-" + Guid.NewGuid().ToString("N")[..8])).FullName;
 
-    private static (CacheObjectRegistry Registry, List<IDisposable> Sources) Register(MkfsErofsImage image, string fsid, string? domain)
+    private static (TestObjectResolver Registry, List<IDisposable> Sources) Register(MkfsErofsImage image, string fsid, string? domain)
     {
         var boot = new LocalFileObjectSource(image.Bootstrap);
         var blob = new LocalFileObjectSource(image.Blob);
-        var registry = new CacheObjectRegistry();
-        registry.Register(new ImageRegistration(fsid, domain, boot, new Dictionary<string, ICacheObjectSource> { [BlobTag] = blob }));
+        var registry = new TestObjectResolver();
+        registry.Register(fsid, domain, boot, new Dictionary<string, ICacheObjectSource> { [BlobTag] = blob });
         return (registry, [boot, blob]);
     }
 
@@ -135,10 +135,10 @@ public sealed class OnDemandDaemonKernelTests(ITestOutputHelper output)
     public async Task Start_SecondDaemon_FailsClearlyWhileFirstHoldsDevice()
     {
         KernelEnvironment.RequireOnDemandKernel();
-        await using var first = OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = NewCacheDir() }, new CacheObjectRegistry(), new TestOutputLogger(output));
+        await using var first = OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = NewCacheDir() }, new TestObjectResolver(), new TestOutputLogger(output));
 
         var e = Assert.Throws<OnDemandUnsupportedException>(() =>
-            OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = NewCacheDir(), BusyRetryTimeout = TimeSpan.FromSeconds(1) }, new CacheObjectRegistry(), new TestOutputLogger(output)));
+            OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = NewCacheDir(), BusyRetryTimeout = TimeSpan.FromSeconds(1) }, new TestObjectResolver(), new TestOutputLogger(output)));
 
         Assert.Contains("busy", e.Message);
     }
@@ -151,7 +151,7 @@ public sealed class OnDemandDaemonKernelTests(ITestOutputHelper output)
         Assert.Contains("tmpfs", KernelEnvironment.Run("stat", "-f", "-c", "%T", tmpfsDir));
 
         var e = Assert.Throws<OnDemandUnsupportedException>(() =>
-            OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = tmpfsDir }, new CacheObjectRegistry(), new TestOutputLogger(output)));
+            OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = tmpfsDir }, new TestObjectResolver(), new TestOutputLogger(output)));
 
         Assert.Contains("bind ondemand", e.Message);
         await Task.CompletedTask;

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Cache.Metrics;
 using Snapshotter.Cachefiles.Daemon;
-using Snapshotter.Cachefiles.Images;
+using Snapshotter.Core;
+using Snapshotter.Lazy;
 using Snapshotter.Registry;
 using Xunit.Abstractions;
 
@@ -19,35 +20,49 @@ public sealed class LazyImageKernelTests(LazyImageFixture fixture, ITestOutputHe
     private static string NewDir(string prefix) =>
         Directory.CreateDirectory(Path.Combine(KernelEnvironment.Scratch, prefix + "-" + Guid.NewGuid().ToString("N")[..8])).FullName;
 
-    private sealed class Session(OnDemandDaemon daemon, LazyImageManager manager, RegistryClient client, LazyMetrics metrics, ILoggerFactory loggers) : IAsyncDisposable
+    private sealed class Session(LazyFileSystem lazy, RegistryClient client, LazyMetrics metrics, ILoggerFactory loggers, string reference) : IAsyncDisposable
     {
-        public LazyImageManager Manager { get; } = manager;
+        public LazyFileSystem Lazy { get; } = lazy;
 
         public LazyMetrics Metrics { get; } = metrics;
 
+        /// <summary>Resolves the fixture image from the registry and mounts it at a new directory.</summary>
+        public async Task<string> MountAsync(string prefix)
+        {
+            var mnt = Directory.CreateTempSubdirectory(prefix).FullName;
+            var image = await Lazy.ResolveImageAsync(ImageReference.Parse(reference));
+            await Lazy.MountAsync(image, mnt);
+            return mnt;
+        }
+
         public async ValueTask DisposeAsync()
         {
-            await daemon.DisposeAsync();
+            // Unmounts everything, then stops the cachefiles daemon.
+            await Lazy.DisposeAsync();
             client.Dispose();
             loggers.Dispose();
         }
     }
 
-    private Session Start(TimeSpan? fetchTimeout = null, int amplify = 1024 * 1024, int readahead = 4 * 1024 * 1024)
+    private async Task<Session> StartAsync(TimeSpan? fetchTimeout = null, int amplify = 1024 * 1024, int readahead = 4 * 1024 * 1024)
     {
         var loggers = LoggerFactory.Create(b => b.AddProvider(new TestOutputLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
         var timeout = fetchTimeout ?? TimeSpan.FromSeconds(60);
         var client = new RegistryClient(new RegistryClientOptions { HostsDirectory = null, OverallTimeout = timeout, AttemptTimeout = timeout, RetryMaxDelay = TimeSpan.FromSeconds(1) });
         var metrics = new LazyMetrics();
-        var objects = new CacheObjectRegistry();
-        var manager = new LazyImageManager(
+        var lazy = await LazyFileSystem.CreateAsync(
+            new LazyOptions
+            {
+                Mode = LazyMode.Fscache,
+                FallBackWhenUnavailable = false,
+                CacheDirectory = NewDir("cache"),
+                Fetch = new ChunkFetcherOptions { AmplifyWindow = amplify, ReadaheadWindow = readahead },
+            },
             client,
-            objects,
-            new LazyImageOptions { WorkDirectory = NewDir("work"), Fetch = new ChunkFetcherOptions { AmplifyWindow = amplify, ReadaheadWindow = readahead } },
             loggers,
             metrics);
-        var daemon = OnDemandDaemon.Start(new OnDemandDaemonOptions { CacheDirectory = NewDir("fscache") }, objects, loggers.CreateLogger("daemon"), metrics);
-        return new Session(daemon, manager, client, metrics, loggers);
+        Assert.Equal("fscache", lazy.Mode);
+        return new Session(lazy, client, metrics, loggers, fixture.Reference);
     }
 
     private static string Sha(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
@@ -113,9 +128,8 @@ public sealed class LazyImageKernelTests(LazyImageFixture fixture, ITestOutputHe
     [Fact]
     public async Task Mount_SixteenConcurrentReadersAtRandomOffsets_ExactBytes()
     {
-        await using var session = Start();
-        var mnt = Directory.CreateTempSubdirectory("mnt16").FullName;
-        await using var mount = await session.Manager.MountAsync(Snapshotter.Registry.ImageReference.Parse(fixture.Reference), mnt);
+        await using var session = await StartAsync();
+        var mnt = await session.MountAsync("mnt16");
         var expected = fixture.Image.Files[TestImageBuilder.BigFile];
 
         await Task.WhenAll(Enumerable.Range(0, 16).Select(seed => Task.Run(() =>
@@ -140,13 +154,11 @@ public sealed class LazyImageKernelTests(LazyImageFixture fixture, ITestOutputHe
     public async Task Mount_TwoMountsInOneDomain_EachChunkFetchedOnce()
     {
         // No amplification or readahead: exactly the chunks of the file are wanted, so duplicates would show.
-        await using var session = Start(amplify: 0, readahead: 0);
-        var reference = Snapshotter.Registry.ImageReference.Parse(fixture.Reference);
-        var a = Directory.CreateTempSubdirectory("mnta").FullName;
-        var b = Directory.CreateTempSubdirectory("mntb").FullName;
-        await using var first = await session.Manager.MountAsync(reference, a);
-        await using var second = await session.Manager.MountAsync(reference, b);
-        Assert.NotEqual(first.Fsid, second.Fsid);
+        await using var session = await StartAsync(amplify: 0, readahead: 0);
+        var a = await session.MountAsync("mnta");
+        var b = await session.MountAsync("mntb");
+        Assert.True(session.Lazy.IsMounted(a) && session.Lazy.IsMounted(b));
+        Assert.Equal(fixture.Conversion.DataBlobs.Count, session.Lazy.BlobsInUse);
         var expected = Sha(fixture.Image.Files[TestImageBuilder.BigFile]);
 
         var hashes = await Task.WhenAll(
@@ -165,9 +177,8 @@ public sealed class LazyImageKernelTests(LazyImageFixture fixture, ITestOutputHe
     public async Task Mount_SmallFileRead_FetchesAboutTheAmplificationWindow()
     {
         const int window = 1024 * 1024;
-        await using var session = Start(amplify: window);
-        var mnt = Directory.CreateTempSubdirectory("mntsmall").FullName;
-        await using var mount = await session.Manager.MountAsync(Snapshotter.Registry.ImageReference.Parse(fixture.Reference), mnt);
+        await using var session = await StartAsync(amplify: window);
+        var mnt = await session.MountAsync("mntsmall");
 
         var data = await File.ReadAllBytesAsync(Path.Combine(mnt, "small", "f0123.txt"));
 
@@ -181,9 +192,8 @@ public sealed class LazyImageKernelTests(LazyImageFixture fixture, ITestOutputHe
     public async Task Mount_RegistryStoppedMidRead_EioWithinTimeoutThenReadsSucceedWhenBack()
     {
         var timeout = TimeSpan.FromSeconds(5);
-        await using var session = Start(fetchTimeout: timeout, amplify: 0);
-        var mnt = Directory.CreateTempSubdirectory("mntdown").FullName;
-        await using var mount = await session.Manager.MountAsync(Snapshotter.Registry.ImageReference.Parse(fixture.Reference), mnt);
+        await using var session = await StartAsync(fetchTimeout: timeout, amplify: 0);
+        var mnt = await session.MountAsync("mntdown");
         var expected = fixture.Image.Files[TestImageBuilder.BigFile];
         using var file = File.OpenHandle(Path.Combine(mnt, TestImageBuilder.BigFile));
         var buffer = new byte[4096];
@@ -210,7 +220,7 @@ public sealed class LazyImageKernelTests(LazyImageFixture fixture, ITestOutputHe
     [Fact]
     public async Task Mount_NotALazyImage_FailsWithClearError()
     {
-        await using var session = Start();
+        await using var session = await StartAsync();
         using var client = new RegistryClient(new RegistryClientOptions { HostsDirectory = null });
         var plain = Snapshotter.Registry.ImageReference.Parse($"{fixture.Registry.Host}/kernel/plain:v1");
         var config = "{}"u8.ToArray();
@@ -219,8 +229,9 @@ public sealed class LazyImageKernelTests(LazyImageFixture fixture, ITestOutputHe
         var manifest = System.Text.Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{configDigest}}","size":2},"layers":[]}""");
         await client.PushManifestAsync(plain, "application/vnd.oci.image.manifest.v1+json", manifest);
 
-        var e = await Assert.ThrowsAsync<LazyImageException>(() => session.Manager.MountAsync(plain, Directory.CreateTempSubdirectory("mntplain").FullName));
+        var e = await Assert.ThrowsAsync<SnapshotterException>(() => session.Lazy.ResolveImageAsync(plain));
 
+        Assert.Equal(ErrorKind.FailedPrecondition, e.Kind);
         Assert.Contains("not a lazily pullable image", e.Message);
     }
 }

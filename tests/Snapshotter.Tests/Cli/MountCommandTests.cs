@@ -36,16 +36,27 @@ public sealed class MountCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Mount_KernelWithoutCachefiles_Exit2WithReason()
+    public async Task Mount_FscacheModeOnKernelWithoutCachefiles_Exit2WithReason()
     {
         // The host kernel of this project's machines has no cachefiles device (the on-demand tier runs in the VM).
         Assert.False(File.Exists("/dev/cachefiles"), "this test expects a host kernel without /dev/cachefiles");
-        var (exit, stdout, stderr) = await ServeProcess.RunToEndAsync("mount", "127.0.0.1:5000/app:lazy", _dir, "--cache-dir", Path.Combine(_dir, "cache"));
+        var (exit, stdout, stderr) = await ServeProcess.RunToEndAsync(
+            "mount", "127.0.0.1:5000/app:lazy", _dir, "--cache-dir", Path.Combine(_dir, "cache"), "--lazy-mode", "fscache");
 
         Assert.Equal(2, exit);
         Assert.Equal(string.Empty, stdout);
         Assert.Contains("/dev/cachefiles does not exist", stderr, StringComparison.Ordinal);
         Assert.Contains("CONFIG_CACHEFILES_ONDEMAND", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mount_UnknownLazyMode_Exit2NamingTheModes()
+    {
+        var (exit, _, stderr) = await ServeProcess.RunToEndAsync("mount", "127.0.0.1:5000/app:lazy", _dir, "--lazy-mode", "magic");
+
+        Assert.Equal(2, exit);
+        Assert.Contains("'magic'", stderr, StringComparison.Ordinal);
+        Assert.Contains("blob-fetch", stderr, StringComparison.Ordinal);
     }
 
     [Fact]
