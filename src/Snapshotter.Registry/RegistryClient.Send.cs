@@ -16,6 +16,12 @@ public sealed partial class RegistryClient
     /// failures with backoff, and hands a successful response to <paramref name="onSuccess"/> inside the attempt's
     /// timeout, so body reads are retried too. The response is disposed afterwards unless <paramref name="keepResponse"/>.
     /// </summary>
+    /// <remarks>
+    /// A hand-written loop, not Polly: a Polly.Core 8.8.1 pipeline (retry + attempt timeout; trial commit cba6982)
+    /// passed the same 189 tests but took 168 code lines against this loop's 154, since host
+    /// failover, error classification, redirect-cache invalidation and the last-error/overall-timeout messages stay
+    /// hand-written either way, and it could not stop early when the next backoff would overrun the overall timeout.
+    /// </remarks>
     private async Task<TResult> ExecuteAsync<TState, TResult>(
         ImageReference repository,
         RequestSpec spec,
@@ -78,7 +84,7 @@ public sealed partial class RegistryClient
                     }
                     catch (HttpRequestException ex)
                     {
-                        last = new RegistryException(RegistryErrorKind.Unavailable, $"{spec.Operation} on {host.Authority}: {ex.HttpRequestError}: {ex.Message}", ex);
+                        last = new RegistryException(RegistryErrorKind.Unavailable, $"{spec.Operation} on {host.Authority}: {ex.HttpRequestError}: {ex.Message}{(ex.InnerException is { } inner ? " (" + inner.Message + ")" : "")}", ex);
                         retryable = true;
                     }
                     catch (IOException ex)

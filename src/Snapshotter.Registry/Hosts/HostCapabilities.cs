@@ -8,5 +8,8 @@ internal enum HostCapabilities
     Pull = 1,
     Resolve = 2,
     Push = 4,
-    All = Pull | Resolve | Push,
+
+    /// <summary>The referrers API; accepted in hosts.toml like containerd, not used by this client.</summary>
+    Referrers = 8,
+    All = Pull | Resolve | Push | Referrers,
 }

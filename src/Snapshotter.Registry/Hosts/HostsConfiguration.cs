@@ -4,9 +4,12 @@ using System.Net;
 namespace Snapshotter.Registry.Hosts;
 
 /// <summary>
-/// Resolves the endpoints of a registry like containerd: <c>&lt;dir&gt;/&lt;host[:port]&gt;/hosts.toml</c>
-/// (else <c>&lt;dir&gt;/_default/hosts.toml</c>) lists mirrors, tried in file order, then the
-/// <c>server</c> (the origin). Loopback registries default to plain HTTP (like nerdctl), others to HTTPS.
+/// Resolves the endpoints of a registry like containerd (<c>core/remotes/docker/config</c>): the first existing
+/// directory of <c>&lt;dir&gt;/&lt;host&gt;_&lt;port&gt;_</c>, <c>&lt;dir&gt;/&lt;host[:port]&gt;</c> and
+/// <c>&lt;dir&gt;/_default</c> configures it. Its <c>hosts.toml</c> (<see cref="HostsFile"/>) lists mirrors, tried in
+/// file order, then the <c>server</c> (the origin); without one, docker's certificate files in the directory apply to
+/// the origin (<c>*.crt</c> CAs, <c>*.cert</c> client certificates with a <c>.key</c> of the same name).
+/// Loopback registries default to plain HTTP (like nerdctl), others to HTTPS.
 /// </summary>
 internal sealed class HostsConfiguration
 {
@@ -43,144 +46,52 @@ internal sealed class HostsConfiguration
     {
         string apiHost = registry == ImageReference.DockerHub ? ImageReference.DockerHubApiHost : registry;
         string defaultScheme = IsLoopback(apiHost) ? "http" : "https";
-        string? file = FindFile(registry);
-        if (file is null)
+        string origin = $"{defaultScheme}://{apiHost}";
+        string? directory = FindDirectory(registry);
+        if (directory is null)
         {
-            return [new RegistryHost(new Uri($"{defaultScheme}://{apiHost}/v2/"), HostCapabilities.All, false, [], [])];
+            return [RegistryHost.Default(new Uri(origin + "/v2/"))];
         }
 
-        string directory = Path.GetDirectoryName(file)!;
-        Dictionary<string, object> doc;
+        string file = Path.Combine(directory, "hosts.toml");
+        string text;
         try
         {
-            doc = TomlReader.Parse(File.ReadAllText(file), file);
+            text = File.Exists(file) ? File.ReadAllText(file) : "";
         }
-        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new RegistryException(RegistryErrorKind.InvalidReference, $"cannot read hosts configuration {file}: {ex.Message}", ex);
+            throw new RegistryException(RegistryErrorKind.InvalidReference, $"hosts.toml {file}: cannot read it: {ex.Message}", ex);
         }
 
-        var hosts = new List<RegistryHost>();
-        if (doc.TryGetValue("host", out object? hostTable))
-        {
-            if (hostTable is not Dictionary<string, object> table)
-            {
-                throw Invalid(file, "\"host\" must be a table of [host.\"<url>\"] entries");
-            }
-
-            foreach ((string url, object value) in table)
-            {
-                if (value is not Dictionary<string, object> entry)
-                {
-                    throw Invalid(file, $"host \"{url}\" must be a table");
-                }
-
-                hosts.Add(CreateHost(file, directory, url, entry, defaultScheme));
-            }
-        }
-
-        string server = doc.TryGetValue("server", out object? s) ? s as string ?? throw Invalid(file, "\"server\" must be a string") : $"{defaultScheme}://{apiHost}";
-        RegistryHost origin = CreateHost(file, directory, server, doc, defaultScheme);
-
-        // Configurations often repeat the server as a [host] entry; try it once, with the entry's settings.
-        if (!hosts.Any(h => h.BaseUri == origin.BaseUri))
-        {
-            hosts.Add(origin);
-        }
-
-        return hosts;
+        return text.Length > 0 ? HostsFile.Parse(file, text, origin, defaultScheme) : [FromCertificateFiles(directory, new Uri(origin + "/v2/"))];
     }
 
-    private string? FindFile(string registry)
+    private string? FindDirectory(string registry)
     {
-        if (string.IsNullOrEmpty(_directory) || !Directory.Exists(_directory))
+        if (string.IsNullOrEmpty(_directory))
         {
             return null;
         }
 
-        foreach (string name in new[] { registry, registry.Replace(':', '_'), "_default" })
-        {
-            string candidate = Path.Combine(_directory, name, "hosts.toml");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
+        // containerd tries "host_port_" first (a name valid on every file system), then "host:port".
+        int colon = registry.LastIndexOf(':');
+        string[] names = colon > 0 ? [$"{registry[..colon]}_{registry[(colon + 1)..]}_", registry, "_default"] : [registry, "_default"];
+        return names.Select(name => Path.Combine(_directory, name)).FirstOrDefault(Directory.Exists);
     }
 
-    private static RegistryHost CreateHost(string file, string directory, string url, Dictionary<string, object> entry, string defaultScheme)
+    /// <summary>docker's certs.d layout, containerd's fallback when a host directory has no hosts.toml.</summary>
+    private static RegistryHost FromCertificateFiles(string directory, Uri baseUri)
     {
-        string withScheme = url.Contains("://", StringComparison.Ordinal) ? url : $"{(IsLoopback(url.Split('/')[0]) ? "http" : defaultScheme)}://{url}";
-        if (!Uri.TryCreate(withScheme, UriKind.Absolute, out Uri? uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+        string[] files = Directory.GetFiles(directory);
+        Array.Sort(files, StringComparer.Ordinal);
+        var clients = files.Where(f => f.EndsWith(".cert", StringComparison.Ordinal))
+            .Select(f => new ClientCertificateFiles(f, File.Exists(Path.ChangeExtension(f, ".key")) ? Path.ChangeExtension(f, ".key") : null))
+            .ToList();
+        return RegistryHost.Default(baseUri) with
         {
-            throw Invalid(file, $"\"{url}\" is not an http(s) URL");
-        }
-
-        bool overridePath = entry.TryGetValue("override_path", out object? op) && op is true;
-        string path = uri.AbsolutePath.TrimEnd('/');
-        if (!overridePath && !path.EndsWith("/v2", StringComparison.Ordinal))
-        {
-            path += "/v2";
-        }
-
-        var baseUri = new UriBuilder(uri.Scheme, uri.Host, uri.Port, path + "/").Uri;
-
-        // containerd: a host without "capabilities" may do everything.
-        HostCapabilities capabilities = HostCapabilities.All;
-        if (entry.TryGetValue("capabilities", out object? caps))
-        {
-            capabilities = HostCapabilities.None;
-            foreach (string cap in StringList(file, "capabilities", caps))
-            {
-                capabilities |= cap switch
-                {
-                    "pull" => HostCapabilities.Pull,
-                    "resolve" => HostCapabilities.Resolve,
-                    "push" => HostCapabilities.Push,
-                    _ => throw Invalid(file, $"unknown capability \"{cap}\" (pull, resolve, push)"),
-                };
-            }
-        }
-
-        bool skipVerify = entry.TryGetValue("skip_verify", out object? sv) && (sv as bool? ?? throw Invalid(file, "\"skip_verify\" must be a boolean"));
-        var caFiles = new List<string>();
-        if (entry.TryGetValue("ca", out object? ca))
-        {
-            foreach (string path2 in StringList(file, "ca", ca))
-            {
-                caFiles.Add(Path.IsPathRooted(path2) ? path2 : Path.Combine(directory, path2));
-            }
-        }
-
-        var headers = new List<KeyValuePair<string, string>>();
-        if (entry.TryGetValue("header", out object? h))
-        {
-            if (h is not Dictionary<string, object> headerTable)
-            {
-                throw Invalid(file, "\"header\" must be a table");
-            }
-
-            foreach ((string name, object value) in headerTable)
-            {
-                foreach (string v in StringList(file, "header." + name, value))
-                {
-                    headers.Add(new(name, v));
-                }
-            }
-        }
-
-        return new RegistryHost(baseUri, capabilities, skipVerify, caFiles, headers);
+            CaFiles = [.. files.Where(f => f.EndsWith(".crt", StringComparison.Ordinal))],
+            ClientCertificates = clients,
+        };
     }
-
-    private static IEnumerable<string> StringList(string file, string key, object value) => value switch
-    {
-        string one => [one],
-        List<object> many when many.All(x => x is string) => many.Cast<string>(),
-        _ => throw Invalid(file, $"\"{key}\" must be a string or an array of strings"),
-    };
-
-    private static RegistryException Invalid(string file, string problem) =>
-        new(RegistryErrorKind.InvalidReference, $"invalid hosts configuration {file}: {problem}");
 }

@@ -6,8 +6,8 @@ using Snapshotter.Registry.Hosts;
 namespace Snapshotter.Registry.Http;
 
 /// <summary>
-/// Owns the connection pools: one <see cref="SocketsHttpHandler"/> shared by every host with default TLS trust,
-/// and one per distinct hosts.toml trust setting (custom CA files or <c>skip_verify</c>).
+/// Owns the connection pools: one <see cref="SocketsHttpHandler"/> shared by every host with default settings,
+/// and one per distinct hosts.toml TLS and dial setting (<c>ca</c>, <c>client</c>, <c>skip_verify</c>, <c>dial_timeout</c>).
 /// Redirects are never followed by the handler: the client follows them so <c>Authorization</c> stays home.
 /// </summary>
 internal sealed class HttpPool : IDisposable
@@ -20,9 +20,9 @@ internal sealed class HttpPool : IDisposable
         _options = options;
     }
 
-    /// <summary>The invoker for a host's trust settings.</summary>
+    /// <summary>The invoker for a host's TLS and dial settings.</summary>
     public HttpMessageInvoker Get(RegistryHost host) =>
-        _invokers.GetOrAdd(host.TrustKey, _ => new Lazy<HttpMessageInvoker>(() => Create(host))).Value;
+        _invokers.GetOrAdd(host.PoolKey, _ => new Lazy<HttpMessageInvoker>(() => Create(host))).Value;
 
     /// <summary>The invoker for hosts reached by redirect (object storage): default trust.</summary>
     public HttpMessageInvoker Default =>
@@ -47,7 +47,8 @@ internal sealed class HttpPool : IDisposable
             AutomaticDecompression = System.Net.DecompressionMethods.None,
             UseCookies = false,
             UseProxy = false,
-            ConnectTimeout = _options.ConnectTimeout,
+            // Go's dialer treats a zero dial_timeout as "none"; the attempt timeout still bounds the request.
+            ConnectTimeout = host?.DialTimeout is { } dial ? (dial == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : dial) : _options.ConnectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
             MaxConnectionsPerServer = _options.MaxConnectionsPerServer,
@@ -74,6 +75,25 @@ internal sealed class HttpPool : IDisposable
             }
 
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => ValidateWithRoots(certificate, errors, roots);
+        }
+
+        if (host is { ClientCertificates.Count: > 0 })
+        {
+            // Offered when the server asks; SslStream picks the one whose issuer the server accepts, like Go's client.
+            var certificates = new X509CertificateCollection();
+            foreach (ClientCertificateFiles files in host.ClientCertificates)
+            {
+                try
+                {
+                    certificates.Add(X509Certificate2.CreateFromPemFile(files.CertificatePath, files.KeyPath));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+                {
+                    throw new RegistryException(RegistryErrorKind.InvalidReference, $"cannot load client certificate {files.CertificatePath} (key {files.KeyPath ?? "in the same file"}) for {host.Authority}: {ex.Message}", ex);
+                }
+            }
+
+            handler.SslOptions.ClientCertificates = certificates;
         }
 
         return new HttpMessageInvoker(handler, disposeHandler: true);

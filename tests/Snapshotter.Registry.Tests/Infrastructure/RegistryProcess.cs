@@ -51,6 +51,11 @@ internal sealed class RegistryProcess : IAsyncDisposable
         if (options.TlsCertificatePath is not null)
         {
             yaml.AppendLine($"  tls:\n    certificate: {options.TlsCertificatePath}\n    key: {options.TlsKeyPath}");
+            if (options.TlsClientCaPath is not null)
+            {
+                // distribution then requires and verifies a client certificate (tls.RequireAndVerifyClientCert).
+                yaml.AppendLine($"    clientcas:\n      - {options.TlsClientCaPath}");
+            }
         }
 
         if (options.HtpasswdPath is not null)

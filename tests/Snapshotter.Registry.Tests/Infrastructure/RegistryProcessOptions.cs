@@ -10,6 +10,9 @@ internal sealed record RegistryProcessOptions
 
     public string? TlsKeyPath { get; init; }
 
+    /// <summary>A CA bundle for <c>http.tls.clientcas</c>: the registry then refuses clients without a certificate it signed.</summary>
+    public string? TlsClientCaPath { get; init; }
+
     /// <summary>Write an access log line per request (it names the HTTP protocol version) to <see cref="RegistryProcess.Log"/>.</summary>
     public bool AccessLog { get; init; }
 }
