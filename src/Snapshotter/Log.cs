@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "unmounting {MountPoint} after {Reads} READs and {FetchedBytes} bytes fetched")]
     public static partial void Unmounting(ILogger logger, string mountPoint, long reads, long fetchedBytes);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "lazy pulling is off ({Reason}): every layer is unpacked the ordinary way")]
+    public static partial void LazyOff(ILogger logger, string reason);
 }

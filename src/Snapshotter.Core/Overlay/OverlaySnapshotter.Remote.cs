@@ -24,7 +24,7 @@ public sealed partial class OverlaySnapshotter
     private readonly ConcurrentDictionary<long, SemaphoreSlim> _mountLocks = new();
 
     /// <summary>Counters of the remote-snapshot path (remote commits, fallbacks, lazy mounts).</summary>
-    public RemoteStatistics RemoteStatistics { get; } = new();
+    public RemoteStatistics RemoteStatistics { get; }
 
     private string MountPointOf(long bootstrapId) => Path.Combine(_mountsDir, bootstrapId.ToString(CultureInfo.InvariantCulture));
 

@@ -25,8 +25,9 @@ public sealed partial class OverlaySnapshotter : ISnapshotter
     private readonly ILogger _logger;
     private readonly string _snapshotsDir;
 
-    private OverlaySnapshotter(string root, MetadataStore store, ILogger logger, IRemoteFileSystem? remote)
+    private OverlaySnapshotter(string root, MetadataStore store, ILogger logger, IRemoteFileSystem? remote, RemoteStatistics statistics)
     {
+        RemoteStatistics = statistics;
         Root = root;
         _store = store;
         _logger = logger;
@@ -43,14 +44,16 @@ public sealed partial class OverlaySnapshotter : ISnapshotter
     /// as needed. Existing snapshots are kept; call <see cref="CleanupAsync"/> to remove crash leftovers.
     /// </summary>
     public static Task<OverlaySnapshotter> OpenAsync(string root, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default) =>
-        OpenAsync(root, loggerFactory, remote: null, cancellationToken);
+        OpenAsync(root, loggerFactory, remote: null, statistics: null, cancellationToken);
 
     /// <summary>
     /// Like <see cref="OpenAsync(string, ILoggerFactory, CancellationToken)"/>, serving lazily pulled images through
     /// <paramref name="remote"/> (null: every layer is unpacked the ordinary way). Lazy mounts left by an earlier run
-    /// are detached; they are mounted again when a snapshot needs them.
+    /// are detached; they are mounted again when a snapshot needs them. Counters go to <paramref name="statistics"/>
+    /// (shared with the remote file system, which counts its own fallbacks there), or a new instance.
     /// </summary>
-    public static async Task<OverlaySnapshotter> OpenAsync(string root, ILoggerFactory loggerFactory, IRemoteFileSystem? remote, CancellationToken cancellationToken = default)
+    public static async Task<OverlaySnapshotter> OpenAsync(
+        string root, ILoggerFactory loggerFactory, IRemoteFileSystem? remote, RemoteStatistics? statistics = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -61,7 +64,7 @@ public sealed partial class OverlaySnapshotter : ISnapshotter
         var logger = loggerFactory.CreateLogger<OverlaySnapshotter>();
         var store = await MetadataStore.OpenAsync(Path.Combine(root, "metadata.db"), logger, cancellationToken).ConfigureAwait(false);
         Log.StoreOpened(logger, root);
-        var snapshotter = new OverlaySnapshotter(root, store, logger, remote);
+        var snapshotter = new OverlaySnapshotter(root, store, logger, remote, statistics ?? new RemoteStatistics());
         await snapshotter.DetachStaleMountsAsync(cancellationToken).ConfigureAwait(false);
         return snapshotter;
     }

@@ -11,7 +11,8 @@ internal static class ServeCommand
     {
         var config = new Option<string?>("--config")
         {
-            Description = $"JSON config file (keys: root, address, log_level, shutdown_timeout_seconds). " +
+            Description = $"JSON config file (keys: root, address, log_level, shutdown_timeout_seconds, lazy_mode, cache_dir, hosts_dir, " +
+                "docker_config, domain, platform, prefetch, prefetch_rate, fetch_timeout_seconds). " +
                 $"Default: {SnapshotterConfig.DefaultConfigPath} when it exists. Env: {ConfigLoader.ConfigEnv}.",
             HelpName = "FILE",
         };
@@ -32,13 +33,35 @@ internal static class ServeCommand
             HelpName = "LEVEL",
         };
 
+        var lazyMode = new Option<string?>("--lazy-mode")
+        {
+            Description = "How lazily pullable images are served: auto (fscache when the kernel has cachefiles on-demand, else " +
+                "blob-fetch), fscache, blob-fetch (download each data blob whole at first use, then mount) or off (unpack every " +
+                $"layer the ordinary way). Default: auto. Env: {ConfigLoader.LazyModeEnv}.",
+            HelpName = "MODE",
+        };
+        var cacheDir = new Option<string?>("--cache-dir")
+        {
+            Description = "Cache of lazily pulled data (ext4, xfs or btrfs for fscache). Default: <root>/cache.",
+            HelpName = "DIR",
+        };
+        var hostsDir = new Option<string?>("--hosts-dir")
+        {
+            Description = "containerd-style registry configuration (<host>/hosts.toml: mirrors, CAs, client certificates). Default: /etc/containerd/certs.d.",
+            HelpName = "DIR",
+        };
+        var prefetch = new Option<bool?>("--prefetch")
+        {
+            Description = "Fetch the rest of each data blob in the background once it is first read (yields to reads). Default: off.",
+        };
+
         var command = new Command(
             "serve",
             "Serve containerd's snapshots API (proxy plugin of type \"snapshot\") on a unix socket. " +
             "Settings come from defaults, then the config file, then SNAPSHOTTER_* environment variables, then flags. " +
             "SIGTERM/SIGINT finish in-flight calls, remove the socket and exit 0.")
         {
-            config, root, address, logLevel,
+            config, root, address, logLevel, lazyMode, cacheDir, hostsDir, prefetch,
         };
         command.SetAction(async (ParseResult result, CancellationToken cancellationToken) =>
         {
@@ -49,7 +72,11 @@ internal static class ServeCommand
                     result.GetValue(config),
                     result.GetValue(root),
                     result.GetValue(address),
-                    result.GetValue(logLevel)));
+                    result.GetValue(logLevel),
+                    result.GetValue(lazyMode),
+                    result.GetValue(cacheDir),
+                    result.GetValue(hostsDir),
+                    result.GetValue(prefetch)));
             }
             catch (ConfigException e)
             {

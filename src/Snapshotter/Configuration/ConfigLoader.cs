@@ -10,6 +10,7 @@ internal static class ConfigLoader
     public const string RootEnv = "SNAPSHOTTER_ROOT";
     public const string AddressEnv = "SNAPSHOTTER_ADDRESS";
     public const string LogLevelEnv = "SNAPSHOTTER_LOG_LEVEL";
+    public const string LazyModeEnv = "SNAPSHOTTER_LAZY_MODE";
 
     private static readonly string[] LogLevels = ["trace", "debug", "info", "warn", "error"];
 
@@ -43,20 +44,28 @@ internal static class ConfigLoader
             Root = NullIfEmpty(getEnv(RootEnv)) ?? config.Root,
             Address = NullIfEmpty(getEnv(AddressEnv)) ?? config.Address,
             LogLevel = NullIfEmpty(getEnv(LogLevelEnv)) ?? config.LogLevel,
+            LazyMode = NullIfEmpty(getEnv(LazyModeEnv)) ?? config.LazyMode,
         };
         config = config with
         {
             Root = flags.Root ?? config.Root,
             Address = flags.Address ?? config.Address,
             LogLevel = flags.LogLevel ?? config.LogLevel,
+            LazyMode = flags.LazyMode ?? config.LazyMode,
+            CacheDir = flags.CacheDir ?? config.CacheDir,
+            HostsDir = flags.HostsDir ?? config.HostsDir,
+            Prefetch = flags.Prefetch ?? config.Prefetch,
         };
 
         Validate(config);
+        var root = Path.GetFullPath(config.Root);
         return config with
         {
-            Root = Path.GetFullPath(config.Root),
+            Root = root,
             Address = Path.GetFullPath(config.Address),
             LogLevel = config.LogLevel.ToLowerInvariant(),
+            LazyMode = config.LazyMode.Trim().ToLowerInvariant(),
+            CacheDir = Path.GetFullPath(string.IsNullOrWhiteSpace(config.CacheDir) ? Path.Combine(root, "cache") : config.CacheDir),
         };
     }
 
@@ -119,6 +128,38 @@ internal static class ConfigLoader
         if (config.ShutdownTimeoutSeconds is < 0 or > 3600)
         {
             throw new ConfigException($"shutdown_timeout_seconds {config.ShutdownTimeoutSeconds} is out of range 0..3600");
+        }
+
+        if (!Lazy.LazyModes.TryParse(config.LazyMode, out _, out var modeError) && modeError is not null)
+        {
+            throw new ConfigException(modeError);
+        }
+
+        if (config.FetchTimeoutSeconds is < 1 or > 3600)
+        {
+            throw new ConfigException($"fetch_timeout_seconds {config.FetchTimeoutSeconds} is out of range 1..3600");
+        }
+
+        if (config.PrefetchRate < 0)
+        {
+            throw new ConfigException($"prefetch_rate {config.PrefetchRate} must not be negative");
+        }
+
+        if (string.IsNullOrWhiteSpace(config.Domain) || config.Domain.Any(c => c is ',' or '/' or ' '))
+        {
+            throw new ConfigException($"domain '{config.Domain}' must be a non-empty name without ',', '/' or spaces");
+        }
+
+        if (config.Platform is { Length: > 0 } platform)
+        {
+            try
+            {
+                Registry.Platform.Parse(platform);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or Registry.RegistryException)
+            {
+                throw new ConfigException($"platform '{platform}': {e.Message}", e);
+            }
         }
     }
 

@@ -27,4 +27,43 @@ internal sealed record SnapshotterConfig
     /// <summary>How long a SIGTERM waits for in-flight calls before stopping. Defaults to 30 s.</summary>
     [JsonPropertyName("shutdown_timeout_seconds")]
     public int ShutdownTimeoutSeconds { get; init; } = 30;
+
+    /// <summary>
+    /// How lazily pullable images are served: <c>auto</c> (fscache when the kernel has cachefiles on-demand, else
+    /// blob-fetch), <c>fscache</c>, <c>blob-fetch</c> or <c>off</c> (every layer unpacked the ordinary way). Defaults to auto.
+    /// </summary>
+    [JsonPropertyName("lazy_mode")]
+    public string LazyMode { get; init; } = "auto";
+
+    /// <summary>Cache of lazily pulled data (must be on ext4, xfs or btrfs for fscache). Defaults to <c>&lt;root&gt;/cache</c>.</summary>
+    [JsonPropertyName("cache_dir")]
+    public string? CacheDir { get; init; }
+
+    /// <summary>containerd-style registry host configuration (<c>&lt;host&gt;/hosts.toml</c>). Defaults to <c>/etc/containerd/certs.d</c>.</summary>
+    [JsonPropertyName("hosts_dir")]
+    public string HostsDir { get; init; } = "/etc/containerd/certs.d";
+
+    /// <summary>docker <c>config.json</c> with registry credentials. Defaults to <c>$DOCKER_CONFIG/config.json</c>, else <c>~/.docker/config.json</c>.</summary>
+    [JsonPropertyName("docker_config")]
+    public string? DockerConfig { get; init; }
+
+    /// <summary>The fscache domain lazily pulled images share (one cache object per data blob). Defaults to <c>lazysnap</c>.</summary>
+    [JsonPropertyName("domain")]
+    public string Domain { get; init; } = "lazysnap";
+
+    /// <summary>Platform picked from image indexes (os/arch[/variant]) when resolving lazy images. Defaults to linux/amd64.</summary>
+    [JsonPropertyName("platform")]
+    public string? Platform { get; init; }
+
+    /// <summary>Fetch the rest of each data blob in the background once it is first read. Defaults to false.</summary>
+    [JsonPropertyName("prefetch")]
+    public bool Prefetch { get; init; }
+
+    /// <summary>Prefetch bandwidth cap in bytes per second; 0 is unlimited. Defaults to 0.</summary>
+    [JsonPropertyName("prefetch_rate")]
+    public long PrefetchRate { get; init; }
+
+    /// <summary>A registry fetch (all retries) gives up after this many seconds; a reading process then gets EIO. Defaults to 60.</summary>
+    [JsonPropertyName("fetch_timeout_seconds")]
+    public int FetchTimeoutSeconds { get; init; } = 60;
 }
