@@ -5,6 +5,7 @@ using Snapshotter.Cache.Fetching;
 using Snapshotter.Cache.Metrics;
 using Snapshotter.Cachefiles.Daemon;
 using Snapshotter.Cachefiles.Images;
+using Snapshotter.Erofs.Tests.Interop;
 using Snapshotter.Registry;
 using Xunit.Abstractions;
 
