@@ -4,7 +4,7 @@ using Snapshotter.Cache.Buffers;
 using Snapshotter.Cache.Chunks;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Cache.Metrics;
-using Snapshotter.Cachefiles.Images;
+using Snapshotter.Lazy.Blobs;
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Compression;
 using Snapshotter.Erofs.Reading;

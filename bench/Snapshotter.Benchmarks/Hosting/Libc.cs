@@ -1,16 +1,20 @@
-using System.Runtime.InteropServices;
+using Snapshotter.Cachefiles.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.Benchmarks.Hosting;
 
-/// <summary>libc calls the host needs: SIGTERM and lazy unmount.</summary>
-internal static partial class Libc
+/// <summary>
+/// SIGTERM and lazy unmount for the host, under the names it calls them by: forwarded to Tmds.LibC and to the
+/// daemon's umount2 wrapper rather than declared again.
+/// </summary>
+internal static class Libc
 {
-    internal const int SIGTERM = 15;
-    internal const int MNT_DETACH = 2;
+    internal static int SIGTERM => LibC.SIGTERM;
 
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    internal static partial int kill(int pid, int sig);
+    internal static int MNT_DETACH => LibC.MNT_DETACH;
 
-    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int umount2(string target, int flags);
+    internal static int kill(int pid, int sig) => LibC.kill(pid, sig);
+
+    /// <summary>umount2(2); returns 0 or -errno.</summary>
+    internal static int umount2(string target, int flags) => Syscalls.Unmount(target, flags);
 }

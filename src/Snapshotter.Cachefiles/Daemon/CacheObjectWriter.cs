@@ -1,6 +1,7 @@
 using Snapshotter.Cache.Buffers;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Cachefiles.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.Cachefiles.Daemon;
 
@@ -26,13 +27,13 @@ public sealed class CacheObjectWriter : IChunkSink
     {
         if ((offset & (AlignedBuffer.PageSize - 1)) != 0 || length < 0 || length > buffer.Capacity)
         {
-            return -Libc.EINVAL;
+            return -LibC.EINVAL;
         }
 
         var padded = AlignedBuffer.AlignUp(length);
         if (padded > buffer.Capacity)
         {
-            return -Libc.EINVAL;
+            return -LibC.EINVAL;
         }
 
         buffer.Span[length..padded].Clear();

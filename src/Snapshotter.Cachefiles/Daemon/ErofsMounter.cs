@@ -1,4 +1,5 @@
 using Snapshotter.Cachefiles.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.Cachefiles.Daemon;
 
@@ -18,7 +19,7 @@ public static class ErofsMounter
     /// <summary>Unmounts; with <paramref name="detach"/> a busy mount is lazily detached.</summary>
     public static void Unmount(string mountPoint, bool detach = false)
     {
-        var result = Syscalls.Unmount(mountPoint, detach ? Libc.MNT_DETACH : 0);
+        var result = Syscalls.Unmount(mountPoint, detach ? LibC.MNT_DETACH : 0);
         if (result != 0)
         {
             throw new SyscallException("umount2", -result, mountPoint);

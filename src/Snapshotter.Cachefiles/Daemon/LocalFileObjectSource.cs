@@ -1,5 +1,6 @@
 using Snapshotter.Cache.Buffers;
 using Snapshotter.Cachefiles.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.Cachefiles.Daemon;
 
@@ -14,7 +15,7 @@ internal sealed class LocalFileObjectSource : ICacheObjectSource, IDisposable
 
     public LocalFileObjectSource(string path, AlignedBufferPool? pool = null)
     {
-        _file = Syscalls.Open(path, Libc.O_RDONLY);
+        _file = Syscalls.Open(path, LibC.O_RDONLY);
         Size = new FileInfo(path).Length;
         Path = path;
         _pool = pool ?? AlignedBufferPool.Shared;

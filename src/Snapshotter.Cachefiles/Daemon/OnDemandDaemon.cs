@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Metrics;
 using Snapshotter.Cachefiles.Interop;
 using Snapshotter.Cachefiles.Protocol;
+using Tmds.Linux;
 
 namespace Snapshotter.Cachefiles.Daemon;
 
@@ -59,20 +60,20 @@ public sealed class OnDemandDaemon : IAsyncDisposable
         {
             try
             {
-                device = Syscalls.Open(options.DevicePath, Libc.O_RDWR);
+                device = Syscalls.Open(options.DevicePath, LibC.O_RDWR);
                 break;
             }
-            catch (SyscallException e) when (e.ErrorNumber == Libc.EBUSY && busySince.Elapsed < options.BusyRetryTimeout)
+            catch (SyscallException e) when (e.ErrorNumber == LibC.EBUSY && busySince.Elapsed < options.BusyRetryTimeout)
             {
                 Thread.Sleep(100);
             }
-            catch (SyscallException e) when (e.ErrorNumber == Libc.ENOENT)
+            catch (SyscallException e) when (e.ErrorNumber == LibC.ENOENT)
             {
                 throw new OnDemandUnsupportedException(
                     $"{options.DevicePath} does not exist: this kernel has no cachefiles support (CONFIG_CACHEFILES, " +
                     "CONFIG_CACHEFILES_ONDEMAND and CONFIG_EROFS_FS_ONDEMAND are needed; Linux 5.19+, shared domains 6.1+)", e);
             }
-            catch (SyscallException e) when (e.ErrorNumber == Libc.EBUSY)
+            catch (SyscallException e) when (e.ErrorNumber == LibC.EBUSY)
             {
                 throw new OnDemandUnsupportedException($"{options.DevicePath} is busy: another cache daemon (cachefilesd, nydusd, ...) holds it", e);
             }
@@ -148,7 +149,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
                     continue;
                 }
 
-                if (events < 0 || (events & (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL)) != 0)
+                if (events < 0 || (events & ((ushort)LibC.POLLERR | (ushort)LibC.POLLHUP | (ushort)LibC.POLLNVAL)) != 0)
                 {
                     Log.ReplyFailed(_logger, $"poll on the device: {(events < 0 ? Errno.Describe(events) : $"revents 0x{events:x}")}");
                     return;
@@ -158,7 +159,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
                 var n = Syscalls.Read(_device, buffer);
                 if (n <= 0)
                 {
-                    if (n < 0 && n != -Libc.EAGAIN)
+                    if (n < 0 && n != -LibC.EAGAIN)
                     {
                         Log.ReplyFailed(_logger, $"read from the device: {Errno.Describe((int)n)}");
                         Thread.Sleep(10);
@@ -235,7 +236,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
             if (source is null)
             {
                 Log.UnknownCookie(_logger, request.MessageId, request.VolumeKey!, request.CookieKey!);
-                Reply(request.MessageId, -Libc.ENOENT);
+                Reply(request.MessageId, -LibC.ENOENT);
                 fd.Dispose();
                 return;
             }
@@ -312,7 +313,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
         // Complete whatever happened: with holes left, the kernel fails the reader with EIO instead of hanging it.
         try
         {
-            var done = Syscalls.Ioctl(item.Fd, CachefilesReplies.ReadCompleteIoctl, (nint)request.MessageId);
+            var done = Syscalls.Ioctl(item.Fd, CachefilesReplies.ReadCompleteIoctl, request.MessageId);
             if (done != 0)
             {
                 Log.ReplyFailed(_logger, $"READ_COMPLETE {request.MessageId}: {Errno.Describe(done)}");

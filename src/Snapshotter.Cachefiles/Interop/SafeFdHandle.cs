@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using Tmds.Linux;
 
 namespace Snapshotter.Cachefiles.Interop;
 
@@ -16,8 +17,8 @@ internal sealed class SafeFdHandle : SafeHandleZeroOrMinusOneIsInvalid
         SetHandle(fd);
     }
 
-    /// <summary>The raw descriptor; only valid while a reference is held (<see cref="System.Runtime.InteropServices.SafeHandle.DangerousAddRef"/>).</summary>
-    public int Fd => (int)handle;
+    /// <summary>Holds a reference for one system call: <c>using var fd = handle.Hold();</c> then use <see cref="FdReference.Fd"/>.</summary>
+    public FdReference Hold() => new(this);
 
-    protected override bool ReleaseHandle() => Libc.close((int)handle) == 0;
+    protected override bool ReleaseHandle() => LibC.close((int)handle) == 0;
 }

@@ -6,7 +6,7 @@ namespace Snapshotter.Cachefiles.Protocol;
 internal static class CachefilesReplies
 {
     /// <summary><c>CACHEFILES_IOC_READ_COMPLETE = _IOW(0x98, 1, int)</c>, issued on the object's anonymous fd.</summary>
-    public const uint ReadCompleteIoctl = 0x40049801;
+    public const int ReadCompleteIoctl = 0x40049801;
 
     /// <summary>
     /// Formats <c>copen &lt;msg_id&gt;,&lt;size&gt;</c> into <paramref name="destination"/>; a negative size is an

@@ -35,7 +35,7 @@ internal static class DirectoryTree
         // A directory without owner write/search permission cannot be emptied by a non-root caller.
         if ((dir.UnixFileMode & OwnerAll) != OwnerAll)
         {
-            Libc.Chmod(dir.FullName, (uint)(dir.UnixFileMode | OwnerAll));
+            Syscalls.Chmod(dir.FullName, (uint)(dir.UnixFileMode | OwnerAll));
         }
 
         foreach (var entry in dir.EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = false }))

@@ -1,5 +1,6 @@
 using Snapshotter.Core.Interop;
 using Snapshotter.Core.Snapshots;
+using Tmds.Linux;
 
 namespace Snapshotter.Core.Overlay;
 
@@ -17,7 +18,7 @@ internal static class DiskUsage
         long inodes = 0;
         var pending = new Stack<string>();
         pending.Push(root);
-        Account(Libc.LStatx(root));
+        Account(Syscalls.LStatx(root));
         while (pending.Count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -35,7 +36,7 @@ internal static class DiskUsage
 
             foreach (var entry in entries)
             {
-                if (!Libc.TryLStatx(entry, out var st))
+                if (!Syscalls.TryLStatx(entry, out var st))
                 {
                     continue;
                 }
@@ -50,9 +51,9 @@ internal static class DiskUsage
         return new SnapshotUsage(size, inodes);
 
         // Returns true when the inode is a directory to descend into.
-        bool Account(in Statx st)
+        bool Account(in statx st)
         {
-            var directory = st.IsDirectory;
+            var directory = LibC.S_ISDIR(st.stx_mode);
             if (st.stx_nlink > 1 && !directory && !seen.Add((st.stx_dev_major, st.stx_dev_minor, st.stx_ino)))
             {
                 return false;

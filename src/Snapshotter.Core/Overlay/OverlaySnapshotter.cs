@@ -59,8 +59,8 @@ public sealed partial class OverlaySnapshotter : ISnapshotter
         ArgumentNullException.ThrowIfNull(loggerFactory);
         root = Path.GetFullPath(root);
         Directory.CreateDirectory(Path.GetDirectoryName(root) ?? root);
-        Libc.Mkdir(root, Mode0700, existOk: true);
-        Libc.Mkdir(Path.Combine(root, "snapshots"), Mode0700, existOk: true);
+        Syscalls.Mkdir(root, Mode0700, existOk: true);
+        Syscalls.Mkdir(Path.Combine(root, "snapshots"), Mode0700, existOk: true);
         var logger = loggerFactory.CreateLogger<OverlaySnapshotter>();
         var store = await MetadataStore.OpenAsync(Path.Combine(root, "metadata.db"), logger, cancellationToken).ConfigureAwait(false);
         Log.StoreOpened(logger, root);
@@ -405,19 +405,19 @@ public sealed partial class OverlaySnapshotter : ISnapshotter
     private void CreateDirectories(long id, SnapshotKind kind, IReadOnlyList<long> parents)
     {
         var dir = SnapshotPath(id);
-        Libc.Mkdir(dir, Mode0700);
+        Syscalls.Mkdir(dir, Mode0700);
         var fs = Path.Combine(dir, "fs");
-        Libc.Mkdir(fs, Mode0755);
+        Syscalls.Mkdir(fs, Mode0755);
         if (kind == SnapshotKind.Active)
         {
-            Libc.Mkdir(Path.Combine(dir, "work"), Mode0700);
+            Syscalls.Mkdir(Path.Combine(dir, "work"), Mode0700);
         }
 
         if (parents.Count > 0)
         {
             // Like containerd: the new upper dir takes its parent's owner, so an image's root dir keeps its owner.
-            var st = Libc.LStatx(FsPath(parents[0]));
-            Libc.LChown(fs, st.stx_uid, st.stx_gid);
+            var st = Syscalls.LStatx(FsPath(parents[0]));
+            Syscalls.LChown(fs, st.stx_uid, st.stx_gid);
         }
     }
 

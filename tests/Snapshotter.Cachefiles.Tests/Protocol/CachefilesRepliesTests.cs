@@ -22,5 +22,5 @@ public sealed class CachefilesRepliesTests
     [Fact]
     public void ReadCompleteIoctl_IsIowMagic98Nr1Int() =>
         // _IOW(0x98, 1, int) = (1 << 30) | (sizeof(int) << 16) | (0x98 << 8) | 1
-        Assert.Equal((1u << 30) | (4u << 16) | (0x98u << 8) | 1u, CachefilesReplies.ReadCompleteIoctl);
+        Assert.Equal((1 << 30) | (4 << 16) | (0x98 << 8) | 1, CachefilesReplies.ReadCompleteIoctl);
 }

@@ -3,13 +3,13 @@ using Snapshotter.Core.Interop;
 using Snapshotter.Core.Overlay;
 using Snapshotter.Core.Snapshots;
 using Snapshotter.Core.Tests.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.Core.Tests.Overlay;
 
 /// <summary>Mounts what the snapshotter returns with the real kernel (needs root and overlayfs, both present here).</summary>
 public sealed class OverlayMountTests : IAsyncLifetime
 {
-    private const int S_IFCHR = 0x2000;
     private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "core-mount-" + Guid.NewGuid().ToString("N"));
@@ -70,8 +70,8 @@ public sealed class OverlayMountTests : IAsyncLifetime
         UnmountLast();
 
         var upper = childMounts[0].Options.Single(o => o.StartsWith("upperdir=", StringComparison.Ordinal))["upperdir=".Length..];
-        var whiteout = Libc.LStatx(Path.Combine(upper, "hello"));
-        Assert.Equal(S_IFCHR, whiteout.stx_mode & Libc.S_IFMT);
+        var whiteout = Syscalls.LStatx(Path.Combine(upper, "hello"));
+        Assert.Equal(LibC.S_IFCHR, LibC.S_IFMT & whiteout.stx_mode);
         Assert.Equal(0u, whiteout.stx_rdev_major);
         Assert.Equal(0u, whiteout.stx_rdev_minor);
         Assert.Equal("v2", await File.ReadAllTextAsync(Path.Combine(upper, "etc", "conf")));
@@ -116,7 +116,7 @@ public sealed class OverlayMountTests : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(a, "ro", "deep"));
         await File.WriteAllTextAsync(Path.Combine(a, "ro", "deep", "f"), "f");
         await File.WriteAllTextAsync(Path.Combine(a, "gone"), "g");
-        Libc.Chmod(Path.Combine(a, "ro"), 0x16D); // 0555
+        Syscalls.Chmod(Path.Combine(a, "ro"), 0x16D); // 0555
         UnmountLast();
         await _snapshotter.CommitAsync("l1", "k1", NoLabels);
         var mounts = await _snapshotter.PrepareAsync("k2", "l1", NoLabels);

@@ -147,7 +147,7 @@ public sealed class OverlaySnapshotterTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(orphan, "fs", "ro", "f"), "f");
         File.CreateSymbolicLink(Path.Combine(orphan, "fs", "escape"), outside);
         Interop.TestLibc.Link(Path.Combine(outside, "precious"), Path.Combine(orphan, "fs", "hardlink"));
-        Core.Interop.Libc.Chmod(Path.Combine(orphan, "fs", "ro"), 0x16D);
+        Core.Interop.Syscalls.Chmod(Path.Combine(orphan, "fs", "ro"), 0x16D);
         var removing = Path.Combine(SnapshotsDir, "rm-12");
         Directory.CreateDirectory(Path.Combine(removing, "fs"));
         var stray = Path.Combine(SnapshotsDir, "stray-file");

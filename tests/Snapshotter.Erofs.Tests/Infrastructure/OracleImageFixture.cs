@@ -78,7 +78,7 @@ public sealed class OracleImageFixture : IAsyncLifetime
         }
 
         Directory.CreateDirectory(MountPoint);
-        Libc.MountErofs(BootstrapPath, MountPoint, RawBlobPaths);
+        Syscalls.MountErofs(BootstrapPath, MountPoint, RawBlobPaths);
         Mounted = true;
     }
 
@@ -88,7 +88,7 @@ public sealed class OracleImageFixture : IAsyncLifetime
     {
         if (Mounted)
         {
-            Libc.Unmount(MountPoint);
+            Syscalls.Unmount(MountPoint);
         }
 
         Directory.Delete(Work, recursive: true);

@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Erofs.Tests.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.Erofs.Tests.Infrastructure;
 
@@ -18,23 +18,15 @@ internal static class TreeView
         var lines = new List<(string Path, string Line, ulong Ino, ulong Nlink, bool Regular)>();
         var stack = new Stack<string>();
         stack.Push("/");
-        Span<byte> st = stackalloc byte[144];
         while (stack.Count > 0)
         {
             string rel = stack.Pop();
             string full = rel == "/" ? root : root + rel;
-            Assert.Equal(0, Libc.lstat(full, st));
-            ulong ino = BinaryPrimitives.ReadUInt64LittleEndian(st[8..]);
-            ulong nlink = BinaryPrimitives.ReadUInt64LittleEndian(st[16..]);
-            uint mode = BinaryPrimitives.ReadUInt32LittleEndian(st[24..]);
-            uint uid = BinaryPrimitives.ReadUInt32LittleEndian(st[28..]);
-            uint gid = BinaryPrimitives.ReadUInt32LittleEndian(st[32..]);
-            ulong rdev = BinaryPrimitives.ReadUInt64LittleEndian(st[40..]);
-            long size = BinaryPrimitives.ReadInt64LittleEndian(st[48..]);
-            long mtime = BinaryPrimitives.ReadInt64LittleEndian(st[88..]);
-            long nsec = BinaryPrimitives.ReadInt64LittleEndian(st[96..]);
-            uint major = (uint)(((rdev >> 8) & 0xFFF) | ((rdev >> 32) & ~0xFFFUL));
-            uint minor = (uint)((rdev & 0xFF) | ((rdev >> 12) & ~0xFFUL));
+            statx st = Syscalls.LStatx(full);
+            ulong ino = st.stx_ino;
+            ulong nlink = st.stx_nlink;
+            uint mode = st.stx_mode;
+            long size = (long)st.stx_size;
             string extra = (mode & 0xF000) switch
             {
                 0x8000 => "sha256=" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(full))),
@@ -42,7 +34,7 @@ internal static class TreeView
                 _ => string.Empty,
             };
             bool dir = (mode & 0xF000) == 0x4000;
-            lines.Add((rel, Line(rel, mode, uid, gid, dir ? -1 : size, mtime, nsec, major, minor, nlink, extra, KernelXattrs(full)), ino, nlink, (mode & 0xF000) == 0x8000));
+            lines.Add((rel, Line(rel, mode, st.stx_uid, st.stx_gid, dir ? -1 : size, st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec, st.stx_rdev_major, st.stx_rdev_minor, nlink, extra, KernelXattrs(full)), ino, nlink, (mode & 0xF000) == 0x8000));
             if (dir)
             {
                 foreach (string child in Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).OrderByDescending(n => n, StringComparer.Ordinal)!)
@@ -101,7 +93,7 @@ internal static class TreeView
     private static string KernelXattrs(string path)
     {
         byte[] list = new byte[65536];
-        nint n = Libc.llistxattr(path, list, (nuint)list.Length);
+        nint n = Xattrs.llistxattr(path, list, (nuint)list.Length);
         if (n <= 0)
         {
             return string.Empty;
@@ -111,7 +103,7 @@ internal static class TreeView
         foreach (string name in Encoding.UTF8.GetString(list, 0, (int)n).Split('\0', StringSplitOptions.RemoveEmptyEntries))
         {
             byte[] value = new byte[65536];
-            nint len = Libc.lgetxattr(path, name, value, (nuint)value.Length);
+            nint len = Xattrs.lgetxattr(path, name, value, (nuint)value.Length);
             Assert.True(len >= 0, $"lgetxattr {path} {name}");
             result.Add($"{name}={Convert.ToHexStringLower(value.AsSpan(0, (int)len))}");
         }

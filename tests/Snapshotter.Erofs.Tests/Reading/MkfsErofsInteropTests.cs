@@ -45,8 +45,8 @@ public sealed class MkfsErofsInteropTests : IDisposable
         Shell.Run("chown", "-h", "1234:5678", Path.Combine(src, "small.txt"));
         Shell.Run("chmod", "4751", Path.Combine(src, "dir", "tail.bin"));
         byte[] value = Encoding.UTF8.GetBytes("some value");
-        Assert.Equal(0, Libc.lsetxattr(Path.Combine(src, "small.txt"), "user.test", value, (nuint)value.Length, 0));
-        Assert.Equal(0, Libc.lsetxattr(Path.Combine(src, "dir"), "trusted.dirattr", value, (nuint)value.Length, 0));
+        Assert.Equal(0, Xattrs.lsetxattr(Path.Combine(src, "small.txt"), "user.test", value, (nuint)value.Length, 0));
+        Assert.Equal(0, Xattrs.lsetxattr(Path.Combine(src, "dir"), "trusted.dirattr", value, (nuint)value.Length, 0));
         Source = src;
     }
 
@@ -70,7 +70,7 @@ public sealed class MkfsErofsInteropTests : IDisposable
         string[] devices = variant == "blobdev" ? [blob] : [];
         string mnt = Path.Combine(_work, "mnt-" + variant);
         Directory.CreateDirectory(mnt);
-        Libc.MountErofs(image, mnt, devices);
+        Syscalls.MountErofs(image, mnt, devices);
         try
         {
             List<string> kernel = TreeView.FromKernel(mnt);
@@ -96,7 +96,7 @@ public sealed class MkfsErofsInteropTests : IDisposable
         }
         finally
         {
-            Libc.Unmount(mnt);
+            Syscalls.Unmount(mnt);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Snapshotter.IntegrationTests.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.IntegrationTests.Fixtures;
 
@@ -269,7 +270,7 @@ public sealed class ContainerdFixture : IAsyncLifetime
 
             if (cmdline.Contains("containerd-shim", StringComparison.Ordinal) && cmdline.Contains(Address, StringComparison.Ordinal))
             {
-                Libc.Signal(pid, Libc.SIGKILL);
+                TestLibc.Signal(pid, LibC.SIGKILL);
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Snapshotter.IntegrationTests.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.IntegrationTests.Fixtures;
 
@@ -112,7 +113,7 @@ internal sealed class DaemonProcess : IDisposable
             return _process.ExitCode;
         }
 
-        Libc.Signal(_process.Id, Libc.SIGTERM);
+        TestLibc.Signal(_process.Id, LibC.SIGTERM);
         using var cts = new CancellationTokenSource(grace);
         try
         {
@@ -132,7 +133,7 @@ internal sealed class DaemonProcess : IDisposable
     {
         if (!_process.HasExited)
         {
-            Libc.Signal(_process.Id, Libc.SIGKILL);
+            TestLibc.Signal(_process.Id, LibC.SIGKILL);
         }
 
         await _process.WaitForExitAsync().ConfigureAwait(false);
@@ -145,7 +146,7 @@ internal sealed class DaemonProcess : IDisposable
     {
         if (!_process.HasExited)
         {
-            Libc.Signal(_process.Id, Libc.SIGKILL);
+            TestLibc.Signal(_process.Id, LibC.SIGKILL);
             _process.WaitForExit(10_000);
         }
 

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using Snapshotter.IntegrationTests.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.IntegrationTests.Fixtures;
 
@@ -43,13 +43,10 @@ internal static class Mounts
 
             foreach (string m in mounts)
             {
-                if (Libc.umount2(m, Libc.MNT_DETACH) != 0)
+                int errno = TestLibc.DetachMount(m);
+                if (errno != 0 && errno != LibC.EINVAL && errno != LibC.ENOENT)
                 {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno is not Libc.EINVAL and not Libc.ENOENT)
-                    {
-                        Console.Error.WriteLine($"[fixture] umount2({m}, MNT_DETACH) failed with errno {errno}");
-                    }
+                    Console.Error.WriteLine($"[fixture] umount2({m}, MNT_DETACH) failed with errno {errno}");
                 }
             }
         }

@@ -40,7 +40,7 @@ internal static class Tools
     /// <summary>The integration tests mount filesystems and run containers: they need root.</summary>
     public static void RequireRoot()
     {
-        if (Interop.Libc.geteuid() != 0)
+        if (!Interop.TestLibc.IsRoot)
         {
             throw new InvalidOperationException("the integration tests need root (they run containerd, mount overlayfs and start containers)");
         }

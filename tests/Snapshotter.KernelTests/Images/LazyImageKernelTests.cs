@@ -6,6 +6,7 @@ using Snapshotter.Cache.Metrics;
 using Snapshotter.Cachefiles.Daemon;
 using Snapshotter.Core;
 using Snapshotter.Lazy;
+using Snapshotter.Erofs.Tests.Interop;
 using Snapshotter.Registry;
 using Xunit.Abstractions;
 
