@@ -6,8 +6,9 @@ using Tmds.Linux;
 namespace Snapshotter.Fuse;
 
 /// <summary>
-/// Finds and removes FUSE mounts left behind by a server that died (its mount reports ENOTCONN on stat(2)), so a
-/// restarted daemon can mount again in the same place.
+/// Finds and removes FUSE mounts left behind by a server that died (the kernel aborted the connection when the
+/// server's last device fd closed; the mount then reports ENOTCONN), so a restarted daemon can mount again in the
+/// same place. Detection uses statvfs(2): stat(2) of the mount root can be answered from the attribute cache.
 /// </summary>
 public static class FuseMounts
 {
@@ -29,8 +30,8 @@ public static class FuseMounts
         return stale;
     }
 
-    /// <summary>Whether <paramref name="path"/> is a FUSE mount without a server (stat fails with ENOTCONN).</summary>
-    public static bool IsStale(string path) => Syscalls.Stat(path, out _) == -Errno.ENOTCONN;
+    /// <summary>Whether <paramref name="path"/> is a FUSE mount without a server (statvfs or stat fail with ENOTCONN).</summary>
+    public static bool IsStale(string path) => Syscalls.StatVfs(path) == -Errno.ENOTCONN || Syscalls.Stat(path, out _) == -Errno.ENOTCONN;
 
     /// <summary>Detaches (MNT_DETACH) every stale FUSE mount at or under <paramref name="directory"/>; returns how many.</summary>
     public static int CleanStale(string directory, ILogger logger, string mountInfoPath = "/proc/self/mountinfo")

@@ -6,7 +6,7 @@ namespace Snapshotter.Fuse;
 
 public sealed partial class FuseServer
 {
-    private static readonly Action<FuseReadOperation> AnswerInterrupted = static operation => operation.WriteReply(0, Errno.EINTR);
+    private readonly Action<FuseReadOperation> _answerInterrupted;
 
     /// <summary>
     /// READ: clipped to the file size; an empty range is answered inline (EOF), anything else runs on the thread
@@ -42,8 +42,8 @@ public sealed partial class FuseServer
         {
             // Its INTERRUPT was read first by another reader: the reader is waiting for EINTR.
             operation.TryClaim();
-            operation.WriteReply(0, Errno.EINTR);
             Statistics.CountInterruptedRead();
+            operation.WriteReply(0, Errno.EINTR);
             _pool.Return(operation);
             return;
         }
@@ -60,9 +60,8 @@ public sealed partial class FuseServer
         }
 
         var target = FuseWire.Read<ulong>(body);
-        if (_inFlight.Interrupt(target, DateTime.UtcNow.Ticks, AnswerInterrupted))
+        if (_inFlight.Interrupt(target, DateTime.UtcNow.Ticks, _answerInterrupted))
         {
-            Statistics.CountInterruptedRead();
             Log.Interrupted(_logger, target);
         }
     }
@@ -71,12 +70,7 @@ public sealed partial class FuseServer
     {
         if (operation.TryClaim())
         {
-            var result = operation.WriteReply(filled, errno);
-            if (result != 0 && result != -Errno.ENOENT && result != -Errno.EBADF)
-            {
-                Log.ReplyFailed(_logger, operation.Unique, (uint)FuseOpcode.Read, Errno.Describe(result));
-            }
-
+            // Counted before the reply is written: a reader woken by the reply sees the counters already updated.
             if (errno == 0)
             {
                 Statistics.CountReadBytes(filled);
@@ -88,6 +82,12 @@ public sealed partial class FuseServer
             else
             {
                 Statistics.CountReadError();
+            }
+
+            var result = operation.WriteReply(filled, errno);
+            if (result != 0 && result != -Errno.ENOENT && result != -Errno.EBADF)
+            {
+                Log.ReplyFailed(_logger, operation.Unique, (uint)FuseOpcode.Read, Errno.Describe(result));
             }
         }
 

@@ -43,6 +43,11 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
         _logger = logger;
         _session = session;
         _wake = wake;
+        _answerInterrupted = operation =>
+        {
+            Statistics.CountInterruptedRead();
+            operation.WriteReply(0, Errno.EINTR);
+        };
         _pool = new FuseReadOperationPool(this, options.MaxPages * NativeBuffer.PageSize, retain: 16 + 2 * options.ReaderThreads);
     }
 

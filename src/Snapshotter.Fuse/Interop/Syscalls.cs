@@ -244,6 +244,32 @@ internal static unsafe class Syscalls
         }
     }
 
+    /// <summary>
+    /// statvfs(2) of <paramref name="path"/>; returns 0 or -errno. Unlike stat(2), which a FUSE mount may answer from
+    /// its attribute cache, it always asks the server, so a mount whose server is gone reports ENOTCONN.
+    /// </summary>
+    public static int StatVfs(string path)
+    {
+        var p = NulTerminated(path);
+        statvfs st;
+        fixed (byte* pp = p)
+        {
+            while (true)
+            {
+                if (LibC.statvfs(pp, &st) == 0)
+                {
+                    return 0;
+                }
+
+                var errno = LibC.errno;
+                if (errno != Errno.EINTR)
+                {
+                    return -errno;
+                }
+            }
+        }
+    }
+
     private static byte[] NulTerminated(string value)
     {
         var bytes = new byte[Encoding.UTF8.GetByteCount(value) + 1];
