@@ -108,6 +108,7 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
                 throw new TimeoutException($"the kernel sent no FUSE INIT on {mountPoint} within {options.InitTimeout}");
             }
 
+            server.RaiseBdiReadahead();
             return server;
         }
         catch
@@ -216,6 +217,32 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
 
         _session.Dispose();
         _wake.Dispose();
+    }
+
+    /// <summary>
+    /// The kernel caps readahead at the mount's bdi read_ahead_kb (128 KiB by default), below max_readahead: raise it
+    /// to <see cref="FuseServerOptions.MaxReadahead"/>, so sequential readers (EROFS reading a blob) ask for large
+    /// READs. Best effort: a failure only keeps the default.
+    /// </summary>
+    private void RaiseBdiReadahead()
+    {
+        if (Syscalls.Stat(_mountPoint, out var device) != 0)
+        {
+            return;
+        }
+
+        // glibc's major()/minor() of a dev_t.
+        var major = ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfffUL);
+        var minor = (device & 0xff) | ((device >> 12) & ~0xffUL);
+        var path = $"/sys/class/bdi/{major}:{minor}/read_ahead_kb";
+        try
+        {
+            File.WriteAllText(path, (Negotiation.MaxReadahead / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.ReadaheadNotRaised(_logger, path, e.Message);
+        }
     }
 
     private async Task StopReadersAsync(string reason)

@@ -23,7 +23,7 @@ public sealed class FuseServerOptions
 
     /// <summary>
     /// Readahead the kernel may do per file in bytes (max_readahead; the kernel takes the smaller of this and its
-    /// own offer, and the bdi's read_ahead_kb still applies). Defaults to 1 MiB.
+    /// own offer). The server also raises the mount's bdi read_ahead_kb (128 KiB by default) to it. Defaults to 1 MiB.
     /// </summary>
     public int MaxReadahead { get; init; } = 1 << 20;
 

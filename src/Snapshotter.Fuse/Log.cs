@@ -52,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7014, Level = LogLevel.Error, Message = "FUSE device reader on {MountPoint} failed: {Error}")]
     public static partial void ReaderFailed(ILogger logger, string mountPoint, string error);
+
+    [LoggerMessage(EventId = 7016, Level = LogLevel.Debug, Message = "readahead of the mount not raised ({Path}): {Error}")]
+    public static partial void ReadaheadNotRaised(ILogger logger, string path, string error);
 }

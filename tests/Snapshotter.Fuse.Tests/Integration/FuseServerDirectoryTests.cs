@@ -88,6 +88,16 @@ public sealed partial class FuseServerDirectoryTests(ITestOutputHelper output)
         Assert.Equal(1, mount.Server.Statistics.Requests(FuseOpcode.Getxattr));
     }
 
+    [Fact]
+    public async Task Mount_Default_RaisesBdiReadaheadToMaxReadahead()
+    {
+        await using var mount = FuseMount.Start(output, null, MemoryFuseFile.Random("a", 10, 1));
+
+        var device = FuseEnvironment.Run("mountpoint", "-d", mount.Path).Trim();
+
+        Assert.Equal("1024", File.ReadAllText($"/sys/class/bdi/{device}/read_ahead_kb").Trim());
+    }
+
     [GeneratedRegex(@"^(?<mode>\S+)\s+1\s+(?<owner>\d+\s+\d+)\s+(?<size>\d+)\s+\d+\s+(?<name>.+)$")]
     private static partial Regex LsLine();
 }
