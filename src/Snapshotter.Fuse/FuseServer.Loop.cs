@@ -15,7 +15,18 @@ public sealed partial class FuseServer
         var replySize = FuseOutHeader.Size + _options.MaxPages * NativeBuffer.PageSize;
         for (var i = 0; i < _options.ReaderThreads; i++)
         {
-            var device = i == 0 ? _session : CloneSession();
+            SafeFdHandle device;
+            try
+            {
+                device = i == 0 ? _session : CloneSession();
+            }
+            catch
+            {
+                // No reader runs yet: the session is over before it started.
+                _completion.TrySetResult();
+                throw;
+            }
+
             _readers.Add(new FuseDeviceReader(i, device, RequestBufferSize, replySize));
         }
 

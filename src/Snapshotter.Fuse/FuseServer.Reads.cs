@@ -9,8 +9,8 @@ public sealed partial class FuseServer
     private readonly Action<FuseReadOperation> _answerInterrupted;
 
     /// <summary>
-    /// READ: clipped to the file size; an empty range is answered inline (EOF), anything else runs on the thread
-    /// pool as a pooled <see cref="FuseReadOperation"/> so the device reader goes straight back to the device.
+    /// READ: clipped to the file size; an empty range is answered inline (EOF), anything else is handed to the read
+    /// workers as a pooled <see cref="FuseReadOperation"/>, so the device reader goes straight back to the device.
     /// </summary>
     private void HandleRead(FuseDeviceReader reader, in FuseInHeader request, ReadOnlySpan<byte> body)
     {
@@ -49,7 +49,7 @@ public sealed partial class FuseServer
         }
 
         Interlocked.Increment(ref _outstandingReads);
-        ThreadPool.UnsafeQueueUserWorkItem(operation, preferLocal: false);
+        _workers.Enqueue(operation);
     }
 
     private void HandleInterrupt(ReadOnlySpan<byte> body)

@@ -58,7 +58,9 @@ public sealed partial class FuseServer
         {
             Major = FuseWire.KernelMajor,
             Minor = Math.Min(init.Minor, FuseWire.KernelMinor),
-            MaxReadahead = Math.Min(init.MaxReadahead, (uint)_options.MaxReadahead),
+            // The kernel offers its bdi's readahead (128 KiB by default) and keeps the smaller of both; the bdi is
+            // raised to ours right after mounting (RaiseBdiReadahead), so ask for ours rather than the offer.
+            MaxReadahead = (uint)_options.MaxReadahead,
             MaxBackground = (ushort)Math.Clamp(_options.MaxBackground, 1, ushort.MaxValue),
             CongestionThreshold = (ushort)Math.Clamp(_options.MaxBackground * 3 / 4, 1, ushort.MaxValue),
             MaxWrite = MaxWrite,

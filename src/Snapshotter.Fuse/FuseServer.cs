@@ -11,7 +11,7 @@ namespace Snapshotter.Fuse;
 /// A FUSE filesystem of one flat, read-only directory of <see cref="IFuseFile"/>s, served on /dev/fuse directly (no
 /// libfuse). Meant for blob files that the kernel's EROFS is mounted from: the kernel does all metadata work and
 /// page caching, and only data misses arrive here as READs. Device readers (one thread per cloned fd) answer
-/// metadata requests inline and hand each READ to the thread pool, so any number of READs can be in flight; an
+/// metadata requests inline and hand each READ to dedicated read workers, so any number of READs can be in flight; an
 /// INTERRUPT cancels its READ and answers it EINTR. Files can be added and removed while mounted.
 /// </summary>
 public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
@@ -28,6 +28,7 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
     private readonly DirectoryHandles _directories = new();
     private readonly InFlightReads _inFlight = new();
     private readonly FuseReadOperationPool _pool;
+    private readonly FuseReadWorkers _workers;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<FuseNegotiation> _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _startUnixSeconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -48,6 +49,7 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
             Statistics.CountInterruptedRead();
             operation.WriteReply(0, Errno.EINTR);
         };
+        _workers = new FuseReadWorkers(options.ReadWorkers);
         _pool = new FuseReadOperationPool(this, options.MaxPages * NativeBuffer.PageSize, retain: 16 + 2 * options.ReaderThreads);
     }
 
@@ -177,6 +179,7 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
         await Task.WhenAny(_completion.Task, Task.Delay(TimeSpan.FromMilliseconds(500))).ConfigureAwait(false);
         await StopReadersAsync("disposed").ConfigureAwait(false);
         await DrainReadsAsync().ConfigureAwait(false);
+        _workers.Dispose();
         foreach (var backingId in _nodes.Clear())
         {
             CloseBacking(backingId);
@@ -207,6 +210,7 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
         Interlocked.Exchange(ref _disposed, 1);
         await StopReadersAsync("abandoned").ConfigureAwait(false);
         await DrainReadsAsync().ConfigureAwait(false);
+        _workers.Dispose();
         foreach (var reader in _readers)
         {
             if (!ReferenceEquals(reader.Device, _session))

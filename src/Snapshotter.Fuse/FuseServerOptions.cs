@@ -37,6 +37,12 @@ public sealed class FuseServerOptions
     public int ReaderThreads { get; init; } = 2;
 
     /// <summary>
+    /// Threads that start READs (<see cref="IFuseFile.ReadAsync"/>; one that completes synchronously, like a pread of
+    /// a local file, runs to its reply on them, an asynchronous one continues on the thread pool). Defaults to 4.
+    /// </summary>
+    public int ReadWorkers { get; init; } = 4;
+
+    /// <summary>
     /// How long the kernel may cache names and attributes (entry_valid, attr_valid). Files are immutable and
     /// removals are notified, so this can be long. Defaults to 1 day.
     /// </summary>

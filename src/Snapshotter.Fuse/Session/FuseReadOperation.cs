@@ -8,7 +8,7 @@ namespace Snapshotter.Fuse.Session;
 
 /// <summary>
 /// One READ in flight, pooled with its reply buffer: the data lands page-aligned at <see cref="HeaderRoom"/> and the
-/// reply header is written right in front of it, so the reply is a single write(2). Runs on the thread pool (the
+/// reply header is written right in front of it, so the reply is a single write(2). Runs on a read worker (the
 /// device readers never wait for it). Exactly one reply is written: whoever wins <see cref="TryClaim"/> (the read's
 /// completion or an INTERRUPT) writes it.
 /// </summary>
