@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Metrics;
-using Snapshotter.Cachefiles.Daemon;
 using Snapshotter.Core.Remote;
 using Snapshotter.Lazy.Backends;
 using Snapshotter.Lazy.Blobs;
@@ -59,9 +58,8 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     public int BlobsInUse => _blobs.Count;
 
     /// <summary>
-    /// Picks and starts the backend for <paramref name="options"/>: <c>fscache</c> when asked for (or in auto mode) and
-    /// the kernel binds cachefiles on-demand, else <c>blob-fetch</c> (EROFS from files, or loop devices). A refused
-    /// on-demand mode is counted in <paramref name="statistics"/>.
+    /// Picks and starts the backend for <paramref name="options"/> (<see cref="BackendSelector"/>): fscache, fuse or
+    /// blob-fetch, the reason logged. A refused on-demand mode is counted in <paramref name="statistics"/>.
     /// </summary>
     public static Task<LazyFileSystem> CreateAsync(
         LazyOptions options, RegistryClient client, ILoggerFactory loggerFactory, LazyMetrics? metrics = null, RemoteStatistics? statistics = null,
@@ -78,52 +76,9 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
         var fetchers = new BlobFetcherFactory(client, options.Fetch, metrics, logger);
 
         var fileBacked = ErofsMounts.ProbeFileBacked(cacheDirectory, out var fileReason);
+        Log.FileBackedProbe(logger, fileReason);
         var fallback = new BlobFetchBackend(files, client, fileBacked, metrics, logger);
-        ILazyBackend? backend = null;
-        var reason = string.Empty;
-        if (options.Mode is LazyMode.Auto or LazyMode.Fscache)
-        {
-            if (!File.Exists(options.CachefilesDevice))
-            {
-                reason = $"{options.CachefilesDevice} does not exist (the kernel lacks CONFIG_CACHEFILES / CONFIG_CACHEFILES_ONDEMAND)";
-                if (options.Mode == LazyMode.Fscache)
-                {
-                    statistics?.RecordFallback(FallbackReason.OnDemandRefused);
-                }
-            }
-            else
-            {
-                try
-                {
-                    backend = FscacheBackend.Start(
-                        options.CachefilesDevice, Path.Combine(cacheDirectory, "fscache"), options.DomainId, blobs, fetchers, options.Prefetch, metrics, logger);
-                    reason = $"cachefiles on-demand bound on {Path.Combine(cacheDirectory, "fscache")}";
-                }
-                catch (OnDemandUnsupportedException e)
-                {
-                    reason = e.Message;
-                    statistics?.RecordFallback(FallbackReason.OnDemandRefused);
-                }
-            }
-
-            if (backend is null)
-            {
-                if (options.Mode == LazyMode.Fscache && !options.FallBackWhenUnavailable)
-                {
-                    throw SnapshotterException.FailedPrecondition($"lazy mode fscache is unavailable: {reason}");
-                }
-
-                Log.ModeUnavailable(logger, FscacheBackend.ModeName, reason);
-            }
-        }
-
-        if (backend is null)
-        {
-            backend = fallback;
-            reason = (reason.Length > 0 ? $"on-demand is unavailable ({reason}); " : string.Empty) +
-                $"data blobs are downloaded whole when an image is first mounted; {fileReason}";
-        }
-
+        var (backend, reason) = BackendSelector.Select(options, cacheDirectory, blobs, fetchers, fallback, metrics, statistics, logger);
         Log.ModeChosen(logger, backend.Mode, reason);
         var registryImages = new RegistryImageResolver(client, cacheDirectory, options.Platform, options.MaxBootstrapSize);
         return Task.FromResult(new LazyFileSystem(client, blobs, files, backend, fallback, reason, registryImages, statistics, logger));
@@ -220,6 +175,11 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// <inheritdoc/>
     public ValueTask PruneAsync(IReadOnlySet<string> liveDigests, CancellationToken cancellationToken = default)
     {
+        if (_backend is FuseBackend fuse)
+        {
+            fuse.Prune(liveDigests, _blobs.IsInUse);
+        }
+
         var deleted = _files.Prune(liveDigests, _blobs.IsInUse);
         if (deleted > 0)
         {

@@ -4,7 +4,7 @@ namespace Snapshotter.Lazy;
 public static class LazyModes
 {
     /// <summary>Every accepted value of <c>--lazy-mode</c> (<c>off</c> disables lazy pulling and is handled by the host).</summary>
-    public static readonly IReadOnlyList<string> Names = ["auto", "fscache", "blob-fetch", "off"];
+    public static readonly IReadOnlyList<string> Names = ["auto", "fscache", "fuse", "blob-fetch", "off"];
 
     /// <summary>Parses a mode name; false for <c>off</c> or an unknown name (<paramref name="error"/> says which).</summary>
     public static bool TryParse(string? value, out LazyMode mode, out string? error)
@@ -17,6 +17,9 @@ public static class LazyModes
                 return true;
             case "fscache":
                 mode = LazyMode.Fscache;
+                return true;
+            case "fuse":
+                mode = LazyMode.Fuse;
                 return true;
             case "blob-fetch":
                 mode = LazyMode.BlobFetch;
@@ -32,6 +35,7 @@ public static class LazyModes
     public static string Name(LazyMode mode) => mode switch
     {
         LazyMode.Fscache => "fscache",
+        LazyMode.Fuse => "fuse",
         LazyMode.BlobFetch => "blob-fetch",
         _ => "auto",
     };

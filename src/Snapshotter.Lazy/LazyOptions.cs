@@ -30,7 +30,8 @@ public sealed class LazyOptions
     public long MaxBootstrapSize { get; init; } = 512L * 1024 * 1024;
 
     /// <summary>
-    /// When the requested mode (<see cref="LazyMode.Fscache"/>) is unavailable, serve in <c>blob-fetch</c> mode instead
+    /// When the requested mode (<see cref="LazyMode.Fscache"/> or <see cref="LazyMode.Fuse"/>) is unavailable, serve in the
+    /// next one that works instead
     /// (the daemon must never fail a pull for it). False makes <see cref="LazyFileSystem.CreateAsync"/> throw with the
     /// reason (the CLI, where the user asked for that mode). Defaults to true.
     /// </summary>

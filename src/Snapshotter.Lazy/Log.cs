@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6007, Level = LogLevel.Debug, Message = "mounted {ImageRef} at {MountPoint} in {Mode} mode ({Blobs} blobs)")]
     public static partial void Mounted(ILogger logger, string imageRef, string mountPoint, string mode, int blobs);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Information, Message = "EROFS from regular files: {Result}")]
+    public static partial void FileBackedProbe(ILogger logger, string result);
 }

@@ -18,6 +18,9 @@ internal sealed class BlobFetchBackend(BlobFileCache cache, RegistryClient clien
 
     public string Mode => ModeName;
 
+    /// <summary>The local blob files.</summary>
+    public BlobFileCache Cache => cache;
+
     /// <summary>Whether EROFS is mounted straight from files (else loop devices).</summary>
     public bool FileBacked => fileBacked;
 

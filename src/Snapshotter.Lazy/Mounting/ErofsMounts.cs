@@ -17,7 +17,8 @@ internal static class ErofsMounts
 
     /// <summary>
     /// Whether this kernel mounts EROFS from a regular file: mounts a tiny image built in <paramref name="workDirectory"/>
-    /// and unmounts it again. Returns false with the kernel's answer in <paramref name="reason"/> otherwise.
+    /// and unmounts it again. Returns false with the kernel's answer in <paramref name="reason"/> otherwise; throws
+    /// FailedPrecondition when the kernel has no EROFS at all.
     /// </summary>
     public static bool ProbeFileBacked(string workDirectory, out string reason)
     {
@@ -31,6 +32,10 @@ internal static class ErofsMounts
             MountTable.Unmount(target);
             reason = "the kernel mounts EROFS from regular files";
             return true;
+        }
+        catch (NativeCallException e) when (e.ErrorNumber == LibC.ENODEV)
+        {
+            throw new SnapshotterException(ErrorKind.FailedPrecondition, $"the kernel has no EROFS (CONFIG_EROFS_FS): {e.Message}", e);
         }
         catch (NativeCallException e)
         {

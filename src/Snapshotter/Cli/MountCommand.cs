@@ -31,7 +31,7 @@ internal static class MountCommand
         };
         var mode = new Option<string>("--lazy-mode")
         {
-            Description = "auto (fscache when the kernel has cachefiles on-demand, else blob-fetch), fscache (fail if unavailable) or blob-fetch (download each data blob whole, then mount)",
+            Description = "auto (fscache when the kernel has cachefiles on-demand, else fuse when it mounts EROFS from files, else blob-fetch), fscache or fuse (fail if unavailable), or blob-fetch (download each data blob whole, then mount)",
             DefaultValueFactory = _ => "auto",
             HelpName = "MODE",
         };

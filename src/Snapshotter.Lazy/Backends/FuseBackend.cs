@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Snapshotter.Fuse;
+using Snapshotter.Lazy.Blobs;
+using Snapshotter.Lazy.Images;
+using Snapshotter.Lazy.Interop;
+using Snapshotter.Lazy.Mounting;
+using Tmds.Linux;
+
+namespace Snapshotter.Lazy.Backends;
+
+/// <summary>
+/// Lazy pulling on kernels without cachefiles on-demand (Linux 6.12+, EROFS mounted from regular files): one FUSE
+/// mount serves a flat directory of blob files (one per data blob: its uncompressed address space), and each image's
+/// bootstrap - a local file - is mounted as EROFS with those FUSE files as its devices. The kernel's EROFS does all
+/// metadata work and page caching; only data misses reach the daemon, as FUSE READs of blob files.
+/// </summary>
+internal sealed class FuseBackend : ILazyBackend
+{
+    public const string ModeName = "fuse";
+
+    private readonly FuseServer _server;
+    private readonly BlobFileCache _cache;
+    private readonly BlobFetcherFactory _fetchers;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, FuseBlobFile> _files = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    private FuseBackend(FuseServer server, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
+    {
+        _server = server;
+        _cache = cache;
+        _fetchers = fetchers;
+        _logger = logger;
+    }
+
+    public string Mode => ModeName;
+
+    /// <summary>The FUSE mount holding the blob files.</summary>
+    public string FilesDirectory => _server.MountPoint;
+
+    /// <summary>Requests the FUSE server answered (metadata walks should add none: the kernel caches them).</summary>
+    public FuseStatistics Statistics => _server.Statistics;
+
+    /// <summary>
+    /// Mounts the blob-file directory at <paramref name="mountPoint"/> (stale FUSE mounts an earlier run left there
+    /// are detached first). Throws an IOException naming the failure when /dev/fuse or the mount is unavailable.
+    /// </summary>
+    public static FuseBackend Start(string mountPoint, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
+    {
+        Directory.CreateDirectory(mountPoint);
+        FuseMounts.CleanStale(Path.GetDirectoryName(mountPoint)!, logger);
+        MountTable.DetachAll(mountPoint);
+        var server = FuseServer.Mount(mountPoint, new FuseServerOptions(), logger);
+        return new FuseBackend(server, cache, fetchers, logger);
+    }
+
+    public async ValueTask<IAsyncDisposable> MountAsync(LazyImage image, string mountPoint, CancellationToken cancellationToken = default)
+    {
+        var devices = new List<string>(image.Blobs.Count);
+        foreach (var blob in image.Blobs)
+        {
+            devices.Add(Path.Combine(_server.MountPoint, FileOf(blob).Name));
+        }
+
+        await Task.Run(() => ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, _cache.LinkDirectory(mountPoint)), cancellationToken).ConfigureAwait(false);
+        return new BackendMount(() =>
+        {
+            MountTable.Unmount(mountPoint);
+            return ValueTask.CompletedTask;
+        });
+    }
+
+    /// <summary>Drops the blob files (and their cached data) of digests no snapshot references and no mount uses.</summary>
+    public void Prune(IReadOnlySet<string> liveDigests, Func<string, bool> inUse)
+    {
+        foreach (var (digest, file) in _files)
+        {
+            if (liveDigests.Contains(digest) || inUse(digest) || !_files.TryRemove(digest, out _))
+            {
+                continue;
+            }
+
+            _server.Remove(file.Name);
+            file.Dispose();
+            File.Delete(file.SparsePath);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync().ConfigureAwait(false);
+        foreach (var file in _files.Values)
+        {
+            file.Dispose();
+        }
+
+        _files.Clear();
+    }
+
+    private FuseBlobFile FileOf(LazyBlob blob)
+    {
+        lock (_lock)
+        {
+            if (!_files.TryGetValue(blob.Digest, out var file))
+            {
+                file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _logger);
+                _server.Add(file);
+                _files[blob.Digest] = file;
+            }
+
+            return file;
+        }
+    }
+}
