@@ -2,7 +2,8 @@ using System.Diagnostics;
 using Snapshotter.Benchmarks.Grpc;
 using Snapshotter.Benchmarks.Hosting;
 using Snapshotter.Benchmarks.Measurement;
-using Snapshotter.Rpc;
+using Snapshotter.Containerd.Snapshots;
+using Snapshotter.Tests.Hosting;
 
 namespace Snapshotter.Benchmarks;
 
@@ -22,7 +23,8 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         long? rssIdle = measureService ? ProcStatus.VmRssKiB(host.SnapshotterPid) : null;
 
-        using var client = new GrpcClient(host.ContainerdAddress);
+        using var channel = UnixSocketChannel.Create(host.ContainerdAddress);
+        var client = new Snapshots.SnapshotsClient(channel);
         var candidate = new ContainerdSnapshots(client, "bench", options.Candidate);
         var baseline = new ContainerdSnapshots(client, "bench", options.Baseline);
         foreach (var s in new[] { candidate, baseline })
@@ -34,8 +36,8 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
         }
 
         // Our socket directly (no containerd in between), to split the Stat cost into containerd's part and ours.
-        using var directClient = measureService ? new GrpcClient(host.SnapshotterAddress) : null;
-        var direct = directClient is null ? null : new ContainerdSnapshots(directClient, "bench", "");
+        using var directChannel = measureService ? UnixSocketChannel.Create(host.SnapshotterAddress) : null;
+        var direct = directChannel is null ? null : new ContainerdSnapshots(new Snapshots.SnapshotsClient(directChannel), "bench", "");
         string? directKey = direct is null ? null
             : (await direct.ListAsync(cancellationToken).ConfigureAwait(false)).Single(i => i.Name.EndsWith("/stat-target", StringComparison.Ordinal)).Name;
         var directStats = new List<double>();

@@ -29,6 +29,11 @@ internal sealed record BenchResult(
         sb.AppendLine(c, $"### Run {when:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine();
         sb.AppendLine(c, $"- Command: `{command}`");
+        if (Options.SnapshotterDll is { } dll)
+        {
+            sb.AppendLine(c, $"- Service measured: `{dll}`");
+        }
+
         sb.AppendLine(c, $"- Machine: {Environment.ProcessorCount} CPUs (`nproc`), {ProcStatus.CpuModel()}, kernel {ProcStatus.Kernel()}, .NET {Environment.Version}");
         sb.AppendLine(c, $"- Driven through containerd 1.6's snapshots API (`containerd.services.snapshots.v1.Snapshots` on containerd's socket, namespace `bench`): `{cand}` vs built-in `{bl}`, interleaved in {Options.Rounds} rounds (alternating which goes first) after 1 warm-up round; per round {Options.Cycles} cycles and {Options.Stats} Stats per snapshotter, sequential.");
         sb.AppendLine("- Cycle = Prepare(extract key, parent) + Commit(chain name) + Remove(name) + Remove(extract key, NOT_FOUND tolerated) as containerd's unpacker does. containerd's Remove drops only its metadata; its GC removes the backend snapshot later (default GC thresholds), so GC work overlaps the measurement for both snapshotters alike.");
