@@ -42,6 +42,13 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
             : (await direct.ListAsync(cancellationToken).ConfigureAwait(false)).Single(i => i.Name.EndsWith("/stat-target", StringComparison.Ordinal)).Name;
         var directStats = new List<double>();
 
+        int? servicePid = measureService ? host.SnapshotterPid : null;
+        var statCpu = new Dictionary<string, CpuCost>
+        {
+            [candidate.Snapshotter] = new(servicePid, host.ContainerdPid),
+            [baseline.Snapshotter] = new(servicePid, host.ContainerdPid),
+        };
+        var directCpu = new CpuCost(servicePid, host.ContainerdPid);
         var cycles = new Dictionary<string, List<double>> { [candidate.Snapshotter] = [], [baseline.Snapshotter] = [] };
         var stats = new Dictionary<string, List<double>> { [candidate.Snapshotter] = [], [baseline.Snapshotter] = [] };
 
@@ -52,7 +59,9 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
             foreach (var s in order)
             {
                 var c = await CyclesAsync(s, options.Cycles, cancellationToken).ConfigureAwait(false);
-                var t = await StatsAsync(s, "stat-target", options.Stats, cancellationToken).ConfigureAwait(false);
+                var t = round > 0
+                    ? await statCpu[s.Snapshotter].MeasureAsync(options.Stats, () => StatsAsync(s, "stat-target", options.Stats, cancellationToken)).ConfigureAwait(false)
+                    : await StatsAsync(s, "stat-target", options.Stats, cancellationToken).ConfigureAwait(false);
                 if (round > 0)
                 {
                     cycles[s.Snapshotter].AddRange(c);
@@ -62,7 +71,9 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
 
             if (direct is not null)
             {
-                var d = await StatsAsync(direct, directKey!, options.Stats, cancellationToken).ConfigureAwait(false);
+                var d = round > 0
+                    ? await directCpu.MeasureAsync(options.Stats, () => StatsAsync(direct, directKey!, options.Stats, cancellationToken)).ConfigureAwait(false)
+                    : await StatsAsync(direct, directKey!, options.Stats, cancellationToken).ConfigureAwait(false);
                 if (round > 0)
                 {
                     directStats.AddRange(d);
@@ -118,6 +129,9 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
             LatencySummary.Of(stats[candidate.Snapshotter]),
             LatencySummary.Of(stats[baseline.Snapshotter]),
             directStats.Count > 0 ? LatencySummary.Of(directStats) : null,
+            statCpu[candidate.Snapshotter],
+            statCpu[baseline.Snapshotter],
+            directCpu,
             create[candidate.Snapshotter],
             create[baseline.Snapshotter],
             remove[candidate.Snapshotter],

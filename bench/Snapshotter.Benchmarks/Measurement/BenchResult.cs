@@ -11,6 +11,9 @@ internal sealed record BenchResult(
     LatencySummary CandidateStat,
     LatencySummary BaselineStat,
     LatencySummary? DirectStat,
+    CpuCost CandidateStatCpu,
+    CpuCost BaselineStatCpu,
+    CpuCost DirectStatCpu,
     double CandidateCreateSeconds,
     double BaselineCreateSeconds,
     double CandidateRemoveSeconds,
@@ -50,6 +53,12 @@ internal sealed record BenchResult(
         {
             Row(sb, "Stat, our socket directly (no containerd)", cand, direct);
         }
+        sb.AppendLine();
+        sb.AppendLine(c, $"| CPU per Stat (/proc ticks over the measured Stats) | `{cand}` through containerd | `{bl}` through containerd | our socket directly |");
+        sb.AppendLine("|---|---:|---:|---:|");
+        sb.AppendLine(c, $"| `snapshotter serve` CPU, µs | {CandidateStatCpu.ServiceCpuUs:F0} | {BaselineStatCpu.ServiceCpuUs:F0} | {DirectStatCpu.ServiceCpuUs:F0} |");
+        sb.AppendLine(c, $"| `snapshotter serve` context switches | {CandidateStatCpu.ServiceSwitches:F1} | {BaselineStatCpu.ServiceSwitches:F1} | {DirectStatCpu.ServiceSwitches:F1} |");
+        sb.AppendLine(c, $"| containerd CPU, µs | {CandidateStatCpu.ContainerdCpuUs:F0} | {BaselineStatCpu.ContainerdCpuUs:F0} | {DirectStatCpu.ContainerdCpuUs:F0} |");
         sb.AppendLine();
         sb.AppendLine(c, $"| {Options.Snapshots} committed snapshots | {cand} | {bl} | ratio |");
         sb.AppendLine("|---|---:|---:|---:|");
