@@ -2,7 +2,8 @@ using System.Diagnostics;
 using Snapshotter.Benchmarks.Grpc;
 using Snapshotter.Benchmarks.Hosting;
 using Snapshotter.Benchmarks.Measurement;
-using Snapshotter.Rpc;
+using Snapshotter.Containerd.Snapshots;
+using Snapshotter.Tests.Hosting;
 
 namespace Snapshotter.Benchmarks;
 
@@ -22,7 +23,8 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         long? rssIdle = measureService ? ProcStatus.VmRssKiB(host.SnapshotterPid) : null;
 
-        using var client = new GrpcClient(host.ContainerdAddress);
+        using var channel = UnixSocketChannel.Create(host.ContainerdAddress);
+        var client = new Snapshots.SnapshotsClient(channel);
         var candidate = new ContainerdSnapshots(client, "bench", options.Candidate);
         var baseline = new ContainerdSnapshots(client, "bench", options.Baseline);
         foreach (var s in new[] { candidate, baseline })
@@ -34,12 +36,19 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
         }
 
         // Our socket directly (no containerd in between), to split the Stat cost into containerd's part and ours.
-        using var directClient = measureService ? new GrpcClient(host.SnapshotterAddress) : null;
-        var direct = directClient is null ? null : new ContainerdSnapshots(directClient, "bench", "");
+        using var directChannel = measureService ? UnixSocketChannel.Create(host.SnapshotterAddress) : null;
+        var direct = directChannel is null ? null : new ContainerdSnapshots(new Snapshots.SnapshotsClient(directChannel), "bench", "");
         string? directKey = direct is null ? null
             : (await direct.ListAsync(cancellationToken).ConfigureAwait(false)).Single(i => i.Name.EndsWith("/stat-target", StringComparison.Ordinal)).Name;
         var directStats = new List<double>();
 
+        int? servicePid = measureService ? host.SnapshotterPid : null;
+        var statCpu = new Dictionary<string, CpuCost>
+        {
+            [candidate.Snapshotter] = new(servicePid, host.ContainerdPid),
+            [baseline.Snapshotter] = new(servicePid, host.ContainerdPid),
+        };
+        var directCpu = new CpuCost(servicePid, host.ContainerdPid);
         var cycles = new Dictionary<string, List<double>> { [candidate.Snapshotter] = [], [baseline.Snapshotter] = [] };
         var stats = new Dictionary<string, List<double>> { [candidate.Snapshotter] = [], [baseline.Snapshotter] = [] };
 
@@ -50,7 +59,9 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
             foreach (var s in order)
             {
                 var c = await CyclesAsync(s, options.Cycles, cancellationToken).ConfigureAwait(false);
-                var t = await StatsAsync(s, "stat-target", options.Stats, cancellationToken).ConfigureAwait(false);
+                var t = round > 0
+                    ? await statCpu[s.Snapshotter].MeasureAsync(options.Stats, () => StatsAsync(s, "stat-target", options.Stats, cancellationToken)).ConfigureAwait(false)
+                    : await StatsAsync(s, "stat-target", options.Stats, cancellationToken).ConfigureAwait(false);
                 if (round > 0)
                 {
                     cycles[s.Snapshotter].AddRange(c);
@@ -60,7 +71,9 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
 
             if (direct is not null)
             {
-                var d = await StatsAsync(direct, directKey!, options.Stats, cancellationToken).ConfigureAwait(false);
+                var d = round > 0
+                    ? await directCpu.MeasureAsync(options.Stats, () => StatsAsync(direct, directKey!, options.Stats, cancellationToken)).ConfigureAwait(false)
+                    : await StatsAsync(direct, directKey!, options.Stats, cancellationToken).ConfigureAwait(false);
                 if (round > 0)
                 {
                     directStats.AddRange(d);
@@ -116,6 +129,9 @@ internal sealed class FoundationBenchmark(BenchOptions options, BenchHost host, 
             LatencySummary.Of(stats[candidate.Snapshotter]),
             LatencySummary.Of(stats[baseline.Snapshotter]),
             directStats.Count > 0 ? LatencySummary.Of(directStats) : null,
+            statCpu[candidate.Snapshotter],
+            statCpu[baseline.Snapshotter],
+            directCpu,
             create[candidate.Snapshotter],
             create[baseline.Snapshotter],
             remove[candidate.Snapshotter],

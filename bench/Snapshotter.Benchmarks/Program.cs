@@ -11,7 +11,7 @@ Console.CancelKeyPress += (_, e) =>
     cts.Cancel();
 };
 
-await using var host = await BenchHost.StartAsync(startService: options.Candidate == BenchHost.ProxyName, cts.Token);
+await using var host = await BenchHost.StartAsync(startService: options.Candidate == BenchHost.ProxyName, options.SnapshotterDll, cts.Token);
 Console.Error.WriteLine($"containerd pid {host.ContainerdPid}, dir {host.Directory}");
 var result = await new FoundationBenchmark(options, host, Console.Error).RunAsync(cts.Token);
 string command = Environment.GetEnvironmentVariable("BENCH_COMMAND") is { Length: > 0 } c ? c : "Snapshotter.Benchmarks " + string.Join(' ', args);

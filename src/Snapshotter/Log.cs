@@ -14,8 +14,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "stopped; removed socket {Address}")]
     public static partial void Stopped(ILogger logger, string address);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "removed stale socket {Address} left by a previous run")]
-    public static partial void RemovedStaleSocket(ILogger logger, string address);
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "replacing stale socket {Address} left by a previous run")]
+    public static partial void ReplacingStaleSocket(ILogger logger, string address);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Error, Message = "call {Method} failed unexpectedly")]
     public static partial void UnexpectedFailure(ILogger logger, string method, Exception exception);

@@ -1,36 +1,36 @@
-using Google.Protobuf.WellKnownTypes;
-using Snapshotter.Rpc;
-using Snapshotter.Rpc.Containerd.Snapshots;
+using Grpc.Core;
+using Snapshotter.Containerd.Snapshots;
 
 namespace Snapshotter.Benchmarks.Grpc;
 
 /// <summary>
-/// containerd's own snapshots service (on containerd's socket, not the snapshotter's) for one
-/// snapshotter name, through the project's <see cref="GrpcClient"/>.
+/// A snapshots service (containerd's own on containerd's socket, for one snapshotter name; or ours directly),
+/// through the generated Grpc.Net.Client client.
 /// </summary>
-internal sealed class ContainerdSnapshots(GrpcClient client, string @namespace, string snapshotter)
+internal sealed class ContainerdSnapshots(Snapshots.SnapshotsClient client, string @namespace, string snapshotter)
 {
-    private const string Service = "/containerd.services.snapshots.v1.Snapshots/";
-    private readonly Dictionary<string, string> _headers = new() { ["containerd-namespace"] = @namespace };
+    private readonly Metadata _headers = new() { { "containerd-namespace", @namespace } };
 
     public string Snapshotter { get; } = snapshotter;
+
+    private CallOptions Options(CancellationToken cancellationToken) => new(_headers, cancellationToken: cancellationToken);
 
     public async Task PrepareAsync(string key, string parent, IDictionary<string, string> labels, CancellationToken cancellationToken = default)
     {
         var request = new PrepareSnapshotRequest { Snapshotter = Snapshotter, Key = key, Parent = parent };
         request.Labels.Add(labels);
-        await client.UnaryAsync(Service + "Prepare", request, PrepareSnapshotResponse.Parser, _headers, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.PrepareAsync(request, Options(cancellationToken)).ResponseAsync.ConfigureAwait(false);
     }
 
     public async Task CommitAsync(string name, string key, IDictionary<string, string> labels, CancellationToken cancellationToken = default)
     {
         var request = new CommitSnapshotRequest { Snapshotter = Snapshotter, Name = name, Key = key };
         request.Labels.Add(labels);
-        await client.UnaryAsync(Service + "Commit", request, Empty.Parser, _headers, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.CommitAsync(request, Options(cancellationToken)).ResponseAsync.ConfigureAwait(false);
     }
 
     public async Task RemoveAsync(string key, CancellationToken cancellationToken = default) =>
-        await client.UnaryAsync(Service + "Remove", new RemoveSnapshotRequest { Snapshotter = Snapshotter, Key = key }, Empty.Parser, _headers, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await client.RemoveAsync(new RemoveSnapshotRequest { Snapshotter = Snapshotter, Key = key }, Options(cancellationToken)).ResponseAsync.ConfigureAwait(false);
 
     /// <summary>Remove that, like containerd's unpacker cleanup, treats NOT_FOUND as done.</summary>
     public async Task RemoveIfExistsAsync(string key, CancellationToken cancellationToken = default)
@@ -48,7 +48,8 @@ internal sealed class ContainerdSnapshots(GrpcClient client, string @namespace, 
     public async Task<List<Info>> ListAsync(CancellationToken cancellationToken = default)
     {
         var result = new List<Info>();
-        await foreach (var batch in client.ServerStreamingAsync(Service + "List", new ListSnapshotsRequest { Snapshotter = Snapshotter }, ListSnapshotsResponse.Parser, _headers, cancellationToken: cancellationToken).ConfigureAwait(false))
+        using var call = client.List(new ListSnapshotsRequest { Snapshotter = Snapshotter }, Options(cancellationToken));
+        await foreach (var batch in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             result.AddRange(batch.Info);
         }
@@ -57,5 +58,5 @@ internal sealed class ContainerdSnapshots(GrpcClient client, string @namespace, 
     }
 
     public async Task<Info> StatAsync(string key, CancellationToken cancellationToken = default) =>
-        (await client.UnaryAsync(Service + "Stat", new StatSnapshotRequest { Snapshotter = Snapshotter, Key = key }, StatSnapshotResponse.Parser, _headers, cancellationToken: cancellationToken).ConfigureAwait(false)).Info;
+        (await client.StatAsync(new StatSnapshotRequest { Snapshotter = Snapshotter, Key = key }, Options(cancellationToken)).ResponseAsync.ConfigureAwait(false)).Info;
 }

@@ -32,12 +32,13 @@ internal sealed class BenchHost : IAsyncDisposable
     public int ContainerdPid => _containerd?.Id ?? throw new InvalidOperationException("not started");
 
     /// <summary>Starts containerd, and our service first unless <paramref name="startService"/> is false (harness self-check).</summary>
-    public static async Task<BenchHost> StartAsync(bool startService, CancellationToken cancellationToken = default)
+    /// <param name="snapshotterDll">The service's <c>snapshotter.dll</c>; null: the one next to the benchmark.</param>
+    public static async Task<BenchHost> StartAsync(bool startService, string? snapshotterDll = null, CancellationToken cancellationToken = default)
     {
         var host = new BenchHost(Path.Combine("/tmp", "lzbench-" + Guid.NewGuid().ToString("N")[..8]));
         try
         {
-            await host.StartCoreAsync(startService, cancellationToken).ConfigureAwait(false);
+            await host.StartCoreAsync(startService, snapshotterDll ?? Path.Combine(AppContext.BaseDirectory, "snapshotter.dll"), cancellationToken).ConfigureAwait(false);
             return host;
         }
         catch
@@ -73,12 +74,12 @@ internal sealed class BenchHost : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(bool startService, CancellationToken cancellationToken)
+    private async Task StartCoreAsync(bool startService, string snapshotterDll, CancellationToken cancellationToken)
     {
         System.IO.Directory.CreateDirectory(Directory);
         if (startService)
         {
-            await StartServiceAsync(cancellationToken).ConfigureAwait(false);
+            await StartServiceAsync(snapshotterDll, cancellationToken).ConfigureAwait(false);
         }
 
         string config = Path.Combine(Directory, "containerd.toml");
@@ -104,9 +105,8 @@ internal sealed class BenchHost : IAsyncDisposable
         await WaitConnectableAsync(ContainerdAddress, _containerd, "containerd.log", cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task StartServiceAsync(CancellationToken cancellationToken)
+    private async Task StartServiceAsync(string dll, CancellationToken cancellationToken)
     {
-        string dll = Path.Combine(AppContext.BaseDirectory, "snapshotter.dll");
         string dotnet = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
         _snapshotter = Start(dotnet, [dll, "serve", "--root", SnapshotterRoot, "--address", SnapshotterAddress, "--log-level", "warn"], "snapshotter.log");
         await WaitConnectableAsync(SnapshotterAddress, _snapshotter, "snapshotter.log", cancellationToken).ConfigureAwait(false);

@@ -24,6 +24,10 @@ internal sealed record BenchOptions
     /// <summary>The reference snapshotter. Defaults to containerd's built-in <c>overlayfs</c>.</summary>
     public string Baseline { get; init; } = "overlayfs";
 
+    /// <summary>The <c>snapshotter.dll</c> to run as the service, e.g. another commit's build to compare with.
+    /// Defaults to none: the one built next to the benchmark.</summary>
+    public string? SnapshotterDll { get; init; }
+
     /// <summary>Where to write the markdown report (stdout always gets it). Defaults to none.</summary>
     public string? Output { get; init; }
 
@@ -43,7 +47,8 @@ internal sealed record BenchOptions
                 "--candidate" => o with { Candidate = Next() },
                 "--baseline" => o with { Baseline = Next() },
                 "--output" => o with { Output = Next() },
-                _ => throw new ArgumentException($"unknown option {args[i]}; options: --rounds N --cycles N --stats N --snapshots N --candidate NAME --baseline NAME --output FILE"),
+                "--snapshotter-dll" => o with { SnapshotterDll = Next() },
+                _ => throw new ArgumentException($"unknown option {args[i]}; options: --rounds N --cycles N --stats N --snapshots N --candidate NAME --baseline NAME --snapshotter-dll FILE --output FILE"),
             };
         }
 

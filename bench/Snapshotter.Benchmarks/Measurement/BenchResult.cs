@@ -11,6 +11,9 @@ internal sealed record BenchResult(
     LatencySummary CandidateStat,
     LatencySummary BaselineStat,
     LatencySummary? DirectStat,
+    CpuCost CandidateStatCpu,
+    CpuCost BaselineStatCpu,
+    CpuCost DirectStatCpu,
     double CandidateCreateSeconds,
     double BaselineCreateSeconds,
     double CandidateRemoveSeconds,
@@ -29,6 +32,11 @@ internal sealed record BenchResult(
         sb.AppendLine(c, $"### Run {when:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine();
         sb.AppendLine(c, $"- Command: `{command}`");
+        if (Options.SnapshotterDll is { } dll)
+        {
+            sb.AppendLine(c, $"- Service measured: `{dll}`");
+        }
+
         sb.AppendLine(c, $"- Machine: {Environment.ProcessorCount} CPUs (`nproc`), {ProcStatus.CpuModel()}, kernel {ProcStatus.Kernel()}, .NET {Environment.Version}");
         sb.AppendLine(c, $"- Driven through containerd 1.6's snapshots API (`containerd.services.snapshots.v1.Snapshots` on containerd's socket, namespace `bench`): `{cand}` vs built-in `{bl}`, interleaved in {Options.Rounds} rounds (alternating which goes first) after 1 warm-up round; per round {Options.Cycles} cycles and {Options.Stats} Stats per snapshotter, sequential.");
         sb.AppendLine("- Cycle = Prepare(extract key, parent) + Commit(chain name) + Remove(name) + Remove(extract key, NOT_FOUND tolerated) as containerd's unpacker does. containerd's Remove drops only its metadata; its GC removes the backend snapshot later (default GC thresholds), so GC work overlaps the measurement for both snapshotters alike.");
@@ -45,6 +53,12 @@ internal sealed record BenchResult(
         {
             Row(sb, "Stat, our socket directly (no containerd)", cand, direct);
         }
+        sb.AppendLine();
+        sb.AppendLine(c, $"| CPU per Stat (/proc ticks over the measured Stats) | `{cand}` through containerd | `{bl}` through containerd | our socket directly |");
+        sb.AppendLine("|---|---:|---:|---:|");
+        sb.AppendLine(c, $"| `snapshotter serve` CPU, µs | {CandidateStatCpu.ServiceCpuUs:F0} | {BaselineStatCpu.ServiceCpuUs:F0} | {DirectStatCpu.ServiceCpuUs:F0} |");
+        sb.AppendLine(c, $"| `snapshotter serve` context switches | {CandidateStatCpu.ServiceSwitches:F1} | {BaselineStatCpu.ServiceSwitches:F1} | {DirectStatCpu.ServiceSwitches:F1} |");
+        sb.AppendLine(c, $"| containerd CPU, µs | {CandidateStatCpu.ContainerdCpuUs:F0} | {BaselineStatCpu.ContainerdCpuUs:F0} | {DirectStatCpu.ContainerdCpuUs:F0} |");
         sb.AppendLine();
         sb.AppendLine(c, $"| {Options.Snapshots} committed snapshots | {cand} | {bl} | ratio |");
         sb.AppendLine("|---|---:|---:|---:|");

@@ -1,22 +1,29 @@
+using System.Net.Sockets;
+using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Configuration;
 using Snapshotter.Core.Overlay;
 using Snapshotter.Core.Snapshots;
-using Snapshotter.Rpc;
 using Snapshotter.Services;
 
 namespace Snapshotter.Hosting;
 
 /// <summary>
-/// Runs the daemon: opens the snapshotter on its root, serves the snapshots API on the unix socket and stops
-/// cleanly on SIGTERM/SIGINT (in-flight calls finish, the socket file is removed).
+/// Runs the daemon: opens the snapshotter on its root, serves the snapshots API (Grpc.AspNetCore) on the unix socket
+/// and stops cleanly on SIGTERM/SIGINT (in-flight calls finish, the socket file is removed).
 /// </summary>
 internal static class ServiceHost
 {
+    /// <summary>Largest request and response message: containerd's own clients and server allow 16 MiB.</summary>
+    public const int MaxMessageSize = 16 * 1024 * 1024;
+
     public static async Task<int> RunAsync(SnapshotterConfig config, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -24,58 +31,55 @@ internal static class ServiceHost
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        var level = ConfigLoader.ToLogLevel(config.LogLevel);
-        builder.Logging.ClearProviders();
-        builder.Logging.SetMinimumLevel(level);
-        builder.Logging.AddFilter("Microsoft", level > LogLevel.Warning ? level : LogLevel.Warning);
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+        ConfigureLogging(builder.Logging, ConfigLoader.ToLogLevel(config.LogLevel));
+
+        // Stopping waits this long for calls in flight (Kestrel drains HTTP/2 streams), then aborts them.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds));
 
         Directory.CreateDirectory(config.Root, SocketPreparer.DirectoryMode);
         using var rootLock = LockRoot(config.Root);
-        var removedStaleSocket = SocketPreparer.Prepare(config.Address);
-        builder.WebHost.ConfigureKestrel(k => k.ListenGrpcUnixSocket(config.Address));
+        var staleSocket = SocketPreparer.Prepare(config.Address);
+
+        // Unix endpoints get a socket that is listening, with its final mode, before its path appears.
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint => endpoint is UnixDomainSocketEndPoint unix
+            ? UnixListenSocket.Create(unix.ToString(), SocketPreparer.SocketMode, o.Backlog)
+            : SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint));
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(config.Address, l => l.Protocols = HttpProtocols.Http2));
+
+        // The snapshotter logs through the host's logger factory, so it is opened once the host is built, and before
+        // the socket exists; the service is a singleton over it.
+        ISnapshotter? opened = null;
+        builder.Services.AddSingleton(_ => new SnapshotsService(opened ?? throw new InvalidOperationException("snapshotter not open")));
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = MaxMessageSize;
+            o.MaxSendMessageSize = MaxMessageSize;
+            o.Interceptors.Add<GrpcErrorInterceptor>();
+        });
+
+        // The snapshots service's methods come from its own provider (malformed requests -> INTERNAL); the default
+        // provider would bind them a second time. No other gRPC service is served.
+        builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
+        builder.Services.AddSingleton<IServiceMethodProvider<SnapshotsService>, SnapshotsMethodProvider>();
+
         var app = builder.Build();
+        app.MapGrpcService<SnapshotsService>();
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var logger = loggerFactory.CreateLogger("snapshotter");
 
-        if (removedStaleSocket)
+        if (staleSocket)
         {
-            Log.RemovedStaleSocket(logger, config.Address);
+            Log.ReplacingStaleSocket(logger, config.Address);
         }
 
         await using ISnapshotter snapshotter = await OverlaySnapshotter.OpenAsync(config.Root, loggerFactory, cancellationToken);
+        opened = snapshotter;
 
         // A crash (kill -9) can leave directories no snapshot owns; remove them before serving.
         await snapshotter.CleanupAsync(cancellationToken);
 
-        var registry = new GrpcServiceRegistry();
-        new SnapshotsService(snapshotter).Register(registry);
-        app.MapGrpcServices(registry, new GrpcServerOptions
-        {
-            ExceptionMapper = e =>
-            {
-                var (code, message) = GrpcErrorMapper.Map(e);
-                if (code == StatusCode.Unknown)
-                {
-                    Log.UnexpectedFailure(logger, "snapshots", e);
-                }
-
-                return (code, message);
-            },
-        });
-
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStarted.Register(() =>
-        {
-            File.SetUnixFileMode(config.Address, SocketPreparer.SocketMode);
-            Log.Listening(logger, config.Address, config.Root);
-        });
+        lifetime.ApplicationStarted.Register(() => Log.Listening(logger, config.Address, config.Root));
         lifetime.ApplicationStopping.Register(() => Log.ShuttingDown(logger, config.ShutdownTimeoutSeconds));
 
         try
@@ -94,6 +98,23 @@ internal static class ServiceHost
         }
 
         return 0;
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, LogLevel level)
+    {
+        logging.ClearProviders();
+        logging.SetMinimumLevel(level);
+
+        // ASP.NET Core and gRPC report every non-OK call at Information; the interceptor logs the unexpected ones.
+        var frameworkLevel = level > LogLevel.Warning ? level : LogLevel.Warning;
+        logging.AddFilter("Microsoft", frameworkLevel);
+        logging.AddFilter("Grpc", frameworkLevel);
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
     }
 
     /// <summary>

@@ -1,9 +1,9 @@
+using System.Net.Sockets;
 using Snapshotter.Configuration;
-using Snapshotter.Rpc;
 
 namespace Snapshotter.Hosting;
 
-/// <summary>Prepares the listening socket's path: a private parent directory and no stale socket file.</summary>
+/// <summary>Prepares the listening socket's path: a private parent directory, and no other server on it.</summary>
 internal static class SocketPreparer
 {
     /// <summary>Mode of directories we create (root dir, socket dir): only the owner may enter.</summary>
@@ -13,7 +13,8 @@ internal static class SocketPreparer
     public const UnixFileMode SocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
     /// <summary>
-    /// Creates the parent directory (0700) when missing and removes a socket file nobody listens on (returns true then).
+    /// Creates the parent directory (0700) when missing and returns true when a socket file nobody accepts on (left by
+    /// a crashed run) is at <paramref name="address"/>; <see cref="UnixListenSocket.Create"/> replaces it.
     /// Throws <see cref="ConfigException"/> when another process is serving the address or the path is a directory.
     /// </summary>
     public static bool Prepare(string address)
@@ -29,13 +30,22 @@ internal static class SocketPreparer
             throw new ConfigException($"address {address} is a directory, not a socket");
         }
 
+        if (!File.Exists(address))
+        {
+            return false;
+        }
+
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            return GrpcKestrelExtensions.RemoveStaleSocket(address);
+            probe.Connect(new UnixDomainSocketEndPoint(address));
         }
-        catch (InvalidOperationException)
+        catch (SocketException)
         {
-            throw new ConfigException($"another process is already serving {address}");
+            // Nobody accepts: a leftover of a previous run.
+            return true;
         }
+
+        throw new ConfigException($"another process is already serving {address}");
     }
 }

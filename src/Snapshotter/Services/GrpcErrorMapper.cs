@@ -1,5 +1,5 @@
 using Snapshotter.Core;
-using Snapshotter.Rpc;
+using Grpc.Core;
 
 namespace Snapshotter.Services;
 

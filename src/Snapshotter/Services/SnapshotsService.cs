@@ -1,42 +1,24 @@
 using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Snapshotter.Core;
 using Snapshotter.Core.Snapshots;
-using Snapshotter.Rpc;
-using Proto = Snapshotter.Rpc.Containerd.Snapshots;
-using ProtoMount = Snapshotter.Rpc.Containerd.Types.Mount;
+using Proto = Snapshotter.Containerd.Snapshots;
+using ProtoMount = Snapshotter.Containerd.Types.Mount;
 
 namespace Snapshotter.Services;
 
 /// <summary>
 /// containerd's <c>containerd.services.snapshots.v1.Snapshots</c> service: a thin adapter that validates
-/// requests, translates them to <see cref="ISnapshotter"/> and translates results back. No snapshot logic here.
+/// requests, translates them to <see cref="ISnapshotter"/> and translates results back. No snapshot logic here;
+/// exceptions become status codes in <see cref="GrpcErrorInterceptor"/>.
 /// </summary>
-internal sealed class SnapshotsService(ISnapshotter snapshotter)
+internal sealed class SnapshotsService(ISnapshotter snapshotter) : Proto.Snapshots.SnapshotsBase
 {
-    /// <summary>The service's path prefix; methods are <c>{ServicePath}/{Method}</c>.</summary>
-    public const string ServicePath = "/containerd.services.snapshots.v1.Snapshots";
-
     /// <summary>containerd itself sends List results in batches of up to 100 infos.</summary>
     private const int ListBatchSize = 100;
 
-    /// <summary>Registers all ten methods.</summary>
-    public void Register(GrpcServiceRegistry registry)
-    {
-        registry
-            .AddUnary<Proto.PrepareSnapshotRequest, Proto.PrepareSnapshotResponse>($"{ServicePath}/Prepare", Proto.PrepareSnapshotRequest.Parser, PrepareAsync)
-            .AddUnary<Proto.ViewSnapshotRequest, Proto.ViewSnapshotResponse>($"{ServicePath}/View", Proto.ViewSnapshotRequest.Parser, ViewAsync)
-            .AddUnary<Proto.MountsRequest, Proto.MountsResponse>($"{ServicePath}/Mounts", Proto.MountsRequest.Parser, MountsAsync)
-            .AddUnary<Proto.CommitSnapshotRequest, Empty>($"{ServicePath}/Commit", Proto.CommitSnapshotRequest.Parser, CommitAsync)
-            .AddUnary<Proto.RemoveSnapshotRequest, Empty>($"{ServicePath}/Remove", Proto.RemoveSnapshotRequest.Parser, RemoveAsync)
-            .AddUnary<Proto.StatSnapshotRequest, Proto.StatSnapshotResponse>($"{ServicePath}/Stat", Proto.StatSnapshotRequest.Parser, StatAsync)
-            .AddUnary<Proto.UpdateSnapshotRequest, Proto.UpdateSnapshotResponse>($"{ServicePath}/Update", Proto.UpdateSnapshotRequest.Parser, UpdateAsync)
-            .AddServerStreaming<Proto.ListSnapshotsRequest, Proto.ListSnapshotsResponse>($"{ServicePath}/List", Proto.ListSnapshotsRequest.Parser, ListAsync)
-            .AddUnary<Proto.UsageRequest, Proto.UsageResponse>($"{ServicePath}/Usage", Proto.UsageRequest.Parser, UsageAsync)
-            .AddUnary<Proto.CleanupRequest, Empty>($"{ServicePath}/Cleanup", Proto.CleanupRequest.Parser, CleanupAsync);
-    }
-
-    public async Task<Proto.PrepareSnapshotResponse> PrepareAsync(Proto.PrepareSnapshotRequest request, ServerCallContext context)
+    public override async Task<Proto.PrepareSnapshotResponse> Prepare(Proto.PrepareSnapshotRequest request, ServerCallContext context)
     {
         RequireKey(request.Key, "key");
         var mounts = await snapshotter.PrepareAsync(request.Key, request.Parent, ToDictionary(request.Labels), context.CancellationToken);
@@ -45,7 +27,7 @@ internal sealed class SnapshotsService(ISnapshotter snapshotter)
         return response;
     }
 
-    public async Task<Proto.ViewSnapshotResponse> ViewAsync(Proto.ViewSnapshotRequest request, ServerCallContext context)
+    public override async Task<Proto.ViewSnapshotResponse> View(Proto.ViewSnapshotRequest request, ServerCallContext context)
     {
         RequireKey(request.Key, "key");
         var mounts = await snapshotter.ViewAsync(request.Key, request.Parent, ToDictionary(request.Labels), context.CancellationToken);
@@ -54,7 +36,7 @@ internal sealed class SnapshotsService(ISnapshotter snapshotter)
         return response;
     }
 
-    public async Task<Proto.MountsResponse> MountsAsync(Proto.MountsRequest request, ServerCallContext context)
+    public override async Task<Proto.MountsResponse> Mounts(Proto.MountsRequest request, ServerCallContext context)
     {
         RequireKey(request.Key, "key");
         var mounts = await snapshotter.MountsAsync(request.Key, context.CancellationToken);
@@ -63,7 +45,7 @@ internal sealed class SnapshotsService(ISnapshotter snapshotter)
         return response;
     }
 
-    public async Task<Empty> CommitAsync(Proto.CommitSnapshotRequest request, ServerCallContext context)
+    public override async Task<Empty> Commit(Proto.CommitSnapshotRequest request, ServerCallContext context)
     {
         RequireKey(request.Name, "name");
         RequireKey(request.Key, "key");
@@ -83,21 +65,21 @@ internal sealed class SnapshotsService(ISnapshotter snapshotter)
         return new Empty();
     }
 
-    public async Task<Empty> RemoveAsync(Proto.RemoveSnapshotRequest request, ServerCallContext context)
+    public override async Task<Empty> Remove(Proto.RemoveSnapshotRequest request, ServerCallContext context)
     {
         RequireKey(request.Key, "key");
         await snapshotter.RemoveAsync(request.Key, context.CancellationToken);
         return new Empty();
     }
 
-    public async Task<Proto.StatSnapshotResponse> StatAsync(Proto.StatSnapshotRequest request, ServerCallContext context)
+    public override async Task<Proto.StatSnapshotResponse> Stat(Proto.StatSnapshotRequest request, ServerCallContext context)
     {
         RequireKey(request.Key, "key");
         var info = await snapshotter.StatAsync(request.Key, context.CancellationToken);
         return new Proto.StatSnapshotResponse { Info = ToProto(info) };
     }
 
-    public async Task<Proto.UpdateSnapshotResponse> UpdateAsync(Proto.UpdateSnapshotRequest request, ServerCallContext context)
+    public override async Task<Proto.UpdateSnapshotResponse> Update(Proto.UpdateSnapshotRequest request, ServerCallContext context)
     {
         if (request.Info is null)
         {
@@ -117,7 +99,7 @@ internal sealed class SnapshotsService(ISnapshotter snapshotter)
         return new Proto.UpdateSnapshotResponse { Info = ToProto(updated) };
     }
 
-    public async Task ListAsync(Proto.ListSnapshotsRequest request, IServerStreamWriter<Proto.ListSnapshotsResponse> writer, ServerCallContext context)
+    public override async Task List(Proto.ListSnapshotsRequest request, IServerStreamWriter<Proto.ListSnapshotsResponse> responseStream, ServerCallContext context)
     {
         var filter = SnapshotFilter.Parse(request.Filters);
         var batch = new Proto.ListSnapshotsResponse();
@@ -126,25 +108,25 @@ internal sealed class SnapshotsService(ISnapshotter snapshotter)
             batch.Info.Add(ToProto(info));
             if (batch.Info.Count == ListBatchSize)
             {
-                await writer.WriteAsync(batch, context.CancellationToken);
+                await responseStream.WriteAsync(batch, context.CancellationToken);
                 batch = new Proto.ListSnapshotsResponse();
             }
         }
 
         if (batch.Info.Count > 0)
         {
-            await writer.WriteAsync(batch, context.CancellationToken);
+            await responseStream.WriteAsync(batch, context.CancellationToken);
         }
     }
 
-    public async Task<Proto.UsageResponse> UsageAsync(Proto.UsageRequest request, ServerCallContext context)
+    public override async Task<Proto.UsageResponse> Usage(Proto.UsageRequest request, ServerCallContext context)
     {
         RequireKey(request.Key, "key");
         var usage = await snapshotter.UsageAsync(request.Key, context.CancellationToken);
         return new Proto.UsageResponse { Size = usage.Size, Inodes = usage.Inodes };
     }
 
-    public async Task<Empty> CleanupAsync(Proto.CleanupRequest request, ServerCallContext context)
+    public override async Task<Empty> Cleanup(Proto.CleanupRequest request, ServerCallContext context)
     {
         await snapshotter.CleanupAsync(context.CancellationToken);
         return new Empty();

@@ -1,21 +1,21 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Snapshotter.Rpc;
-using Proto = Snapshotter.Rpc.Containerd.Snapshots;
+using Grpc.Core;
+using Proto = Snapshotter.Containerd.Snapshots;
+using static Snapshotter.Tests.Hosting.SnapshotsTestClient;
 
 namespace Snapshotter.Tests.Hosting;
 
-/// <summary>Drives the real <c>snapshotter serve</c> process over its unix socket with the project's gRPC client.</summary>
+/// <summary>Drives the real <c>snapshotter serve</c> process over its unix socket with Grpc.Net.Client.</summary>
 public sealed class ServeProcessTests : IAsyncLifetime
 {
-    private const string Service = "/containerd.services.snapshots.v1.Snapshots/";
     private readonly string _dir = Directory.CreateTempSubdirectory("servetest").FullName;
     private ServeProcess? _serve;
-    private GrpcClient? _client;
+    private SnapshotsTestClient? _client;
 
     private ServeProcess Serve => _serve!;
 
-    private GrpcClient Client => _client!;
+    private SnapshotsTestClient Client => _client!;
 
     private string Root => Path.Combine(_dir, "root");
 
@@ -24,7 +24,7 @@ public sealed class ServeProcessTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _serve = await ServeProcess.StartAsync(Root, Address);
-        _client = new GrpcClient(Address);
+        _client = new SnapshotsTestClient(Address);
     }
 
     public async Task DisposeAsync()
@@ -38,57 +38,17 @@ public sealed class ServeProcessTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    private Task<TResponse> Call<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser)
-        where TRequest : IMessage<TRequest>
-        where TResponse : IMessage<TResponse> =>
-        Client.UnaryAsync(Service + method, request, parser, new Dictionary<string, string> { ["containerd-namespace"] = "test" }, TimeSpan.FromSeconds(30));
+    private Task<Proto.PrepareSnapshotResponse> Prepare(string key, string parent = "", params (string K, string V)[] labels) => Client.Prepare(key, parent, labels);
 
-    private Task<Proto.PrepareSnapshotResponse> Prepare(string key, string parent = "", params (string K, string V)[] labels)
-    {
-        var request = new Proto.PrepareSnapshotRequest { Key = key, Parent = parent };
-        foreach (var (k, v) in labels)
-        {
-            request.Labels[k] = v;
-        }
+    private Task<Empty> Commit(string name, string key, params (string K, string V)[] labels) => Client.Commit(name, key, labels);
 
-        return Call("Prepare", request, Proto.PrepareSnapshotResponse.Parser);
-    }
+    private Task<Empty> Remove(string key) => Client.Remove(key);
 
-    private Task<Empty> Commit(string name, string key, params (string K, string V)[] labels)
-    {
-        var request = new Proto.CommitSnapshotRequest { Name = name, Key = key };
-        foreach (var (k, v) in labels)
-        {
-            request.Labels[k] = v;
-        }
+    private Task<Proto.Info> Stat(string key) => Client.Stat(key);
 
-        return Call("Commit", request, Empty.Parser);
-    }
+    private Task<List<Proto.Info>> List(params string[] filters) => Client.List(filters);
 
-    private Task<Empty> Remove(string key) => Call("Remove", new Proto.RemoveSnapshotRequest { Key = key }, Empty.Parser);
-
-    private async Task<Proto.Info> Stat(string key) =>
-        (await Call("Stat", new Proto.StatSnapshotRequest { Key = key }, Proto.StatSnapshotResponse.Parser)).Info;
-
-    private async Task<List<Proto.Info>> List(params string[] filters)
-    {
-        var request = new Proto.ListSnapshotsRequest();
-        request.Filters.AddRange(filters);
-        var result = new List<Proto.Info>();
-        await foreach (var batch in Client.ServerStreamingAsync(Service + "List", request, Proto.ListSnapshotsResponse.Parser, timeout: TimeSpan.FromSeconds(30)))
-        {
-            result.AddRange(batch.Info);
-        }
-
-        return result;
-    }
-
-    private static async Task<StatusCode> CodeOf(Func<Task> call, string expectedMessagePart)
-    {
-        var e = await Assert.ThrowsAsync<RpcException>(call);
-        Assert.Contains(expectedMessagePart, e.Detail);
-        return e.StatusCode;
-    }
+    private Proto.Snapshots.SnapshotsClient Api => Client.Client;
 
     [Fact]
     public async Task Serve_SnapshotLifecycle_FollowsContainerdSemantics()
@@ -115,23 +75,23 @@ public sealed class ServeProcessTests : IAsyncLifetime
         Assert.Contains(overlay.Options, o => o.StartsWith("upperdir=", StringComparison.Ordinal));
         Assert.Contains(overlay.Options, o => o.StartsWith("workdir=", StringComparison.Ordinal));
 
-        var mounts = await Call("Mounts", new Proto.MountsRequest { Key = "container" }, Proto.MountsResponse.Parser);
+        var mounts = await Api.MountsAsync(new Proto.MountsRequest { Key = "container" }, Options());
         Assert.Equal(overlay, Assert.Single(mounts.Mounts));
 
-        var view = await Call("View", new Proto.ViewSnapshotRequest { Key = "view", Parent = "base" }, Proto.ViewSnapshotResponse.Parser);
+        var view = await Api.ViewAsync(new Proto.ViewSnapshotRequest { Key = "view", Parent = "base" }, Options());
         var viewMount = Assert.Single(view.Mounts);
         Assert.Equal("bind", viewMount.Type);
         Assert.Contains("ro", viewMount.Options);
         Assert.Equal(Proto.Kind.View, (await Stat("view")).Kind);
 
-        var usage = await Call("Usage", new Proto.UsageRequest { Key = "base" }, Proto.UsageResponse.Parser);
+        var usage = await Api.UsageAsync(new Proto.UsageRequest { Key = "base" }, Options());
         Assert.True(usage.Size > 0, $"usage size {usage.Size}");
         Assert.True(usage.Inodes >= 2, $"usage inodes {usage.Inodes}");
 
         var update = new Proto.UpdateSnapshotRequest { Info = new Proto.Info { Name = "base" }, UpdateMask = new FieldMask() };
         update.Info.Labels["team"] = "blue";
         update.UpdateMask.Paths.Add("labels.team");
-        var updated = await Call("Update", update, Proto.UpdateSnapshotResponse.Parser);
+        var updated = await Api.UpdateAsync(update, Options());
         Assert.Equal("blue", updated.Info.Labels["team"]);
         Assert.Equal("base", updated.Info.Labels["containerd.io/snapshot.ref"]);
 
@@ -144,7 +104,7 @@ public sealed class ServeProcessTests : IAsyncLifetime
         await Remove("container");
         await Remove("view");
         await Remove("base");
-        await Call("Cleanup", new Proto.CleanupRequest(), Empty.Parser);
+        await Api.CleanupAsync(new Proto.CleanupRequest(), Options());
         Assert.Empty(await List());
     }
 
@@ -165,15 +125,16 @@ public sealed class ServeProcessTests : IAsyncLifetime
         await Prepare("k4");
         Assert.Equal(StatusCode.AlreadyExists, await CodeOf(() => Commit("c1", "k4"), "c1"));
         Assert.Equal(StatusCode.FailedPrecondition, await CodeOf(() => Commit("c3", "c1"), "c1"));
-        Assert.Equal(StatusCode.FailedPrecondition, await CodeOf(() => Call("Mounts", new Proto.MountsRequest { Key = "c1" }, Proto.MountsResponse.Parser), "c1"));
+        Assert.Equal(StatusCode.FailedPrecondition, await CodeOf(() => Api.MountsAsync(new Proto.MountsRequest { Key = "c1" }, Options()).ResponseAsync, "c1"));
 
         var badUpdate = new Proto.UpdateSnapshotRequest { Info = new Proto.Info { Name = "c1", Parent = "x" }, UpdateMask = new FieldMask() };
         badUpdate.UpdateMask.Paths.Add("parent");
-        Assert.Equal(StatusCode.InvalidArgument, await CodeOf(() => Call("Update", badUpdate, Proto.UpdateSnapshotResponse.Parser), "parent"));
-        Assert.Equal(StatusCode.InvalidArgument, await CodeOf(() => Call("Update", new Proto.UpdateSnapshotRequest(), Proto.UpdateSnapshotResponse.Parser), "info"));
+        Assert.Equal(StatusCode.InvalidArgument, await CodeOf(() => Api.UpdateAsync(badUpdate, Options()).ResponseAsync, "parent"));
+        Assert.Equal(StatusCode.InvalidArgument, await CodeOf(() => Api.UpdateAsync(new Proto.UpdateSnapshotRequest(), Options()).ResponseAsync, "info"));
 
-        var unknown = await Assert.ThrowsAsync<RpcException>(() =>
-            Client.UnaryAsync("/containerd.services.snapshots.v1.Snapshots/Rebase", new Proto.StatSnapshotRequest(), Proto.StatSnapshotResponse.Parser));
+        var rebase = new Proto.CommitSnapshotRequest { Name = "c5", Key = "k4", Parent = "c1" };
+        Assert.Equal(StatusCode.Unimplemented, await CodeOf(() => Api.CommitAsync(rebase, Options()).ResponseAsync, "different parent"));
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => Client.RawUnary("Rebase", new Proto.StatSnapshotRequest { Key = "c1" }.ToByteArray()));
         Assert.Equal(StatusCode.Unimplemented, unknown.StatusCode);
 
         // The daemon keeps serving after all of that.
@@ -188,10 +149,11 @@ public sealed class ServeProcessTests : IAsyncLifetime
             await Prepare($"many-{i:D3}");
         }
 
-        var all = await List();
+        var batches = await Client.ListBatches();
 
-        Assert.Equal(230, all.Count);
-        Assert.Equal(230, all.Select(i => i.Name).Distinct().Count());
+        // containerd's own service sends batches of up to 100 infos.
+        Assert.Equal([100, 100, 30], batches.Select(b => b.Info.Count));
+        Assert.Equal(230, batches.SelectMany(b => b.Info).Select(i => i.Name).Distinct().Count());
     }
 
     [Fact]
@@ -230,7 +192,7 @@ public sealed class ServeProcessTests : IAsyncLifetime
         _client!.Dispose();
         await _serve!.DisposeAsync();
         _serve = await ServeProcess.StartAsync(Root, Address);
-        _client = new GrpcClient(Address);
+        _client = new SnapshotsTestClient(Address);
 
         Assert.Equal(Proto.Kind.Committed, (await Stat("survivor-committed")).Kind);
         var child = await Stat("active-child");

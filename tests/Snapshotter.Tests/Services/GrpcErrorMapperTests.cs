@@ -1,5 +1,5 @@
 using Snapshotter.Core;
-using Snapshotter.Rpc;
+using Grpc.Core;
 using Snapshotter.Services;
 
 namespace Snapshotter.Tests.Services;
