@@ -57,7 +57,9 @@ internal static class ServeCommand
 
         var command = new Command(
             "serve",
-            "Serve containerd's snapshots API (proxy plugin of type \"snapshot\") on a unix socket. " +
+            "Serve containerd's snapshots API (proxy plugin of type \"snapshot\") on a unix socket. Ordinary images are unpacked " +
+            "onto overlayfs; lazily pullable images (converted with `snapshotter convert`, pulled with CRI or ctr-remote images " +
+            "rpull) take containerd's remote-snapshot path and are mounted lazily (see --lazy-mode). " +
             "Settings come from defaults, then the config file, then SNAPSHOTTER_* environment variables, then flags. " +
             "SIGTERM/SIGINT finish in-flight calls, remove the socket and exit 0.")
         {

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Configuration;
 using Snapshotter.Core.Overlay;
+using Snapshotter.Core.Remote;
 using Snapshotter.Core.Snapshots;
 using Snapshotter.Services;
 
@@ -72,7 +73,11 @@ internal static class ServiceHost
             Log.ReplacingStaleSocket(logger, config.Address);
         }
 
-        await using ISnapshotter snapshotter = await OverlaySnapshotter.OpenAsync(config.Root, loggerFactory, cancellationToken);
+        // Lazy pulling first (its backend cleans the stale mounts of a crashed run), then the snapshotter on top; disposal
+        // runs the other way round: lazy mounts are unmounted before the cache daemon stops.
+        var statistics = new RemoteStatistics();
+        await using var remote = await RemoteComposition.CreateAsync(config, loggerFactory, statistics, cancellationToken);
+        await using ISnapshotter snapshotter = await OverlaySnapshotter.OpenAsync(config.Root, loggerFactory, remote.FileSystem, statistics, cancellationToken);
         opened = snapshotter;
 
         // A crash (kill -9) can leave directories no snapshot owns; remove them before serving.
