@@ -96,7 +96,7 @@ internal static class BackendSelector
         {
             var fuse = FuseBackend.Start(mountPoint, cache, fetchers, logger);
             backend = fuse;
-            reason = $"blob files are served over FUSE at {mountPoint} and EROFS is mounted from them";
+            reason = $"blob files are served over FUSE at {mountPoint} (mounted at the first lazy image) and EROFS is mounted from them";
             return true;
         }
         catch (IOException e)

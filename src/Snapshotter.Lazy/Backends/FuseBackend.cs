@@ -19,16 +19,17 @@ internal sealed class FuseBackend : ILazyBackend
 {
     public const string ModeName = "fuse";
 
-    private readonly FuseServer _server;
+    private readonly string _mountPoint;
     private readonly BlobFileCache _cache;
     private readonly BlobFetcherFactory _fetchers;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, FuseBlobFile> _files = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private FuseServer? _server;
 
-    private FuseBackend(FuseServer server, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
+    private FuseBackend(string mountPoint, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
     {
-        _server = server;
+        _mountPoint = mountPoint;
         _cache = cache;
         _fetchers = fetchers;
         _logger = logger;
@@ -37,22 +38,27 @@ internal sealed class FuseBackend : ILazyBackend
     public string Mode => ModeName;
 
     /// <summary>The FUSE mount holding the blob files.</summary>
-    public string FilesDirectory => _server.MountPoint;
+    public string FilesDirectory => _mountPoint;
 
-    /// <summary>Requests the FUSE server answered (metadata walks should add none: the kernel caches them).</summary>
-    public FuseStatistics Statistics => _server.Statistics;
+    /// <summary>Requests the FUSE server answered (metadata walks should add none: the kernel caches them); null before the first mount.</summary>
+    public FuseStatistics? Statistics => Volatile.Read(ref _server)?.Statistics;
 
     /// <summary>
-    /// Mounts the blob-file directory at <paramref name="mountPoint"/> (stale FUSE mounts an earlier run left there
-    /// are detached first). Throws an IOException naming the failure when /dev/fuse or the mount is unavailable.
+    /// Prepares the blob-file directory at <paramref name="mountPoint"/>: stale FUSE mounts an earlier run left there
+    /// are detached, and /dev/fuse must open. The FUSE mount itself is made when the first image needs it, so a host
+    /// that never pulls a lazy image carries no FUSE mount. Throws an IOException naming the failure.
     /// </summary>
     public static FuseBackend Start(string mountPoint, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
     {
         Directory.CreateDirectory(mountPoint);
         FuseMounts.CleanStale(Path.GetDirectoryName(mountPoint)!, logger);
         MountTable.DetachAll(mountPoint);
-        var server = FuseServer.Mount(mountPoint, new FuseServerOptions(), logger);
-        return new FuseBackend(server, cache, fetchers, logger);
+        using (File.OpenHandle("/dev/fuse", FileMode.Open, FileAccess.ReadWrite))
+        {
+            // Only proving that we may open it.
+        }
+
+        return new FuseBackend(mountPoint, cache, fetchers, logger);
     }
 
     public async ValueTask<IAsyncDisposable> MountAsync(LazyImage image, string mountPoint, CancellationToken cancellationToken = default)
@@ -60,7 +66,7 @@ internal sealed class FuseBackend : ILazyBackend
         var devices = new List<string>(image.Blobs.Count);
         foreach (var blob in image.Blobs)
         {
-            devices.Add(Path.Combine(_server.MountPoint, FileOf(blob).Name));
+            devices.Add(Path.Combine(_mountPoint, FileOf(blob).Name));
         }
 
         await Task.Run(() => ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, _cache.LinkDirectory(mountPoint)), cancellationToken).ConfigureAwait(false);
@@ -81,7 +87,7 @@ internal sealed class FuseBackend : ILazyBackend
                 continue;
             }
 
-            _server.Remove(file.Name);
+            _server?.Remove(file.Name);
             file.Dispose();
             File.Delete(file.SparsePath);
         }
@@ -89,7 +95,11 @@ internal sealed class FuseBackend : ILazyBackend
 
     public async ValueTask DisposeAsync()
     {
-        await _server.DisposeAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _server) is { } server)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
+
         foreach (var file in _files.Values)
         {
             file.Dispose();
@@ -102,6 +112,7 @@ internal sealed class FuseBackend : ILazyBackend
     {
         lock (_lock)
         {
+            _server ??= FuseServer.Mount(_mountPoint, new FuseServerOptions(), _logger);
             if (!_files.TryGetValue(blob.Digest, out var file))
             {
                 file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _logger);
