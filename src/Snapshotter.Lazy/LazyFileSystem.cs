@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Core.Remote;
 using Snapshotter.Lazy.Backends;
 using Snapshotter.Lazy.Blobs;
@@ -62,13 +62,13 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// blob-fetch, the reason logged. A refused on-demand mode is counted in <paramref name="statistics"/>.
     /// </summary>
     public static Task<LazyFileSystem> CreateAsync(
-        LazyOptions options, RegistryClient client, ILoggerFactory loggerFactory, LazyMetrics? metrics = null, RemoteStatistics? statistics = null,
+        LazyOptions options, RegistryClient client, ILoggerFactory loggerFactory, SnapshotterMetrics? metrics = null, RemoteStatistics? statistics = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         var logger = loggerFactory.CreateLogger("Snapshotter.Lazy");
-        metrics ??= LazyMetrics.Shared;
+        metrics ??= SnapshotterMetrics.Shared;
         var cacheDirectory = Directory.CreateDirectory(options.CacheDirectory).FullName;
         var files = new BlobFileCache(cacheDirectory);
         files.DeleteIncomplete();

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Buffers;
 using Snapshotter.Cache.Chunks;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 
 namespace Snapshotter.Cache.Fetching;
 
@@ -27,7 +27,7 @@ public sealed class BlobChunkFetcher
     private readonly IBlobRangeReader _reader;
     private readonly IChunkDecompressor _decompressor;
     private readonly ChunkFetcherOptions _options;
-    private readonly LazyMetrics _metrics;
+    private readonly SnapshotterMetrics _metrics;
     private readonly ILogger _logger;
     private readonly AlignedBufferPool _pool;
     private readonly byte[] _present;
@@ -57,7 +57,7 @@ public sealed class BlobChunkFetcher
         IBlobRangeReader reader,
         IChunkDecompressor decompressor,
         ChunkFetcherOptions options,
-        LazyMetrics metrics,
+        SnapshotterMetrics metrics,
         ILogger logger,
         AlignedBufferPool? pool = null)
     {
@@ -348,6 +348,7 @@ public sealed class BlobChunkFetcher
             }
 
             fetched += _table[last].CompressedEnd - start;
+            _metrics.RecordPrefetch(_table[last].CompressedEnd - start);
             index = last + 1;
             if (options.BandwidthBytesPerSecond > 0)
             {

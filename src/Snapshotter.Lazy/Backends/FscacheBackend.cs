@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Daemon;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
@@ -44,7 +44,7 @@ internal sealed class FscacheBackend : ILazyBackend, ICacheObjectResolver
     /// </summary>
     public static FscacheBackend Start(
         string devicePath, string cacheDirectory, string domain, LazyBlobRegistry blobs, BlobFetcherFactory fetchers, PrefetchOptions prefetch,
-        LazyMetrics metrics, ILogger logger)
+        SnapshotterMetrics metrics, ILogger logger)
     {
         var backend = new FscacheBackend(blobs, fetchers, prefetch, domain, logger);
         backend._daemon = OnDemandDaemon.Start(

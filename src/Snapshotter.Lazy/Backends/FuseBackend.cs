@@ -115,7 +115,7 @@ internal sealed class FuseBackend : ILazyBackend
             _server ??= FuseServer.Mount(_mountPoint, new FuseServerOptions(), _logger);
             if (!_files.TryGetValue(blob.Digest, out var file))
             {
-                file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _logger);
+                file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _fetchers.Metrics, _logger);
                 _server.Add(file);
                 _files[blob.Digest] = file;
             }

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Chunks;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Erofs.Compression;
 using Snapshotter.Registry;
 
@@ -14,7 +14,7 @@ namespace Snapshotter.Lazy.Blobs;
 /// uncompressed offset, so the file is the device EROFS addresses. Written as <c>.partial</c> and renamed when complete,
 /// so a complete file is trusted across restarts. Concurrent callers share one download.
 /// </summary>
-internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, RegistryClient client, LazyMetrics metrics, ILogger logger)
+internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, RegistryClient client, SnapshotterMetrics metrics, ILogger logger)
 {
     private readonly Lock _lock = new();
     private Task<string>? _download;
