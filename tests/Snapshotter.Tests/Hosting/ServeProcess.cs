@@ -102,7 +102,7 @@ internal sealed class ServeProcess : IAsyncDisposable
                 throw new InvalidOperationException($"snapshotter exited with {_process.ExitCode} before listening:\n{Output}");
             }
 
-            // The socket exists once Kestrel bound it; its mode is set when the host reports it started.
+            // The socket appears already listening with its final mode; the host logs "listening on" once started.
             if (File.Exists(Address) && Output.Contains("listening on", StringComparison.Ordinal))
             {
                 return;
