@@ -30,8 +30,11 @@ public sealed partial class SnapshotterMetrics : IDisposable
         CreateLazyInstruments();
     }
 
+    // Created on first use: the partial files' static tables must be initialized before an instance exists.
+    private static readonly Lazy<SnapshotterMetrics> SharedInstance = new(() => new SnapshotterMetrics());
+
     /// <summary>A process-wide instance for code without dependency injection (the CLI, tests).</summary>
-    public static SnapshotterMetrics Shared { get; } = new();
+    public static SnapshotterMetrics Shared => SharedInstance.Value;
 
     public void Dispose() => _meter.Dispose();
 

@@ -34,6 +34,8 @@ public sealed class BlobChunkFetcher
     private readonly Dictionary<int, Task<bool>> _inflight = new();
     private readonly Lock _gate = new();
     private long _presentBytes;
+    private long _fetchedBytes;
+    private long _requestedBytes;
     private int _demandFetches;
 
     // Sequential readers (guarded by _gate): each keeps background requests in flight up to a window past its latest
@@ -76,6 +78,12 @@ public sealed class BlobChunkFetcher
     /// <summary>Uncompressed bytes of the chunks present in the cache file.</summary>
     public long PresentBytes => Volatile.Read(ref _presentBytes);
 
+    /// <summary>Stored bytes this blob's fetches read from the registry.</summary>
+    public long FetchedBytes => Volatile.Read(ref _fetchedBytes);
+
+    /// <summary>Bytes READs asked of this blob.</summary>
+    public long RequestedBytes => Volatile.Read(ref _requestedBytes);
+
     public bool IsPresent(int index) => Volatile.Read(ref _present[index]) != 0;
 
     /// <summary>Forgets what is present (the kernel re-opened the object with a new, empty cache file).</summary>
@@ -103,6 +111,7 @@ public sealed class BlobChunkFetcher
     /// </summary>
     public ValueTask<int> FillAsync(long offset, long length, IChunkSink sink, CancellationToken cancellationToken = default)
     {
+        Interlocked.Add(ref _requestedBytes, length);
         var end = Math.Min(offset + length, AlignedBuffer.AlignUp(_table.UncompressedSize));
         if (end <= offset)
         {
@@ -483,6 +492,7 @@ public sealed class BlobChunkFetcher
         {
             await _reader.ReadAsync(start, stored.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
             _metrics.RecordFetch(length, run.Count);
+            Interlocked.Add(ref _fetchedBytes, length);
             Log.Fetched(_logger, run[0].Index, run[^1].Index, start, length);
             foreach (var (index, done) in run)
             {

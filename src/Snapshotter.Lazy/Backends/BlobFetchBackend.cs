@@ -42,5 +42,8 @@ internal sealed class BlobFetchBackend(BlobFileCache cache, RegistryClient clien
         });
     }
 
+    // The kernel reads the local files directly: reads are not seen here.
+    public (long Fetched, long Read) Usage(LazyBlob blob) => (blob.FindState<CompleteBlobFile>()?.DownloadedBytes ?? 0, 0);
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

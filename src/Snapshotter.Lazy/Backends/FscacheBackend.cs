@@ -98,6 +98,9 @@ internal sealed class FscacheBackend : ILazyBackend, ICacheObjectResolver
         });
     }
 
+    public (long Fetched, long Read) Usage(LazyBlob blob) =>
+        blob.FindState<FscacheBlobSource>()?.Fetcher is { } fetcher ? (fetcher.FetchedBytes, fetcher.RequestedBytes) : (0, 0);
+
     public async ValueTask DisposeAsync()
     {
         if (_daemon is not null)

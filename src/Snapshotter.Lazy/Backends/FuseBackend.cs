@@ -77,6 +77,9 @@ internal sealed class FuseBackend : ILazyBackend
         });
     }
 
+    public (long Fetched, long Read) Usage(LazyBlob blob) =>
+        _files.TryGetValue(blob.Digest, out var file) && file.Fetcher is { } fetcher ? (fetcher.FetchedBytes, fetcher.RequestedBytes) : (0, 0);
+
     /// <summary>Drops the blob files (and their cached data) of digests no snapshot references and no mount uses.</summary>
     public void Prune(IReadOnlySet<string> liveDigests, Func<string, bool> inUse)
     {

@@ -45,8 +45,8 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     public string SparsePath { get; }
 
-    /// <summary>Uncompressed bytes of the blob present in the cache file.</summary>
-    public long PresentBytes => _fetcher?.PresentBytes ?? 0;
+    /// <summary>The blob's chunk fetcher, once a READ created it.</summary>
+    public BlobChunkFetcher? Fetcher => Volatile.Read(ref _fetcher);
 
     public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {

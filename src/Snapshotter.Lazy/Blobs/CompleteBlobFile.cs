@@ -18,6 +18,10 @@ internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, Regis
 {
     private readonly Lock _lock = new();
     private Task<string>? _download;
+    private long _downloaded;
+
+    /// <summary>Stored bytes this process downloaded for the blob (0 when the file was already complete).</summary>
+    public long DownloadedBytes => Volatile.Read(ref _downloaded);
 
     /// <summary>The complete file's path, downloading it first if needed.</summary>
     public Task<string> EnsureAsync(CancellationToken cancellationToken = default)
@@ -70,6 +74,7 @@ internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, Regis
         }
 
         metrics.RecordFetch(blob.StoredSize, table.Count);
+        Volatile.Write(ref _downloaded, blob.StoredSize);
         Log.BlobDownloaded(logger, blob.Digest, blob.StoredSize, blob.DeviceSize, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return path;
     }
