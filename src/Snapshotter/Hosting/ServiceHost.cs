@@ -106,7 +106,17 @@ internal static class ServiceHost
         await snapshotter.CleanupAsync(cancellationToken);
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStarted.Register(() => Log.Listening(logger, config.Address, config.Root));
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            Log.Listening(logger, config.Address, config.Root);
+            if (metricsEndpoint is not null)
+            {
+                // The bound address, also when the configured port is 0.
+                var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                    .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+                Log.MetricsListening(logger, string.Join(", ", addresses.Where(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.Contains("unix:", StringComparison.Ordinal))));
+            }
+        });
         lifetime.ApplicationStopping.Register(() => Log.ShuttingDown(logger, config.ShutdownTimeoutSeconds));
 
         try

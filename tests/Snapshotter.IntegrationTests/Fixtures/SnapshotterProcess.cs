@@ -86,7 +86,8 @@ public sealed class SnapshotterProcess : IAsyncDisposable
 
         // An explicit empty config file: a config installed on this machine must not change the tests.
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "snapshotter-config.json");
-        File.WriteAllText(config, "{}");
+        // No metrics endpoint: several fixtures' daemons run side by side and would fight over the default port.
+        File.WriteAllText(config, """{ "metrics_address": "" }""");
 
         // The SDK tells child processes which dotnet runs the tests.
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";

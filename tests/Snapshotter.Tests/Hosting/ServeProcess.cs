@@ -81,7 +81,9 @@ internal sealed class ServeProcess : IAsyncDisposable
 
     public static async Task<ServeProcess> StartAsync(string root, string address, params string[] extraArgs)
     {
-        var psi = StartInfo(["serve", "--root", root, "--address", address, "--log-level", "debug", .. extraArgs]);
+        // No metrics endpoint unless a test asks for one: parallel daemons would fight over the default port.
+        string[] metrics = extraArgs.Contains("--metrics-address") ? [] : ["--metrics-address", ""];
+        var psi = StartInfo(["serve", "--root", root, "--address", address, "--log-level", "debug", .. metrics, .. extraArgs]);
         var process = Process.Start(psi)!;
         var serve = new ServeProcess(process, root, address);
         process.OutputDataReceived += (_, e) => serve.Append(e.Data);
