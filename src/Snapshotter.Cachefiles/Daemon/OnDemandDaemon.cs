@@ -151,7 +151,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
 
                 if (events < 0 || (events & ((ushort)LibC.POLLERR | (ushort)LibC.POLLHUP | (ushort)LibC.POLLNVAL)) != 0)
                 {
-                    Log.ReplyFailed(_logger, $"poll on the device: {(events < 0 ? Errno.Describe(events) : $"revents 0x{events:x}")}");
+                    Log.PollFailed(_logger, events < 0 ? Errno.Describe(events) : "revents 0x" + events.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
                     return;
                 }
 
@@ -161,7 +161,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
                 {
                     if (n < 0 && n != -LibC.EAGAIN)
                     {
-                        Log.ReplyFailed(_logger, $"read from the device: {Errno.Describe((int)n)}");
+                        Log.DeviceReadFailed(_logger, Errno.Describe((int)n));
                         Thread.Sleep(10);
                     }
 
@@ -218,7 +218,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
         var cloexec = Syscalls.SetCloseOnExec(fd);
         if (cloexec != 0)
         {
-            Log.ReplyFailed(_logger, $"FD_CLOEXEC on object fd {request.Fd}: {Errno.Describe(cloexec)}");
+            Log.CloseOnExecFailed(_logger, (int)request.Fd, Errno.Describe(cloexec));
         }
 
         try
@@ -267,7 +267,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
         var result = Syscalls.WriteCommand(_device, line[..length]);
         if (result != 0)
         {
-            Log.ReplyFailed(_logger, $"copen {messageId},{size}: {Errno.Describe(result)}");
+            Log.CopenFailed(_logger, messageId, size, Errno.Describe(result));
         }
     }
 
@@ -316,7 +316,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
             var done = Syscalls.Ioctl(item.Fd, CachefilesReplies.ReadCompleteIoctl, request.MessageId);
             if (done != 0)
             {
-                Log.ReplyFailed(_logger, $"READ_COMPLETE {request.MessageId}: {Errno.Describe(done)}");
+                Log.ReadCompleteFailed(_logger, request.MessageId, Errno.Describe(done));
             }
         }
         catch (ObjectDisposedException)
