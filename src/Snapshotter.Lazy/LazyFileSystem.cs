@@ -173,10 +173,16 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask MountAsync(RemoteImage image, string mountPoint, CancellationToken cancellationToken = default)
     {
-        mountPoint = Path.GetFullPath(mountPoint);
+        mountPoint = Normalize(mountPoint);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var activity = SnapshotterActivities.Source.StartActivity("lazy.mount");
         activity?.SetTag("image", image.ImageRef);
+        if (_mounts.ContainsKey(mountPoint))
+        {
+            // A second mount would stack on the first and its references would never be released.
+            throw SnapshotterException.FailedPrecondition($"image {image.ImageRef}: {mountPoint} already holds a lazy mount of this snapshotter");
+        }
+
         var lazy = _resolver.Open(image);
         try
         {
@@ -193,7 +199,13 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
                 mount = await _fallback.MountAsync(lazy, mountPoint, cancellationToken).ConfigureAwait(false);
             }
 
-            _mounts[mountPoint] = (lazy, mount);
+            if (!_mounts.TryAdd(mountPoint, (lazy, mount)))
+            {
+                // A concurrent call mounted there first (callers serialize per mount point; the snapshotter does).
+                await mount.DisposeAsync().ConfigureAwait(false);
+                throw SnapshotterException.FailedPrecondition($"image {image.ImageRef}: {mountPoint} already holds a lazy mount of this snapshotter");
+            }
+
             Log.Mounted(_logger, image.ImageRef, mountPoint, Mode, lazy.Blobs.Count);
             _metrics.RecordMount(Mode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
@@ -210,12 +222,12 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public bool IsMounted(string mountPoint) => _mounts.ContainsKey(Path.GetFullPath(mountPoint));
+    public bool IsMounted(string mountPoint) => _mounts.ContainsKey(Normalize(mountPoint));
 
     /// <inheritdoc/>
     public async ValueTask UnmountAsync(string mountPoint, CancellationToken cancellationToken = default)
     {
-        mountPoint = Path.GetFullPath(mountPoint);
+        mountPoint = Normalize(mountPoint);
         if (_mounts.TryRemove(mountPoint, out var entry))
         {
             await entry.Mount.DisposeAsync().ConfigureAwait(false);
@@ -254,6 +266,9 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// </summary>
     public Task<RemoteImage> ResolveImageAsync(ImageReference reference, CancellationToken cancellationToken = default) =>
         _registryImages.ResolveAsync(reference, cancellationToken);
+
+    /// <summary>The key of a mount point: absolute, without a trailing slash (<c>/a/b/</c> and <c>/a/b</c> are one mount).</summary>
+    private static string Normalize(string mountPoint) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
 
     /// <summary>Unmounts every image still mounted, then stops the backend (the cachefiles daemon).</summary>
     public async ValueTask DisposeAsync()

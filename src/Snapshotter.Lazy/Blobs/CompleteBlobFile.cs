@@ -49,7 +49,7 @@ internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, Regis
         }
 
         var table = await blob.GetChunkTableAsync().ConfigureAwait(false);
-        var partial = cache.PartialPath(blob);
+        var partial = cache.NewPartialPath(blob);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {

@@ -68,6 +68,10 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
                 await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write))
                 {
                     await ImageConverter.ExtractBootstrapAsync(layerStream, output, cancellationToken).ConfigureAwait(false);
+
+                    // Read the layer to its end: the registry client checks the layer's digest only there, and the
+                    // extraction stops after image.boot (a tampered layer would otherwise be trusted from now on).
+                    await layerStream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (RegistryException e)
