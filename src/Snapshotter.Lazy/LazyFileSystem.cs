@@ -179,8 +179,14 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
         activity?.SetTag("image", image.ImageRef);
         if (_mounts.ContainsKey(mountPoint))
         {
-            // A second mount would stack on the first and its references would never be released.
-            throw SnapshotterException.FailedPrecondition($"image {image.ImageRef}: {mountPoint} already holds a lazy mount of this snapshotter");
+            if (MountTable.FileSystemAt(mountPoint) == "erofs")
+            {
+                // A second mount would stack on the first and its references would never be released.
+                throw SnapshotterException.FailedPrecondition($"image {image.ImageRef}: {mountPoint} already holds a lazy mount of this snapshotter");
+            }
+
+            // Unmounted behind our back: forget that mount (release its references), then mount again.
+            await UnmountAsync(mountPoint, cancellationToken).ConfigureAwait(false);
         }
 
         var lazy = _resolver.Open(image);
@@ -222,7 +228,12 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public bool IsMounted(string mountPoint) => _mounts.ContainsKey(Normalize(mountPoint));
+    /// <remarks>Also asks the kernel: a mount someone removed behind our back (umount by hand) is not mounted.</remarks>
+    public bool IsMounted(string mountPoint)
+    {
+        mountPoint = Normalize(mountPoint);
+        return _mounts.ContainsKey(mountPoint) && MountTable.FileSystemAt(mountPoint) == "erofs";
+    }
 
     /// <inheritdoc/>
     public async ValueTask UnmountAsync(string mountPoint, CancellationToken cancellationToken = default)
@@ -275,7 +286,15 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     {
         foreach (var mountPoint in _mounts.Keys)
         {
-            await UnmountAsync(mountPoint).ConfigureAwait(false);
+            try
+            {
+                await UnmountAsync(mountPoint).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or SnapshotterException or InvalidOperationException)
+            {
+                // Keep going: one stuck mount must not keep the others (and the cache daemon) alive.
+                Log.UnmountFailed(_logger, mountPoint, e.Message);
+            }
         }
 
         await _backend.DisposeAsync().ConfigureAwait(false);

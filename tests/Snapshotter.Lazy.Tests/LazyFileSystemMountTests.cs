@@ -151,6 +151,26 @@ public sealed class LazyFileSystemMountTests(RegistryImageFixture fixture, ITest
     }
 
     [Fact]
+    public async Task IsMounted_UnmountedBehindItsBack_FalseAndAMountThereWorksAgain()
+    {
+        await using var harness = await LazyHarness.StartAsync(output);
+        var mnt = await harness.MountAsync(fixture.Reference);
+        var image = await harness.Lazy.ResolveImageAsync(Registry.ImageReference.Parse(fixture.Reference));
+
+        // An operator's `umount`: the component still has its record, the kernel has no mount.
+        var umount = System.Diagnostics.Process.Start("umount", [mnt])!;
+        await umount.WaitForExitAsync();
+        Assert.Equal(0, umount.ExitCode);
+
+        Assert.False(harness.Lazy.IsMounted(mnt));
+        await harness.Lazy.MountAsync(image, mnt);
+        Assert.True(harness.Lazy.IsMounted(mnt));
+        Assert.True(HostMounts.IsMounted(mnt));
+        Assert.Equal(1, harness.Lazy.MountedImages);
+        Assert.Equal(image.Layers.Count, harness.Lazy.BlobsInUse);
+    }
+
+    [Fact]
     public async Task UnmountAsync_FileStillOpen_MountDetachedAndTheOpenFileStillReads()
     {
         await using var harness = await LazyHarness.StartAsync(output);

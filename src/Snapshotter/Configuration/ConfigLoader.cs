@@ -113,6 +113,15 @@ internal static class ConfigLoader
             throw new ConfigException("root must not be empty");
         }
 
+        // Overlay lowerdir= lists are ':'-separated and the kernel splits mount options on ','.
+        foreach (var (key, path) in new[] { ("root", config.Root), ("cache_dir", config.CacheDir ?? string.Empty) })
+        {
+            if (path.IndexOfAny([',', ':']) >= 0)
+            {
+                throw new ConfigException($"{key} {path} must not contain ',' or ':' (they separate mount options and overlay layers)");
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(config.Address))
         {
             throw new ConfigException("address must not be empty");
