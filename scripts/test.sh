@@ -29,7 +29,8 @@ command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK (dotnet) is req
 
 # Debian packages the tiers use; installed only when missing.
 packages=(containerd runc docker-registry umoci skopeo busybox-static erofs-utils apache2-utils
-          openssl curl e2fsprogs qemu-system-x86 libzstd1 liblz4-1 iproute2 kmod attr zstd stargz-snapshotter)
+          openssl curl e2fsprogs qemu-system-x86 libzstd1 liblz4-1 iproute2 kmod attr zstd
+          stargz-snapshotter prometheus squashfuse squashfs-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

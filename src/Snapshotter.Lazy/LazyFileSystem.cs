@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Core.Remote;
 using Snapshotter.Lazy.Backends;
 using Snapshotter.Lazy.Blobs;
@@ -27,12 +27,16 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     private readonly BlobFetchBackend _fallback;
     private readonly RemoteStatistics? _statistics;
     private readonly ILogger _logger;
+    private readonly SnapshotterMetrics _metrics;
     private readonly ConcurrentDictionary<string, (LazyImage Image, IAsyncDisposable Mount)> _mounts = new(StringComparer.Ordinal);
+    private long _diskBytes;
+    private long _diskMeasuredAt;
 
     private LazyFileSystem(
         RegistryClient client, LazyBlobRegistry blobs, BlobFileCache files, ILazyBackend backend, BlobFetchBackend fallback, string reason,
-        RegistryImageResolver registryImages, RemoteStatistics? statistics, ILogger logger)
+        RegistryImageResolver registryImages, RemoteStatistics? statistics, SnapshotterMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         _client = client;
         _blobs = blobs;
         _files = files;
@@ -62,13 +66,13 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// blob-fetch, the reason logged. A refused on-demand mode is counted in <paramref name="statistics"/>.
     /// </summary>
     public static Task<LazyFileSystem> CreateAsync(
-        LazyOptions options, RegistryClient client, ILoggerFactory loggerFactory, LazyMetrics? metrics = null, RemoteStatistics? statistics = null,
+        LazyOptions options, RegistryClient client, ILoggerFactory loggerFactory, SnapshotterMetrics? metrics = null, RemoteStatistics? statistics = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         var logger = loggerFactory.CreateLogger("Snapshotter.Lazy");
-        metrics ??= LazyMetrics.Shared;
+        metrics ??= SnapshotterMetrics.Shared;
         var cacheDirectory = Directory.CreateDirectory(options.CacheDirectory).FullName;
         var files = new BlobFileCache(cacheDirectory);
         files.DeleteIncomplete();
@@ -81,7 +85,58 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
         var (backend, reason) = BackendSelector.Select(options, cacheDirectory, blobs, fetchers, fallback, metrics, statistics, logger);
         Log.ModeChosen(logger, backend.Mode, reason);
         var registryImages = new RegistryImageResolver(client, cacheDirectory, options.Platform, options.MaxBootstrapSize);
-        return Task.FromResult(new LazyFileSystem(client, blobs, files, backend, fallback, reason, registryImages, statistics, logger));
+        return Task.FromResult(new LazyFileSystem(client, blobs, files, backend, fallback, reason, registryImages, statistics, metrics, logger));
+    }
+
+    /// <summary>Fetched and read bytes of every mounted image (for per-image metrics), one entry per image reference.</summary>
+    public IReadOnlyList<ImageUsage> ImageUsage()
+    {
+        var byImage = new Dictionary<string, ImageUsage>(StringComparer.Ordinal);
+        foreach (var (image, _) in _mounts.Values)
+        {
+            long fetched = 0, read = 0;
+            foreach (var blob in image.Blobs)
+            {
+                var (f, r) = _backend.Usage(blob);
+                var (ff, fr) = ReferenceEquals(_backend, _fallback) ? (0L, 0L) : _fallback.Usage(blob);
+                fetched += f + ff;
+                read += r + fr;
+            }
+
+            byImage[image.Source.ImageRef] = new ImageUsage(image.Source.ImageRef, fetched, read, image.Blobs.Count);
+        }
+
+        return [.. byImage.Values];
+    }
+
+    /// <summary>
+    /// Bytes the cache directory occupies on disk (allocated blocks: sparse cache files count what they hold), measured
+    /// at most every 15 s so that a scrape stays cheap.
+    /// </summary>
+    public long CacheDiskBytes()
+    {
+        var now = Environment.TickCount64;
+        if (now - Volatile.Read(ref _diskMeasuredAt) < 15_000 && _diskMeasuredAt != 0)
+        {
+            return Volatile.Read(ref _diskBytes);
+        }
+
+        long total = 0;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
+        foreach (var directory in new[] { _files.Directory, Path.Combine(Path.GetDirectoryName(_files.Directory)!, "fscache") })
+        {
+            if (Directory.Exists(directory))
+            {
+                foreach (var file in Directory.EnumerateFiles(directory, "*", options))
+                {
+                    total += Interop.DiskUsageCalls.AllocatedBytes(file);
+                }
+            }
+        }
+
+        Volatile.Write(ref _diskBytes, total);
+        Volatile.Write(ref _diskMeasuredAt, now);
+        return total;
     }
 
     /// <inheritdoc/>
@@ -119,6 +174,9 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     public async ValueTask MountAsync(RemoteImage image, string mountPoint, CancellationToken cancellationToken = default)
     {
         mountPoint = Path.GetFullPath(mountPoint);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var activity = SnapshotterActivities.Source.StartActivity("lazy.mount");
+        activity?.SetTag("image", image.ImageRef);
         var lazy = _resolver.Open(image);
         try
         {
@@ -137,6 +195,7 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
 
             _mounts[mountPoint] = (lazy, mount);
             Log.Mounted(_logger, image.ImageRef, mountPoint, Mode, lazy.Blobs.Count);
+            _metrics.RecordMount(Mode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (Exception e)
         {

@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "lazy pulling is off ({Reason}): every layer is unpacked the ordinary way")]
     public static partial void LazyOff(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "metrics at {Addresses} (/metrics, /healthz)")]
+    public static partial void MetricsListening(ILogger logger, string addresses);
 }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Daemon;
 using Snapshotter.Core.Remote;
 using Snapshotter.Lazy.Blobs;
@@ -16,7 +16,7 @@ internal static class BackendSelector
 {
     public static (ILazyBackend Backend, string Reason) Select(
         LazyOptions options, string cacheDirectory, LazyBlobRegistry blobs, BlobFetcherFactory fetchers, BlobFetchBackend blobFetch,
-        LazyMetrics metrics, RemoteStatistics? statistics, ILogger logger)
+        SnapshotterMetrics metrics, RemoteStatistics? statistics, ILogger logger)
     {
         var reasons = new List<string>();
         if (options.Mode is LazyMode.Auto or LazyMode.Fscache)
@@ -46,7 +46,7 @@ internal static class BackendSelector
     }
 
     private static bool TryFscache(
-        LazyOptions options, string cacheDirectory, LazyBlobRegistry blobs, BlobFetcherFactory fetchers, LazyMetrics metrics,
+        LazyOptions options, string cacheDirectory, LazyBlobRegistry blobs, BlobFetcherFactory fetchers, SnapshotterMetrics metrics,
         RemoteStatistics? statistics, ILogger logger, out ILazyBackend backend, out string reason)
     {
         backend = null!;

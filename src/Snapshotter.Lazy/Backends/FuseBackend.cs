@@ -77,6 +77,9 @@ internal sealed class FuseBackend : ILazyBackend
         });
     }
 
+    public (long Fetched, long Read) Usage(LazyBlob blob) =>
+        _files.TryGetValue(blob.Digest, out var file) && file.Fetcher is { } fetcher ? (fetcher.FetchedBytes, fetcher.RequestedBytes) : (0, 0);
+
     /// <summary>Drops the blob files (and their cached data) of digests no snapshot references and no mount uses; unmounts the FUSE mount when none is left.</summary>
     public void Prune(IReadOnlySet<string> liveDigests, Func<string, bool> inUse)
     {
@@ -127,7 +130,7 @@ internal sealed class FuseBackend : ILazyBackend
             _server ??= FuseServer.Mount(_mountPoint, new FuseServerOptions(), _logger);
             if (!_files.TryGetValue(blob.Digest, out var file))
             {
-                file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _logger);
+                file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _fetchers.Metrics, _logger);
                 _server.Add(file);
                 _files[blob.Digest] = file;
             }

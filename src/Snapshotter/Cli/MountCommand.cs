@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Configuration;
 using Snapshotter.Core;
 using Snapshotter.Lazy;
@@ -138,7 +138,7 @@ internal static class MountCommand
                 AttemptTimeout = fetchTimeout < TimeSpan.FromSeconds(30) ? fetchTimeout : TimeSpan.FromSeconds(30),
             },
             loggerFactory.CreateLogger<RegistryClient>());
-        var metrics = LazyMetrics.Shared;
+        var metrics = SnapshotterMetrics.Shared;
         LazyFileSystem lazy;
         try
         {

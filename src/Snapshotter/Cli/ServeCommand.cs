@@ -12,7 +12,7 @@ internal static class ServeCommand
         var config = new Option<string?>("--config")
         {
             Description = $"JSON config file (keys: root, address, log_level, shutdown_timeout_seconds, lazy_mode, cache_dir, hosts_dir, " +
-                "docker_config, domain, platform, prefetch, prefetch_rate, fetch_timeout_seconds). " +
+                "docker_config, domain, platform, prefetch, prefetch_rate, fetch_timeout_seconds, metrics_address, log_format). " +
                 $"Default: {SnapshotterConfig.DefaultConfigPath} when it exists. Env: {ConfigLoader.ConfigEnv}.",
             HelpName = "FILE",
         };
@@ -55,6 +55,17 @@ internal static class ServeCommand
             Description = "Fetch the rest of each data blob in the background once it is first read (yields to reads). Default: off.",
         };
 
+        var metricsAddress = new Option<string?>("--metrics-address")
+        {
+            Description = "host:port of the HTTP endpoint with Prometheus metrics (/metrics) and a liveness check (/healthz); \"\" turns it off. Default: 127.0.0.1:9110.",
+            HelpName = "ADDRESS",
+        };
+        var logFormat = new Option<string?>("--log-format")
+        {
+            Description = "text or json log lines on standard output. Default: text.",
+            HelpName = "FORMAT",
+        };
+
         var command = new Command(
             "serve",
             "Serve containerd's snapshots API (proxy plugin of type \"snapshot\") on a unix socket. Ordinary images are unpacked " +
@@ -63,7 +74,7 @@ internal static class ServeCommand
             "Settings come from defaults, then the config file, then SNAPSHOTTER_* environment variables, then flags. " +
             "SIGTERM/SIGINT finish in-flight calls, remove the socket and exit 0.")
         {
-            config, root, address, logLevel, lazyMode, cacheDir, hostsDir, prefetch,
+            config, root, address, logLevel, lazyMode, cacheDir, hostsDir, prefetch, metricsAddress, logFormat,
         };
         command.SetAction(async (ParseResult result, CancellationToken cancellationToken) =>
         {
@@ -78,7 +89,9 @@ internal static class ServeCommand
                     result.GetValue(lazyMode),
                     result.GetValue(cacheDir),
                     result.GetValue(hostsDir),
-                    result.GetValue(prefetch)));
+                    result.GetValue(prefetch),
+                    result.GetValue(metricsAddress),
+                    result.GetValue(logFormat)));
             }
             catch (ConfigException e)
             {

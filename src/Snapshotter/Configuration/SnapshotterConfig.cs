@@ -66,4 +66,15 @@ internal sealed record SnapshotterConfig
     /// <summary>A registry fetch (all retries) gives up after this many seconds; a reading process then gets EIO. Defaults to 60.</summary>
     [JsonPropertyName("fetch_timeout_seconds")]
     public int FetchTimeoutSeconds { get; init; } = 60;
+
+    /// <summary>
+    /// <c>host:port</c> of the HTTP endpoint serving Prometheus metrics at <c>/metrics</c> and a liveness check at
+    /// <c>/healthz</c>; empty turns it off. Defaults to <c>127.0.0.1:9110</c>.
+    /// </summary>
+    [JsonPropertyName("metrics_address")]
+    public string MetricsAddress { get; init; } = "127.0.0.1:9110";
+
+    /// <summary>Log line format on standard output: <c>text</c> or <c>json</c>. Defaults to text.</summary>
+    [JsonPropertyName("log_format")]
+    public string LogFormat { get; init; } = "text";
 }

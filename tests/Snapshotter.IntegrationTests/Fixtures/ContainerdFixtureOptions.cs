@@ -16,6 +16,6 @@ public sealed record ContainerdFixtureOptions
     /// <summary>Extra arguments to <c>snapshotter serve</c> (e.g. <c>--lazy-mode fuse</c>). Defaults to none.</summary>
     public IReadOnlyList<string> SnapshotterArguments { get; init; } = [];
 
-    /// <summary>The JSON config file given to <c>snapshotter serve --config</c>. Defaults to <c>{}</c>.</summary>
-    public string SnapshotterConfigJson { get; init; } = "{}";
+    /// <summary>The JSON config file given to <c>snapshotter serve --config</c>. Defaults to <see cref="SnapshotterProcess.DefaultConfigJson"/> (no metrics endpoint).</summary>
+    public string SnapshotterConfigJson { get; init; } = SnapshotterProcess.DefaultConfigJson;
 }

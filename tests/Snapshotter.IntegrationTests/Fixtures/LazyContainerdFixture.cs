@@ -49,7 +49,7 @@ public abstract class LazyContainerdFixture : IAsyncLifetime
             ProxyName = ProxyName,
             CriHostsDirectory = Images.HostsDirectory,
             SnapshotterArguments = ["--lazy-mode", LazyMode, "--hosts-dir", Images.HostsDirectory],
-            SnapshotterConfigJson = $$"""{ "fetch_timeout_seconds": {{FetchTimeoutSeconds}} }""",
+            SnapshotterConfigJson = $$"""{ "metrics_address": "", "fetch_timeout_seconds": {{FetchTimeoutSeconds}} }""",
         });
 
         // Cleans up after itself when it fails to start.

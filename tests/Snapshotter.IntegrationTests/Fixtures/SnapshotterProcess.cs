@@ -33,13 +33,17 @@ public sealed class SnapshotterProcess : IAsyncDisposable
 
     internal int LogLineCount => _daemon.LineCount;
 
+    /// <summary>The config every fixture's daemon gets unless told otherwise: no metrics endpoint (several fixtures' daemons run side by side and would fight over the default port).</summary>
+    public const string DefaultConfigJson = """{ "metrics_address": "" }""";
+
     /// <summary>
     /// Starts <c>snapshotter serve --config FILE --root ROOT --address SOCKET --log-level debug ARGUMENTS...</c> and waits
-    /// until it accepts connections. FILE holds <paramref name="configJson"/> (<c>{}</c> by default: a config installed on
-    /// this machine must not change the tests); <paramref name="arguments"/> (e.g. <c>--lazy-mode fuse</c>) are kept for restarts.
+    /// until it accepts connections. FILE holds <paramref name="configJson"/> (<see cref="DefaultConfigJson"/> by default:
+    /// a config installed on this machine must not change the tests); <paramref name="arguments"/> (e.g.
+    /// <c>--lazy-mode fuse</c>) are kept for restarts.
     /// </summary>
     public static async Task<SnapshotterProcess> StartAsync(
-        string root, string socketPath, IReadOnlyList<string>? arguments = null, string configJson = "{}", CancellationToken cancellationToken = default)
+        string root, string socketPath, IReadOnlyList<string>? arguments = null, string configJson = DefaultConfigJson, CancellationToken cancellationToken = default)
     {
         arguments ??= [];
         var daemon = Launch(root, socketPath, arguments, configJson);

@@ -159,4 +159,68 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("error", Microsoft.Extensions.Logging.LogLevel.Error)]
     public void ToLogLevel_KnownNames_MapToLevels(string name, Microsoft.Extensions.Logging.LogLevel expected) =>
         Assert.Equal(expected, ConfigLoader.ToLogLevel(name));
+
+    [Fact]
+    public void Load_NothingGiven_LazyDefaults()
+    {
+        var config = ConfigLoader.Load(NoFlags, Env());
+
+        Assert.Equal("auto", config.LazyMode);
+        Assert.Equal("/var/lib/containerd-lazy-snapshotter/cache", config.CacheDir);
+        Assert.Equal("/etc/containerd/certs.d", config.HostsDir);
+        Assert.Equal("lazysnap", config.Domain);
+        Assert.False(config.Prefetch);
+        Assert.Equal(60, config.FetchTimeoutSeconds);
+    }
+
+    [Fact]
+    public void Load_ShippedDeployConfig_ParsesWithEveryKey()
+    {
+        var shipped = Path.Combine(RepoRoot(), "deploy", "config.json");
+
+        var config = ConfigLoader.Load(NoFlags with { ConfigFile = shipped }, Env());
+
+        Assert.Equal("auto", config.LazyMode);
+        Assert.Equal("/var/lib/containerd-lazy-snapshotter/cache", config.CacheDir);
+        Assert.Equal(30, config.ShutdownTimeoutSeconds);
+    }
+
+    [Fact]
+    public void Load_LazyModeFromFileEnvAndFlag_FlagWins()
+    {
+        var file = WriteConfig("""{ "lazy_mode": "blob-fetch", "root": "/r" }""");
+
+        Assert.Equal("blob-fetch", ConfigLoader.Load(NoFlags with { ConfigFile = file }, Env()).LazyMode);
+        Assert.Equal("off", ConfigLoader.Load(NoFlags with { ConfigFile = file }, Env((ConfigLoader.LazyModeEnv, "OFF"))).LazyMode);
+        var flagged = ConfigLoader.Load(NoFlags with { ConfigFile = file, LazyMode = "fuse" }, Env((ConfigLoader.LazyModeEnv, "off")));
+        Assert.Equal("fuse", flagged.LazyMode);
+        Assert.Equal("/r/cache", flagged.CacheDir);
+    }
+
+    [Theory]
+    [InlineData("""{ "lazy_mode": "magic" }""", "lazy mode 'magic'")]
+    [InlineData("""{ "fetch_timeout_seconds": 0 }""", "fetch_timeout_seconds")]
+    [InlineData("""{ "prefetch_rate": -1 }""", "prefetch_rate")]
+    [InlineData("""{ "domain": "a,b" }""", "domain")]
+    [InlineData("""{ "platform": "linux" }""", "platform 'linux'")]
+    [InlineData("""{ "lazy_mod": "auto" }""", "lazy_mod")]
+    public void Load_BadLazySetting_FailsNamingIt(string json, string named)
+    {
+        var file = WriteConfig(json);
+
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(NoFlags with { ConfigFile = file }, Env()));
+
+        Assert.Contains(named, e.Message, StringComparison.Ordinal);
+    }
+
+    private static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Snapshotter.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("repository root (Snapshotter.sln) not found above " + AppContext.BaseDirectory);
+    }
 }
