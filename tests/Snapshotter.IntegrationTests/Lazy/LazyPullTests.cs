@@ -113,7 +113,7 @@ public abstract partial class LazyPullTests : IntegrationTest, IAsyncLifetime
         Assert.Equal(LazyTestImage.SmallFileContent, run.StdOut.Trim());
 
         // Ordinary layers: containerd downloads and unpacks all three; nothing is committed remotely.
-        Assert.DoesNotContain("remotely", Lazy.Snapshotter.Logs(logMark), StringComparison.Ordinal);
+        Assert.DoesNotContain("remotely (id", Lazy.Snapshotter.Logs(logMark), StringComparison.Ordinal);
         Assert.Equal(3, CtrOutput.Ls(await ctr.SnapshotsOkAsync(Snapshotter, "ls")).Count(r => r.Kind == "Committed"));
     }
 
