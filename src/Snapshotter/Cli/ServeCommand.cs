@@ -36,8 +36,9 @@ internal static class ServeCommand
         var lazyMode = new Option<string?>("--lazy-mode")
         {
             Description = "How lazily pullable images are served: auto (fscache when the kernel has cachefiles on-demand, else " +
-                "blob-fetch), fscache, blob-fetch (download each data blob whole at first use, then mount) or off (unpack every " +
-                $"layer the ordinary way). Default: auto. Env: {ConfigLoader.LazyModeEnv}.",
+                "fuse when it mounts EROFS from regular files (6.12+), else blob-fetch), fscache, fuse, blob-fetch (download each " +
+                "data blob whole at first use, then mount) or off (unpack every layer the ordinary way). A mode the host cannot " +
+                $"do falls back to the next one, logged. Default: auto. Env: {ConfigLoader.LazyModeEnv}.",
             HelpName = "MODE",
         };
         var cacheDir = new Option<string?>("--cache-dir")
