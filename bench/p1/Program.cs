@@ -50,7 +50,8 @@ var loadAtStart = File.ReadAllText("/proc/loadavg").Split(' ')[0];
 var image = await ImageGenerator.EnsureAsync(options.CacheDirectory, log, cts.Token);
 Directory.CreateDirectory(options.WorkDirectory);
 var storage = Path.Combine(options.CacheDirectory, BenchImageSpec.Version, "registry");
-var seeded = await ImageSeeder.EnsureAsync(storage, image, options.WorkDirectory, log, cts.Token);
+var warmLayout = await ImageGenerator.EnsureWarmAsync(options.CacheDirectory, log, cts.Token);
+var seeded = await ImageSeeder.EnsureAsync(storage, image, warmLayout, options.WorkDirectory, log, cts.Token);
 foreach (var (layer, i) in image.Layers.Select((l, i) => (l, i)))
 {
     log.WriteLine(string.Create(ci, $"image: layer {i} '{layer.Name}': {layer.Files} files, {layer.FileBytes / 1048576.0:F1} MiB of files, gzip {layer.GzipBytes / 1e6:F1} MB, " +
@@ -78,9 +79,16 @@ if (options.CopyRegistry)
 await using var registry = await RegistryServer.StartAsync(storage, Path.Combine(options.WorkDirectory, "registry"), cts.Token);
 await using var proxy = new ThrottlingProxy(registry.EndPoint);
 var runner = new SampleRunner(options, proxy, image, seeded, log);
-log.WriteLine($"p1: registry on {registry.EndPoint}, proxy on 127.0.0.1:{proxy.Port}; warm-up round at {options.RatesMbit[0]} Mbit/s (not recorded)");
-await runner.RunAsync(PullCase.Lazy, options.RatesMbit[0], 0, cts.Token);
-await runner.RunAsync(PullCase.Ordinary, options.RatesMbit[0], 0, cts.Token);
+log.WriteLine($"p1: registry on {registry.EndPoint}, proxy on 127.0.0.1:{proxy.Port}");
+bool Measured(PullCase kind) => options.Only is null || string.Equals(options.Only, kind.ToString(), StringComparison.OrdinalIgnoreCase);
+if (options.Warmup)
+{
+    log.WriteLine($"p1: warm-up round at {options.RatesMbit[0]} Mbit/s (not recorded)");
+    foreach (var kind in new[] { PullCase.Lazy, PullCase.Ordinary }.Where(Measured))
+    {
+        await runner.RunAsync(kind, options.RatesMbit[0], 0, cts.Token);
+    }
+}
 
 var samples = new List<Sample>();
 foreach (var rate in options.RatesMbit)
@@ -88,7 +96,7 @@ foreach (var rate in options.RatesMbit)
     for (var round = 1; round <= options.Rounds; round++)
     {
         PullCase[] order = round % 2 == 1 ? [PullCase.Lazy, PullCase.Ordinary] : [PullCase.Ordinary, PullCase.Lazy];
-        foreach (var kind in order)
+        foreach (var kind in order.Where(Measured))
         {
             samples.Add(await runner.RunAsync(kind, rate, round, cts.Token));
         }

@@ -52,6 +52,13 @@ internal sealed class SampleEnvironment : IAsyncDisposable
         }
     }
 
+    /// <summary>The devices (<c>major:minor</c>) of this sample's mounts of <paramref name="fsType"/> (fuse*, erofs) now.</summary>
+    public List<string> Devices(string fsType) =>
+        [.. File.ReadLines("/proc/self/mountinfo").Select(l => l.Split(' '))
+            .Where(f => f[4].StartsWith(Directory + "/", StringComparison.Ordinal)
+                && f.SkipWhile(x => x != "-").Skip(1).FirstOrDefault() is { } type && type.StartsWith(fsType, StringComparison.Ordinal))
+            .Select(f => f[2])];
+
     /// <summary>Arguments for <c>ctr</c>/<c>ctr-remote</c> on this containerd, in the benchmark's namespace.</summary>
     public string[] Ctr(params string[] args) => ["-a", ContainerdAddress, "-n", Namespace, .. args];
 
@@ -95,7 +102,8 @@ internal sealed class SampleEnvironment : IAsyncDisposable
             "dotnet",
             [options.SnapshotterDll, "serve", "--root", Path.Combine(Directory, "snapshotter"), "--address", SnapshotterAddress,
                 "--lazy-mode", options.LazyMode, "--hosts-dir", hosts, "--log-level", options.ServeLogLevel],
-            ServeLog);
+            ServeLog,
+            options.ServeEnvironment);
         await Waiting.ForUnixAsync(SnapshotterAddress, _serve, cancellationToken).ConfigureAwait(false);
 
         var config = Path.Combine(Directory, "containerd.toml");

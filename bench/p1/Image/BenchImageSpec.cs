@@ -75,6 +75,15 @@ internal static class BenchImageSpec
         return [bases, share, runtime, app];
     }
 
+    /// <summary>The warm-up image: one small layer (busybox and a text file), sharing no blob with the benchmark image.</summary>
+    public static IReadOnlyList<LayerSpec> WarmLayers()
+    {
+        var warm = new LayerSpec("warm-up: busybox", long.MaxValue);
+        warm.HostFiles.Add(("/usr/bin/busybox", "/bin/busybox"));
+        warm.Files.Add(("/etc/warm-up", Encoding.ASCII.GetBytes("the P1 harness's warm-up image\n"), (UnixFileMode)0x1A4));
+        return [warm];
+    }
+
     /// <summary>The newest installed version directory of a shared framework (the SDK's, e.g. /usr/share/dotnet/shared/NAME/10.0.12).</summary>
     private static string HostRuntimeDirectory(string name)
     {

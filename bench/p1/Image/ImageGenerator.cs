@@ -21,14 +21,45 @@ internal static class ImageGenerator
     public static async Task<GeneratedImage> EnsureAsync(string cacheDirectory, TextWriter log, CancellationToken cancellationToken = default)
     {
         var root = Path.Combine(cacheDirectory, BenchImageSpec.Version);
-        var layout = Path.Combine(root, "oci");
         var summary = Path.Combine(root, "image.json");
-        if (File.Exists(summary) && File.Exists(Path.Combine(layout, "index.json")))
+        if (File.Exists(summary))
         {
             return JsonSerializer.Deserialize<GeneratedImage>(await File.ReadAllTextAsync(summary, cancellationToken), Json)
                 ?? throw new InvalidDataException($"{summary} is empty");
         }
 
+        var layout = Path.Combine(root, "oci");
+        var (layers, entries) = await GenerateAsync(layout, BenchImageSpec.Layers(), log, cancellationToken);
+        var osRelease = entries["etc/os-release"];
+        var expected = (await File.ReadAllLinesAsync(osRelease.HostPath!, cancellationToken)).ToList();
+        expected.Add(Math.Min(BenchImageSpec.BigFileRead, entries[BenchImageSpec.BigFile.TrimStart('/')].Size).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        expected.Add("ready");
+        var image = new GeneratedImage(layout, BenchImageSpec.Tag, layers, Reads(entries), expected);
+        await File.WriteAllTextAsync(summary, JsonSerializer.Serialize(image, Json), cancellationToken);
+        return image;
+    }
+
+    /// <summary>
+    /// The warm-up image (<see cref="BenchImageSpec.WarmLayers"/>): pulled, run and removed before a sample's clock
+    /// starts, so the service and containerd run warm code paths, as a daemon that has pulled an image before.
+    /// </summary>
+    public static async Task<string> EnsureWarmAsync(string cacheDirectory, TextWriter log, CancellationToken cancellationToken = default)
+    {
+        var layout = Path.Combine(cacheDirectory, BenchImageSpec.Version, "warm-oci");
+        var done = Path.Combine(layout, "done");
+        if (!File.Exists(done))
+        {
+            await GenerateAsync(layout, BenchImageSpec.WarmLayers(), log, cancellationToken);
+            await File.WriteAllTextAsync(done, string.Empty, cancellationToken);
+        }
+
+        return layout;
+    }
+
+    /// <summary>Writes <paramref name="specs"/> as an OCI layout tagged <see cref="BenchImageSpec.Tag"/>; returns the layers and every entry.</summary>
+    private static async Task<(List<LayerInfo> Layers, Dictionary<string, ImageEntry> Entries)> GenerateAsync(
+        string layout, IReadOnlyList<LayerSpec> specs, TextWriter log, CancellationToken cancellationToken)
+    {
         if (Directory.Exists(layout))
         {
             Directory.Delete(layout, recursive: true);
@@ -38,7 +69,7 @@ internal static class ImageGenerator
         var sink = new OciLayout(layout, BenchImageSpec.Tag);
         var layers = new List<LayerInfo>();
         var entries = new Dictionary<string, ImageEntry>(StringComparer.Ordinal);
-        foreach (var spec in BenchImageSpec.Layers())
+        foreach (var spec in specs)
         {
             var layer = Collect(spec);
             foreach (var e in layer)
@@ -70,14 +101,7 @@ internal static class ImageGenerator
         };
         var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest);
         await sink.PutManifestAsync(new OciDescriptor(OciLayout.ManifestMediaType, Sha256(manifestBytes), manifestBytes.Length), manifestBytes, cancellationToken);
-
-        var osRelease = entries["etc/os-release"];
-        var expected = (await File.ReadAllLinesAsync(osRelease.HostPath!, cancellationToken)).ToList();
-        expected.Add(Math.Min(BenchImageSpec.BigFileRead, entries[BenchImageSpec.BigFile.TrimStart('/')].Size).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        expected.Add("ready");
-        var image = new GeneratedImage(layout, BenchImageSpec.Tag, layers, Reads(entries), expected);
-        await File.WriteAllTextAsync(summary, JsonSerializer.Serialize(image, Json), cancellationToken);
-        return image;
+        return (layers, entries);
     }
 
     /// <summary>The command's reads: busybox (exec'd), os-release, the small files, part of the big file.</summary>

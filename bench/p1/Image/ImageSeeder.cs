@@ -16,15 +16,25 @@ internal static class ImageSeeder
 {
     private const string Marker = "p1-seeded.json";
 
-    public static async Task<SeededImages> EnsureAsync(string storage, GeneratedImage image, string workDirectory, TextWriter log, CancellationToken cancellationToken = default)
+    private const string WarmMarker = "p1-warm-seeded";
+
+    /// <summary>Repository of the warm-up image, ordinary (gzip) form.</summary>
+    public const string WarmOrdinaryRepository = "p1/warm-ordinary";
+
+    /// <summary>Repository of the warm-up image, lazily pullable form.</summary>
+    public const string WarmLazyRepository = "p1/warm-lazy";
+
+    public static async Task<SeededImages> EnsureAsync(
+        string storage, GeneratedImage image, string warmLayout, string workDirectory, TextWriter log, CancellationToken cancellationToken = default)
     {
         var marker = Path.Combine(storage, Marker);
-        if (File.Exists(marker))
+        var warmMarker = Path.Combine(storage, WarmMarker);
+        if (File.Exists(marker) && File.Exists(warmMarker))
         {
             return JsonSerializer.Deserialize<SeededImages>(await File.ReadAllTextAsync(marker, cancellationToken)) ?? throw new InvalidDataException($"{marker} is empty");
         }
 
-        if (Directory.Exists(storage))
+        if (!File.Exists(marker) && Directory.Exists(storage))
         {
             Directory.Delete(storage, recursive: true);
         }
@@ -33,28 +43,53 @@ internal static class ImageSeeder
         await using var registry = await RegistryServer.StartAsync(storage, Path.Combine(workDirectory, "seed-registry"), cancellationToken);
         using var client = new RegistryClient(new RegistryClientOptions { HostsDirectory = null });
         var host = $"127.0.0.1:{registry.EndPoint.Port}";
-        const string ordinaryRepo = "p1/ordinary", lazyRepo = "p1/lazy";
+        if (!File.Exists(warmMarker))
+        {
+            log.WriteLine($"registry: pushing the warm-up image to {host}/{WarmOrdinaryRepository} and {host}/{WarmLazyRepository}...");
+            await PushAsync(client, warmLayout, BenchImageSpec.Tag, $"{host}/{WarmOrdinaryRepository}:{BenchImageSpec.Tag}", cancellationToken);
+            await ConvertAsync(client, warmLayout, BenchImageSpec.Tag, $"{host}/{WarmLazyRepository}:{BenchImageSpec.Tag}", workDirectory, cancellationToken);
+            await File.WriteAllTextAsync(warmMarker, string.Empty, cancellationToken);
+        }
 
+        if (File.Exists(marker))
+        {
+            return JsonSerializer.Deserialize<SeededImages>(await File.ReadAllTextAsync(marker, cancellationToken)) ?? throw new InvalidDataException($"{marker} is empty");
+        }
+
+        const string ordinaryRepo = "p1/ordinary", lazyRepo = "p1/lazy";
         log.WriteLine($"registry: pushing the ordinary image to {host}/{ordinaryRepo}:{image.Tag}...");
-        var ordinary = Snapshotter.Registry.ImageReference.Parse($"{host}/{ordinaryRepo}:{image.Tag}");
-        var layout = new OciLayout(image.LayoutPath, image.Tag);
-        var (manifestType, manifest) = await ReadManifestAsync(image.LayoutPath, image.Tag, cancellationToken);
+        await PushAsync(client, image.LayoutPath, image.Tag, $"{host}/{ordinaryRepo}:{image.Tag}", cancellationToken);
+        log.WriteLine($"registry: converting into {host}/{lazyRepo}:{image.Tag}...");
+        var (result, options) = await ConvertAsync(client, image.LayoutPath, image.Tag, $"{host}/{lazyRepo}:{image.Tag}", workDirectory, cancellationToken);
+        var seeded = new SeededImages(ordinaryRepo, lazyRepo, image.Tag, [.. result.DataBlobs.Select(b => b.Size)], result.BootstrapLayer.Size, options.Compressor.ToString(), options.ChunkSize);
+        await File.WriteAllTextAsync(marker, JsonSerializer.Serialize(seeded), cancellationToken);
+        return seeded;
+    }
+
+    /// <summary>Pushes the image of an OCI layout as it is (blobs, then the manifest under the tag).</summary>
+    private static async Task PushAsync(RegistryClient client, string layoutPath, string tag, string target, CancellationToken cancellationToken)
+    {
+        var reference = Snapshotter.Registry.ImageReference.Parse(target);
+        var layout = new OciLayout(layoutPath, tag);
+        var (manifestType, manifest) = await ReadManifestAsync(layoutPath, tag, cancellationToken);
         var resolved = await layout.ResolveAsync(null, cancellationToken);
         foreach (var blob in resolved.Layers.Append(resolved.Config))
         {
             await using var stream = await layout.OpenBlobAsync(blob, cancellationToken);
-            await client.PushBlobAsync(new BlobLocator(ordinary, blob.Digest), stream, cancellationToken);
+            await client.PushBlobAsync(new BlobLocator(reference, blob.Digest), stream, cancellationToken);
         }
 
-        await client.PushManifestAsync(ordinary, manifestType, manifest, cancellationToken);
+        await client.PushManifestAsync(reference, manifestType, manifest, cancellationToken);
+    }
 
-        log.WriteLine($"registry: converting into {host}/{lazyRepo}:{image.Tag}...");
+    /// <summary>Converts with the converter's defaults (what <c>snapshotter convert</c> does) and pushes the result.</summary>
+    private static async Task<(ConversionResult Result, ImageBuildOptions Options)> ConvertAsync(
+        RegistryClient client, string layoutPath, string tag, string target, string workDirectory, CancellationToken cancellationToken)
+    {
         var options = new ImageBuildOptions();
-        var lazy = Snapshotter.Registry.ImageReference.Parse($"{host}/{lazyRepo}:{image.Tag}");
-        var result = await ImageConverter.ConvertAsync(layout, new RegistryImageSink(client, lazy), options, workDirectory: workDirectory, cancellationToken: cancellationToken);
-        var seeded = new SeededImages(ordinaryRepo, lazyRepo, image.Tag, [.. result.DataBlobs.Select(b => b.Size)], result.BootstrapLayer.Size, options.Compressor.ToString(), options.ChunkSize);
-        await File.WriteAllTextAsync(marker, JsonSerializer.Serialize(seeded), cancellationToken);
-        return seeded;
+        var reference = Snapshotter.Registry.ImageReference.Parse(target);
+        var result = await ImageConverter.ConvertAsync(new OciLayout(layoutPath, tag), new RegistryImageSink(client, reference), options, workDirectory: workDirectory, cancellationToken: cancellationToken);
+        return (result, options);
     }
 
     private static async Task<(string MediaType, byte[] Content)> ReadManifestAsync(string layoutPath, string tag, CancellationToken cancellationToken)

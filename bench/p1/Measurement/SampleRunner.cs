@@ -33,19 +33,28 @@ internal sealed class SampleRunner(P1Options options, ThrottlingProxy proxy, Gen
             : ["ctr", .. env.Ctr("images", "pull", "--plain-http", "--snapshotter", snapshotter, reference)];
 
         proxy.BitsPerSecond = rateMbit * 1_000_000;
+        if (!options.ColdService)
+        {
+            await WarmUpAsync(env, cancellationToken);
+        }
+
         proxy.Reset();
         Libc.DropCaches();
 
+        using var kernel = options.KernelTrace ? new KernelTrace() : null;
         var startUtc = DateTime.UtcNow;
         var start = Stopwatch.GetTimestamp();
         await Tool.RunAsync(pull[0], pull[1..], cancellationToken);
         var pullSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         long downAtFirst = 0, upAtFirst = 0;
         var requestsAtFirst = 0;
+        var devices = new List<string>();
         var run = new ContainerRun
         {
             OnFirstLine = () =>
             {
+                devices.AddRange(env.Devices("erofs"));
+                devices.AddRange(env.Devices("fuse"));
                 downAtFirst = proxy.BytesDown;
                 upAtFirst = proxy.BytesUp;
                 requestsAtFirst = proxy.Trace.Count;
@@ -55,7 +64,10 @@ internal sealed class SampleRunner(P1Options options, ThrottlingProxy proxy, Gen
         Check(run, kind);
         var down = proxy.BytesDown;
         var up = proxy.BytesUp;
-        var trace = Describe(proxy.Trace, start, startUtc, kind == PullCase.Lazy ? env.ServeLog : null, run.ExitSeconds);
+        // Only this sample's mounts (other jobs on the machine use FUSE and EROFS too); execs of every process.
+        var kernelEvents = kernel?.Stop(start, text => text.StartsWith("sched_", StringComparison.Ordinal) || devices.Any(d =>
+            text.Contains($"connection {d.Split(':')[1]} ", StringComparison.Ordinal) || text.Contains($"dev = ({d.Replace(':', ',')})", StringComparison.Ordinal))) ?? [];
+        var trace = Describe(proxy.Trace, start, startUtc, kind == PullCase.Lazy ? env.ServeLog : null, run.ExitSeconds, kernelEvents);
 
         // The same image again, already local (page cache dropped): the floor.
         Libc.DropCaches();
@@ -79,6 +91,51 @@ internal sealed class SampleRunner(P1Options options, ThrottlingProxy proxy, Gen
         }
 
         return sample;
+    }
+
+    /// <summary>
+    /// Pulls and runs the warm-up image both ways, then removes it and lets containerd's garbage collector remove its
+    /// snapshots, content and (through Cleanup) the service's cached blobs: the service and containerd then run warm
+    /// code, as daemons that have pulled an image before, with nothing of the benchmark image anywhere.
+    /// </summary>
+    private async Task WarmUpAsync(SampleEnvironment env, CancellationToken cancellationToken)
+    {
+        var lazy = $"127.0.0.1:{proxy.Port}/{ImageSeeder.WarmLazyRepository}:{seeded.Tag}";
+        var ordinary = $"127.0.0.1:{proxy.Port}/{ImageSeeder.WarmOrdinaryRepository}:{seeded.Tag}";
+        await Tool.RunAsync("ctr-remote", env.Ctr("images", "rpull", "--plain-http", "--snapshotter", SampleEnvironment.LazySnapshotter, lazy), cancellationToken);
+        await Tool.RunAsync("ctr", env.Ctr("run", "--rm", "--snapshotter", SampleEnvironment.LazySnapshotter, lazy, "warm-lazy", "/bin/busybox", "cat", "/etc/warm-up"), cancellationToken);
+        await Tool.RunAsync("ctr", env.Ctr("images", "pull", "--plain-http", "--snapshotter", "overlayfs", ordinary), cancellationToken);
+        await Tool.RunAsync("ctr", env.Ctr("run", "--rm", "--snapshotter", "overlayfs", ordinary, "warm-ordinary", "/bin/busybox", "cat", "/etc/warm-up"), cancellationToken);
+        await Tool.RunAsync("ctr", env.Ctr("images", "rm", lazy, ordinary), cancellationToken);
+        var lease = (await Tool.RunAsync("ctr", env.Ctr("leases", "create"), cancellationToken)).Trim();
+        await Tool.RunAsync("ctr", env.Ctr("leases", "rm", "--sync", lease), cancellationToken);
+
+        var blobs = Path.Combine(env.Directory, "snapshotter", "cache", "blobs");
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var left = new List<string>();
+            foreach (var snapshotter in new[] { SampleEnvironment.LazySnapshotter, "overlayfs" })
+            {
+                var rows = (await Tool.RunAsync("ctr", env.Ctr("snapshots", "--snapshotter", snapshotter, "ls"), cancellationToken))
+                    .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1);
+                left.AddRange(rows.Select(r => $"{snapshotter} snapshot {r}"));
+            }
+
+            left.AddRange((await Tool.RunAsync("ctr", env.Ctr("content", "ls", "-q"), cancellationToken)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(c => "content " + c));
+            left.AddRange(Directory.Exists(blobs) ? Directory.EnumerateFiles(blobs).Select(f => "cached blob " + f) : []);
+            if (left.Count == 0)
+            {
+                return;
+            }
+
+            if (sw.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                throw new InvalidOperationException($"the warm-up image left state behind after garbage collection: {string.Join("; ", left)}");
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
     }
 
     private static string[] RunArgs(SampleEnvironment env, string snapshotter, string reference, string id) =>
@@ -113,9 +170,9 @@ internal sealed class SampleRunner(P1Options options, ThrottlingProxy proxy, Gen
     }
 
     /// <summary>The sample's registry requests, and the service's log lines during it, on the sample's clock.</summary>
-    private static List<string> Describe(IReadOnlyList<RequestRecord> requests, long start, DateTime startUtc, string? serveLog, double endSeconds)
+    private static List<string> Describe(IReadOnlyList<RequestRecord> requests, long start, DateTime startUtc, string? serveLog, double endSeconds, List<(double At, string Text)> kernel)
     {
-        var events = new List<(double At, string Text)>();
+        var events = new List<(double At, string Text)>(kernel.Where(e => e.At >= 0 && e.At <= endSeconds));
         foreach (var r in requests)
         {
             var at = Stopwatch.GetElapsedTime(start, r.Started).TotalSeconds;
