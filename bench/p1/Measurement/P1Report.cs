@@ -33,8 +33,12 @@ internal static class P1Report
             $"It reads {MiB(image.ReadBytes)} MiB = {Pct(image.ReadBytes, image.FileBytes)} of the image's file data " +
             $"({string.Join(", ", image.Reads.Select(r => $"{Path.GetFileName(r.Path)} {KiB(r.Bytes)} KiB"))}); " +
             $"its first line needs busybox and os-release only ({MiB(firstLineBytes)} MiB, {Pct(firstLineBytes, image.FileBytes)}).");
-        sb.AppendLine("- Each sample starts from nothing: a new containerd 1.6 and a new `snapshotter serve` (ReadyToRun publish) on new root directories " +
-            "(containerd reaches the service once, through a probe Prepare in another namespace, before the clock starts), the proxy's connections closed and counters zeroed, page cache dropped. " +
+        sb.AppendLine("- Each sample starts from nothing: a new containerd 1.6 and a new `snapshotter serve` (ReadyToRun publish, as shipped) on new root directories " +
+            "(containerd reaches the service once, through a probe Prepare in another namespace, before the clock starts), " +
+            (options.ColdService
+                ? "**cold service**: the measured pull is the service's first pull ever; "
+                : "warm daemons: a small other image (busybox) is pulled, run and removed both ways first, and containerd's garbage collector removes its snapshots, content and the service's cached blobs, so both daemons run warm code as after an earlier pull, with nothing of the benchmark image anywhere; ") +
+            "then the proxy's connections are closed and its counters zeroed, and the page cache is dropped. " +
             "The clock runs from the start of the pull command (`ctr-remote images rpull --snapshotter nydus` / `ctr images pull --snapshotter overlayfs`, both `--plain-http`) " +
             "through `ctr run --rm` until the container's first stdout line. Bytes are counted at the throttling proxy (registry -> clients, headers included).");
         sb.AppendLine(ci, $"- Rounds: {options.Rounds} per rate after one unrecorded warm-up round; lazy and ordinary alternate, and which goes first alternates per round.");
