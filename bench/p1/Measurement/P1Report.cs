@@ -70,6 +70,28 @@ internal static class P1Report
             }
         }
 
+        sb.AppendLine();
+        sb.AppendLine("Where the time goes (medians, seconds from the start of the pull command; from the proxy's request trace):");
+        sb.AppendLine();
+        sb.AppendLine("| link | case | first registry request (pull client up) | pull command exited | first data Range request (container starting) | last response byte before the first line | first line | Range requests / MB by the first line |");
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var rate in samples.Select(s => s.RateMbit).Distinct())
+        {
+            foreach (var kind in new[] { PullCase.Lazy, PullCase.Ordinary })
+            {
+                var set = samples.Where(s => s.RateMbit == rate && s.Case == kind).ToList();
+                if (set.Count == 0)
+                {
+                    continue;
+                }
+
+                var range = set.Where(s => s.Phases.FirstRangeRequest is not null).ToList();
+                sb.AppendLine(ci, $"| {rate} Mbit/s | {(kind == PullCase.Lazy ? "lazy" : "ordinary")} | {Median(set, s => s.Phases.FirstRequest):F3} | {Median(set, s => s.PullSeconds):F3} | " +
+                    $"{(range.Count > 0 ? Median(range, s => s.Phases.FirstRangeRequest!.Value).ToString("F3", ci) : "-")} | {Median(set, s => s.Phases.LastByteBeforeFirstLine):F3} | {Median(set, s => s.FirstLineSeconds):F3} | " +
+                    $"{Median(set, s => s.Phases.RangeRequestsByFirstLine):F0} / {Median(set, s => s.Phases.RangeBytesByFirstLine) / 1e6:F2} |");
+            }
+        }
+
         var floor = samples.Where(s => s.Case == PullCase.Ordinary).ToList();
         var lazyLocal = samples.Where(s => s.Case == PullCase.Lazy).ToList();
         sb.AppendLine();

@@ -20,4 +20,5 @@ internal sealed record Sample(
     int RequestsAtFirstLine,
     double LocalFirstLineSeconds,
     string? LazyMode,
+    SamplePhases Phases,
     IReadOnlyList<string> Trace);

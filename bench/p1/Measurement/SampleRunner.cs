@@ -77,8 +77,9 @@ internal sealed class SampleRunner(P1Options options, ThrottlingProxy proxy, Gen
         Check(again, kind);
 
         var mode = kind == PullCase.Lazy ? CheckLazy(env.ServeLog) : null;
+        var phases = Phases(proxy.Trace, start, run.Lines[0].Seconds);
         var sample = new Sample(kind, rateMbit, round, pullSeconds, run.Lines[0].Seconds, run.Lines[^1].Seconds, run.ExitSeconds,
-            downAtFirst, upAtFirst, down, up, requestsAtFirst, again.Lines[0].Seconds, mode, trace);
+            downAtFirst, upAtFirst, down, up, requestsAtFirst, again.Lines[0].Seconds, mode, phases, trace);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"p1: {rateMbit} Mbit/s round {round} {kind}: pull {pullSeconds:F3} s, first line {sample.FirstLineSeconds:F3} s, ready {sample.ReadySeconds:F3} s, " +
             $"exit {sample.ExitSeconds:F3} s; down {downAtFirst / 1e6:F2} MB by the first line, {down / 1e6:F2} MB in all ({proxy.Trace.Count} requests); local start {sample.LocalFirstLineSeconds:F3} s"));
@@ -148,6 +149,19 @@ internal sealed class SampleRunner(P1Options options, ThrottlingProxy proxy, Gen
         {
             throw new InvalidOperationException($"{kind}: the container printed\n{string.Join('\n', lines)}\ninstead of\n{string.Join('\n', image.ExpectedOutput)}");
         }
+    }
+
+    private static SamplePhases Phases(IReadOnlyList<RequestRecord> requests, long start, double firstLine)
+    {
+        double At(long timestamp) => Stopwatch.GetElapsedTime(start, timestamp).TotalSeconds;
+        var before = requests.Where(r => At(r.Started) <= firstLine).ToList();
+        var ranges = before.Where(r => r.Range is not null).ToList();
+        return new SamplePhases(
+            before.Count > 0 ? before.Min(r => At(r.Started)) : double.NaN,
+            before.Count > 0 ? Math.Min(firstLine, before.Max(r => At(r.Finished))) : double.NaN,
+            ranges.Count > 0 ? ranges.Min(r => At(r.Started)) : null,
+            ranges.Count,
+            ranges.Sum(r => r.ResponseBytes));
     }
 
     /// <summary>The lazy mode the service chose; fails unless the image was really mounted lazily (no ordinary fallback).</summary>
