@@ -73,7 +73,7 @@ internal static class P1Report
         sb.AppendLine();
         sb.AppendLine("Where the time goes (medians, seconds from the start of the pull command; from the proxy's request trace):");
         sb.AppendLine();
-        sb.AppendLine("| link | case | first registry request (pull client up) | pull command exited | first data Range request (container starting) | last response byte before the first line | first line | Range requests / MB by the first line |");
+        sb.AppendLine("| link | case | first registry request (pull client up) | pull command exited | first data Range request (container starting) | last response byte before the first line | first line | Range requests started by the first line / their MB |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var rate in samples.Select(s => s.RateMbit).Distinct())
         {
