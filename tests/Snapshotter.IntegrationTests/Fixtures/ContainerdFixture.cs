@@ -24,11 +24,19 @@ public sealed class ContainerdFixture : IAsyncLifetime
     public const string ProbeKey = "probe";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly IReadOnlyList<string> _snapshotterArgs;
     private DaemonProcess? _containerd;
     private int _namespaceCounter;
 
     public ContainerdFixture()
+        : this([])
     {
+    }
+
+    /// <summary>A fixture whose <c>snapshotter serve</c> gets <paramref name="snapshotterArgs"/> too (a metrics address, a lazy mode).</summary>
+    internal ContainerdFixture(IReadOnlyList<string> snapshotterArgs)
+    {
+        _snapshotterArgs = snapshotterArgs;
         // Short path: unix socket paths are limited to 107 bytes.
         Directory = Path.Combine("/tmp", "lzit-" + Guid.NewGuid().ToString("N")[..10]);
         SnapshotterName = Environment.GetEnvironmentVariable("LAZY_IT_SNAPSHOTTER") is { Length: > 0 } s ? s : ProxyName;
@@ -162,7 +170,7 @@ public sealed class ContainerdFixture : IAsyncLifetime
         string snapshotterSocket = Path.Combine(Directory, "snapshotter.sock");
         if (SnapshotterName == ProxyName)
         {
-            Snapshotter = await SnapshotterProcess.StartAsync(Path.Combine(Directory, "snapshotter"), snapshotterSocket).ConfigureAwait(false);
+            Snapshotter = await SnapshotterProcess.StartAsync(Path.Combine(Directory, "snapshotter"), snapshotterSocket, _snapshotterArgs).ConfigureAwait(false);
         }
 
         string config = Path.Combine(Directory, "containerd.toml");

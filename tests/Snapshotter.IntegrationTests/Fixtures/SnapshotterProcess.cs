@@ -7,12 +7,14 @@ namespace Snapshotter.IntegrationTests.Fixtures;
 public sealed class SnapshotterProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly IReadOnlyList<string> _extraArgs;
     private DaemonProcess _daemon;
 
-    private SnapshotterProcess(string root, string socketPath, DaemonProcess daemon)
+    private SnapshotterProcess(string root, string socketPath, IReadOnlyList<string> extraArgs, DaemonProcess daemon)
     {
         Root = root;
         SocketPath = socketPath;
+        _extraArgs = extraArgs;
         _daemon = daemon;
     }
 
@@ -29,11 +31,15 @@ public sealed class SnapshotterProcess : IAsyncDisposable
 
     internal int LogLineCount => _daemon.LineCount;
 
-    /// <summary>Starts <c>snapshotter serve --root ROOT --address SOCKET --log-level debug</c> and waits until it accepts connections.</summary>
-    public static async Task<SnapshotterProcess> StartAsync(string root, string socketPath, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Starts <c>snapshotter serve --root ROOT --address SOCKET --log-level debug</c> (plus <paramref name="extraArgs"/>,
+    /// e.g. a metrics address) and waits until it accepts connections.
+    /// </summary>
+    public static async Task<SnapshotterProcess> StartAsync(string root, string socketPath, IReadOnlyList<string>? extraArgs = null, CancellationToken cancellationToken = default)
     {
-        var daemon = Launch(root, socketPath);
-        var process = new SnapshotterProcess(root, socketPath, daemon);
+        extraArgs ??= [];
+        var daemon = Launch(root, socketPath, extraArgs);
+        var process = new SnapshotterProcess(root, socketPath, extraArgs, daemon);
         try
         {
             await UnixSockets.WaitConnectableAsync(socketPath, daemon, StartTimeout, cancellationToken).ConfigureAwait(false);
@@ -66,7 +72,7 @@ public sealed class SnapshotterProcess : IAsyncDisposable
 
         string[] oldLines = _daemon.Lines();
         _daemon.Dispose();
-        _daemon = Launch(Root, SocketPath, [.. oldLines, "[fixture] ---- restarting ----"]);
+        _daemon = Launch(Root, SocketPath, _extraArgs, [.. oldLines, "[fixture] ---- restarting ----"]);
         await UnixSockets.WaitConnectableAsync(SocketPath, _daemon, StartTimeout, cancellationToken).ConfigureAwait(false);
     }
 
@@ -76,7 +82,7 @@ public sealed class SnapshotterProcess : IAsyncDisposable
         _daemon.Dispose();
     }
 
-    private static DaemonProcess Launch(string root, string socketPath, IEnumerable<string>? earlierLines = null)
+    private static DaemonProcess Launch(string root, string socketPath, IReadOnlyList<string> extraArgs, IEnumerable<string>? earlierLines = null)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "snapshotter.dll");
         if (!File.Exists(dll))
@@ -86,7 +92,8 @@ public sealed class SnapshotterProcess : IAsyncDisposable
 
         // An explicit empty config file: a config installed on this machine must not change the tests.
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "snapshotter-config.json");
-        // No metrics endpoint: several fixtures' daemons run side by side and would fight over the default port.
+        // No metrics endpoint unless extraArgs ask for one: several fixtures' daemons run side by side and would fight
+        // over the default port.
         File.WriteAllText(config, """{ "metrics_address": "" }""");
 
         // The SDK tells child processes which dotnet runs the tests.
@@ -94,7 +101,7 @@ public sealed class SnapshotterProcess : IAsyncDisposable
         return DaemonProcess.Start(
             "snapshotter",
             dotnet,
-            [dll, "serve", "--config", config, "--root", root, "--address", socketPath, "--log-level", "debug"],
+            [dll, "serve", "--config", config, "--root", root, "--address", socketPath, "--log-level", "debug", .. extraArgs],
             earlierLines);
     }
 }

@@ -14,6 +14,7 @@ internal static class Tools
         ["umoci"] = "umoci",
         ["tar"] = "tar",
         ["dotnet"] = "the .NET 10 SDK",
+        ["ctr-remote"] = "stargz-snapshotter",
     };
 
     /// <summary>Returns the absolute path of <paramref name="name"/> (or the path itself if it is absolute).</summary>
