@@ -3,12 +3,14 @@
 # on it), against an idle daemon started beside it; scrapes alternate between the two, one per second.
 #   sudo bench/telemetry/scrape.sh [IMAGES] [SNAPSHOTS] [SCRAPES]      (defaults 100 1000 30)
 # Needs containerd, ctr-remote (stargz-snapshotter), docker-registry, umoci, busybox-static, curl; builds nothing:
-# run `dotnet build src/Snapshotter -c Release` first. Takes /tmp/bench.lock while measuring.
+# run `dotnet build src/Snapshotter -c Release` first (the build output is copied, so rebuilding meanwhile is safe).
+# Takes /tmp/bench.lock while measuring.
 set -euo pipefail
 images=${1:-100}; snapshots=${2:-1000}; scrapes=${3:-30}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-dll=$repo/src/Snapshotter/bin/Release/net10.0/snapshotter.dll
 D=$(mktemp -d /tmp/scrapebench.XXXXXX)
+cp -r "$repo/src/Snapshotter/bin/Release/net10.0" "$D/bin"
+dll=$D/bin/snapshotter.dll
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -107,4 +109,6 @@ for which in loaded idle; do
   grep "^$which " "$D/times" | awk '{print $2, $3}' | sort -n | awk -v w=$which -v s="$( [ $which = loaded ] && echo "$total" || echo 0)" -v m="$( [ $which = loaded ] && echo "$mounted" || echo 0)" -v n="$(series $which)" \
     '{t[NR]=$1; b=$2} END {printf "| %s | %s | %s | %s | %s | %.1f ms | %.1f ms | %.1f ms |\n", w, s, m, n, b, t[int(NR*0.5)+1]*1000, t[int(NR*0.9)]*1000, t[NR]*1000}'
 done
+echo "raw scrape times (ms), loaded: $(grep '^loaded ' "$D/times" | awk '{printf "%.1f ", $2*1000}')"
+echo "raw scrape times (ms), idle: $(grep '^idle ' "$D/times" | awk '{printf "%.1f ", $2*1000}')"
 echo "image series on the loaded daemon: $(grep -c '^snapshotter_image_fetched_bytes' "$D/loaded.txt") fetched, $(grep -c '^snapshotter_image_read_bytes' "$D/loaded.txt") read"

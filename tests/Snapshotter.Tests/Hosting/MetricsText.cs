@@ -3,12 +3,6 @@ using System.Text;
 
 namespace Snapshotter.Tests.Hosting;
 
-/// <summary>One sample of the Prometheus text exposition format.</summary>
-/// <param name="Name">The series name (<c>snapshotter_read_requests_total</c>).</param>
-/// <param name="Labels">Its labels.</param>
-/// <param name="Value">Its value.</param>
-internal sealed record MetricSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
-
 /// <summary>
 /// A scrape of <c>/metrics</c> parsed into samples (text format 0.0.4: <c>name{label="value",...} value</c>), for
 /// checking by how much the work under test moved a series.

@@ -6,11 +6,6 @@ using Snapshotter.Registry.Tests.Infrastructure;
 
 namespace Snapshotter.Tests.Hosting;
 
-/// <summary>One series of an instant query's answer.</summary>
-/// <param name="Labels">The series' labels (<c>__name__</c> included when the query kept it).</param>
-/// <param name="Value">Its value (NaN when Prometheus answered NaN).</param>
-internal sealed record PromSeries(IReadOnlyDictionary<string, string> Labels, double Value);
-
 /// <summary>
 /// A real Prometheus server (Debian package <c>prometheus</c>) in a child process: a temp config scraping one target
 /// every second on 127.0.0.1 (job <see cref="Job"/>, the job name of deploy/prometheus/scrape.yml), its own storage dir
