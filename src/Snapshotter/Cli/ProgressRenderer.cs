@@ -24,6 +24,7 @@ internal sealed class ProgressRenderer : IDisposable
     private long _done;
     private long _total;
     private TimeSpan _started;
+    private TimeSpan _last;
     private TimeSpan _drawn;
     private int _drawnLength;
 
@@ -73,14 +74,15 @@ internal sealed class ProgressRenderer : IDisposable
             var now = _clock();
             if (_item != item)
             {
-                Finish(now);
-                (_item, _started, _drawn) = (item, now, TimeSpan.MinValue);
+                Finish();
+                // Drawn "long ago": the first report of an item is always shown.
+                (_item, _started, _drawn) = (item, now, now - RedrawInterval);
             }
 
-            (_done, _total) = (done, total);
+            (_done, _total, _last) = (done, total, now);
             if (_live && (now - _drawn >= RedrawInterval || (total > 0 && done >= total)))
             {
-                Draw(now);
+                Draw();
             }
         }
     }
@@ -90,7 +92,7 @@ internal sealed class ProgressRenderer : IDisposable
     {
         lock (_lock)
         {
-            Finish(_clock());
+            Finish();
         }
     }
 
@@ -112,7 +114,8 @@ internal sealed class ProgressRenderer : IDisposable
             : string.Create(CultureInfo.InvariantCulture, $"{bytes:0.0} {units[unit]}");
     }
 
-    private void Finish(TimeSpan now)
+    /// <summary>The item's last state, timed to its last report (not to now: the work after it is not the item's).</summary>
+    private void Finish()
     {
         if (_item is null)
         {
@@ -121,12 +124,12 @@ internal sealed class ProgressRenderer : IDisposable
 
         if (_live)
         {
-            Draw(now);
+            Draw();
             _output.WriteLine();
         }
         else
         {
-            var elapsed = now - _started;
+            var elapsed = _last - _started;
             _output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture, $"{_item}: {FormatBytes(_done)} in {elapsed.TotalSeconds:0.0} s, {Rate(_done, elapsed)}"));
         }
@@ -135,11 +138,11 @@ internal sealed class ProgressRenderer : IDisposable
         (_item, _drawnLength) = (null, 0);
     }
 
-    private void Draw(TimeSpan now)
+    private void Draw()
     {
         var line = _total > 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{_item}: {FormatBytes(_done)} / {FormatBytes(_total)} ({100.0 * _done / _total:0}%), {Rate(_done, now - _started)}")
-            : $"{_item}: {FormatBytes(_done)}, {Rate(_done, now - _started)}";
+            ? string.Create(CultureInfo.InvariantCulture, $"{_item}: {FormatBytes(_done)} / {FormatBytes(_total)} ({100.0 * _done / _total:0}%), {Rate(_done, _last - _started)}")
+            : $"{_item}: {FormatBytes(_done)}, {Rate(_done, _last - _started)}";
         if (_width > 1 && line.Length >= _width)
         {
             // A line wider than the terminal wraps, and \r would then rewrite only its last row.
@@ -149,7 +152,7 @@ internal sealed class ProgressRenderer : IDisposable
         // Blank out what a longer previous line left behind.
         _output.Write('\r' + line.PadRight(_drawnLength));
         _output.Flush();
-        (_drawn, _drawnLength) = (now, line.Length);
+        (_drawn, _drawnLength) = (_last, line.Length);
     }
 
     private static string Rate(long bytes, TimeSpan elapsed) =>
