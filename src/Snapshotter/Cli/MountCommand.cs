@@ -66,7 +66,8 @@ internal static class MountCommand
             "mount",
             "Mount a lazily pullable image read-only and serve its reads from the registry until SIGTERM/SIGINT (then unmount). " +
             "Uses EROFS over fscache on kernels with cachefiles on-demand (CONFIG_CACHEFILES_ONDEMAND, CONFIG_EROFS_FS_ONDEMAND), " +
-            "else downloads the data blobs whole and mounts EROFS from the local files. Prints \"mounted DIR\" when ready. " +
+            "else serves the data blobs as FUSE files and mounts EROFS from them (Linux 6.12+), else downloads the data blobs whole " +
+            "and mounts EROFS from the local files (`snapshotter check` shows which). Prints \"mounted DIR\" when ready. " +
             "The bootstrap download's progress goes to standard error: a live line on a terminal, one line otherwise.")
         {
             reference, mountPoint, cacheDir, mode, prefetch, prefetchRate, domain, amplify, readahead, maxRequest, platform, hostsDir, fetchTimeout, logLevel,
