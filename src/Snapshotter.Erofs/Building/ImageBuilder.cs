@@ -59,6 +59,14 @@ public sealed class ImageBuilder
                 }
             }
 
+            // The tar ends at its first zero block; read the rest (end-of-archive padding) too, so that a verifying
+            // source sees the whole layer (its digest is checked at the end) and progress reaches the layer's size.
+            await tarStream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            if (!ReferenceEquals(tarStream, layer))
+            {
+                await layer.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            }
+
             DataBlobResult result = writer.Complete();
             _blobs.Add(result);
             return result;

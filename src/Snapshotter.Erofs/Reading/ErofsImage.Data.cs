@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Snapshotter.Erofs.Format;
+using static Snapshotter.Erofs.Format.ErofsFieldOffsets;
 
 namespace Snapshotter.Erofs.Reading;
 
@@ -115,9 +116,9 @@ public sealed partial class ErofsImage
         {
             Span<byte> raw = stackalloc byte[ErofsFormat.ChunkIndexSize];
             ReadExact(arrayOffset + (index * ErofsFormat.ChunkIndexSize), raw, $"inode {inode.Nid} chunk index {index}");
-            ushort advise = BinaryPrimitives.ReadUInt16LittleEndian(raw);
-            ushort deviceId = BinaryPrimitives.ReadUInt16LittleEndian(raw[2..]);
-            uint blkaddr = BinaryPrimitives.ReadUInt32LittleEndian(raw[4..]);
+            ushort advise = BinaryPrimitives.ReadUInt16LittleEndian(raw[ChunkIndex.Advise..]);
+            ushort deviceId = BinaryPrimitives.ReadUInt16LittleEndian(raw[ChunkIndex.DeviceId..]);
+            uint blkaddr = BinaryPrimitives.ReadUInt32LittleEndian(raw[ChunkIndex.BlockAddress..]);
             uint ciIndex = ((uint)(deviceId >> 8) << 16) | advise;
             return new ErofsChunkIndex(deviceId & _deviceIdMask, blkaddr, ciIndex);
         }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Snapshotter.Erofs.Format;
+using static Snapshotter.Erofs.Format.ErofsFieldOffsets;
 
 namespace Snapshotter.Erofs.Reading;
 
@@ -82,7 +83,7 @@ public sealed partial class ErofsImage : IDisposable
         long offset = metaBase + ((long)nid << ErofsFormat.InodeSlotBits);
         Span<byte> raw = stackalloc byte[ErofsFormat.ExtendedInodeSize];
         ReadExact(offset, raw[..ErofsFormat.CompactInodeSize], $"inode {nid}");
-        ushort format = BinaryPrimitives.ReadUInt16LittleEndian(raw);
+        ushort format = BinaryPrimitives.ReadUInt16LittleEndian(raw[Inode.Format..]);
         bool extended = (format & 1) != 0;
         int layout = (format >> 1) & 0x7;
         if ((format & ~0xF) != 0)
@@ -105,27 +106,27 @@ public sealed partial class ErofsImage : IDisposable
             ReadExact(offset, raw, $"inode {nid}");
         }
 
-        ushort icount = BinaryPrimitives.ReadUInt16LittleEndian(raw[2..]);
-        uint mode = BinaryPrimitives.ReadUInt16LittleEndian(raw[4..]);
-        uint rawU = BinaryPrimitives.ReadUInt32LittleEndian(raw[16..]);
+        ushort icount = BinaryPrimitives.ReadUInt16LittleEndian(raw[Inode.XattrCount..]);
+        uint mode = BinaryPrimitives.ReadUInt16LittleEndian(raw[Inode.Mode..]);
+        uint rawU = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.Union..]);
         ulong size;
         uint uid, gid, nlink, nsec;
         long mtime;
         if (extended)
         {
-            size = BinaryPrimitives.ReadUInt64LittleEndian(raw[8..]);
-            uid = BinaryPrimitives.ReadUInt32LittleEndian(raw[24..]);
-            gid = BinaryPrimitives.ReadUInt32LittleEndian(raw[28..]);
-            mtime = (long)BinaryPrimitives.ReadUInt64LittleEndian(raw[32..]);
-            nsec = BinaryPrimitives.ReadUInt32LittleEndian(raw[40..]);
-            nlink = BinaryPrimitives.ReadUInt32LittleEndian(raw[44..]);
+            size = BinaryPrimitives.ReadUInt64LittleEndian(raw[Inode.Size..]);
+            uid = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.Uid..]);
+            gid = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.Gid..]);
+            mtime = (long)BinaryPrimitives.ReadUInt64LittleEndian(raw[Inode.Mtime..]);
+            nsec = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.MtimeNsec..]);
+            nlink = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.Nlink..]);
         }
         else
         {
-            nlink = BinaryPrimitives.ReadUInt16LittleEndian(raw[6..]);
-            size = BinaryPrimitives.ReadUInt32LittleEndian(raw[8..]);
-            uid = BinaryPrimitives.ReadUInt16LittleEndian(raw[24..]);
-            gid = BinaryPrimitives.ReadUInt16LittleEndian(raw[26..]);
+            nlink = BinaryPrimitives.ReadUInt16LittleEndian(raw[CompactInode.Nlink..]);
+            size = BinaryPrimitives.ReadUInt32LittleEndian(raw[CompactInode.Size..]);
+            uid = BinaryPrimitives.ReadUInt16LittleEndian(raw[CompactInode.Uid..]);
+            gid = BinaryPrimitives.ReadUInt16LittleEndian(raw[CompactInode.Gid..]);
             mtime = (long)Superblock.BuildTime;
             nsec = Superblock.BuildTimeNsec;
         }
@@ -316,7 +317,7 @@ public sealed partial class ErofsImage : IDisposable
             throw new InvalidImageException($"directory {nid}: block of {block.Length} bytes cannot hold a dirent");
         }
 
-        int firstNameOff = BinaryPrimitives.ReadUInt16LittleEndian(block[8..]);
+        int firstNameOff = BinaryPrimitives.ReadUInt16LittleEndian(block[Dirent.NameOffset..]);
         if (firstNameOff < ErofsFormat.DirentSize || firstNameOff % ErofsFormat.DirentSize != 0 || firstNameOff >= block.Length)
         {
             throw new InvalidImageException($"directory {nid}: invalid first nameoff {firstNameOff}");
@@ -326,13 +327,13 @@ public sealed partial class ErofsImage : IDisposable
         for (int i = 0; i < count; i++)
         {
             ReadOnlySpan<byte> de = block.Slice(i * ErofsFormat.DirentSize, ErofsFormat.DirentSize);
-            ulong childNid = BinaryPrimitives.ReadUInt64LittleEndian(de);
-            int nameOff = BinaryPrimitives.ReadUInt16LittleEndian(de[8..]);
-            byte type = de[10];
+            ulong childNid = BinaryPrimitives.ReadUInt64LittleEndian(de[Dirent.Nid..]);
+            int nameOff = BinaryPrimitives.ReadUInt16LittleEndian(de[Dirent.NameOffset..]);
+            byte type = de[Dirent.FileType];
             int nameEnd;
             if (i + 1 < count)
             {
-                nameEnd = BinaryPrimitives.ReadUInt16LittleEndian(block[(((i + 1) * ErofsFormat.DirentSize) + 8)..]);
+                nameEnd = BinaryPrimitives.ReadUInt16LittleEndian(block[(((i + 1) * ErofsFormat.DirentSize) + Dirent.NameOffset)..]);
             }
             else
             {
