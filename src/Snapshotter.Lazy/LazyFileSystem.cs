@@ -6,6 +6,7 @@ using Snapshotter.Lazy.Backends;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
 using Snapshotter.Lazy.Mounting;
+using Snapshotter.Oci;
 using Snapshotter.Registry;
 
 namespace Snapshotter.Lazy;

@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Erofs.Building;
 
 /// <summary>The outcome of writing one layer's data blob.</summary>
@@ -9,7 +11,7 @@ namespace Snapshotter.Erofs.Building;
 public sealed record DataBlobResult(string Digest, long Size, int ChunkCount, ulong UncompressedSize, ulong CompressedSize)
 {
     /// <summary>The blob id: the 64 hex characters of <see cref="Digest"/> (the EROFS device tag).</summary>
-    public string BlobId => Digest["sha256:".Length..];
+    public string BlobId => OciDigest.Hex(Digest);
 
     internal ulong ChunkInfoOffset { get; init; }
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Snapshotter.Erofs.Compression;
 using Snapshotter.Erofs.Format;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Building;
 
@@ -97,7 +98,7 @@ internal sealed class DataBlobWriter : IDisposable
         Write(tar);
         _output.Flush();
 
-        string digest = "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+        string digest = OciDigest.FromSha256(_hash.GetHashAndReset());
         return new DataBlobResult(digest, _written, _chunks.Count, _nextUncompressed, (ulong)ciOffset)
         {
             ChunkInfoOffset = (ulong)ciOffset,

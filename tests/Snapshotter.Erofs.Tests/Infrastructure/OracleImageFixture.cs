@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Erofs.Tests.Interop;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Tests.Infrastructure;
 
@@ -63,7 +64,7 @@ public sealed class OracleImageFixture : IAsyncLifetime
             await ImageConverter.ExtractBootstrapAsync(layer, boot);
         }
 
-        foreach (OciDescriptor blob in Result.DataBlobs)
+        foreach (Descriptor blob in Result.DataBlobs)
         {
             string path = BlobFile(blob.Digest);
             BlobPaths.Add(path);

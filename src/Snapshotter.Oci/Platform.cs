@@ -1,4 +1,4 @@
-namespace Snapshotter.Registry;
+namespace Snapshotter.Oci;
 
 /// <summary>An OCI platform (<c>os/architecture[/variant]</c>), normalized like containerd (<c>x86_64</c> is <c>amd64</c>).</summary>
 public sealed record Platform
@@ -19,14 +19,14 @@ public sealed record Platform
     /// <summary>The CPU variant (<c>v7</c>, <c>v8</c>), or null.</summary>
     public string? Variant { get; }
 
-    /// <summary>Parses <c>os/arch[/variant]</c>.</summary>
+    /// <summary>Parses <c>os/arch[/variant]</c>; throws <see cref="FormatException"/> for anything else.</summary>
     public static Platform Parse(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
         string[] parts = value.Split('/');
         if (parts.Length is < 2 or > 3 || parts.Any(string.IsNullOrWhiteSpace))
         {
-            throw new RegistryException(RegistryErrorKind.InvalidReference, $"invalid platform \"{value}\": expected os/architecture[/variant], e.g. linux/amd64");
+            throw new FormatException($"invalid platform \"{value}\": expected os/architecture[/variant], e.g. linux/amd64");
         }
 
         return new Platform(parts[0], parts[1], parts.Length == 3 ? parts[2] : null);

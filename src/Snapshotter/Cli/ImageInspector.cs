@@ -1,9 +1,12 @@
 using System.Text;
+using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Reading;
+using Snapshotter.Lazy.Conversion;
+using Snapshotter.Oci;
 using Snapshotter.Registry;
 
-namespace Snapshotter.Erofs.Tooling;
+namespace Snapshotter.Cli;
 
 /// <summary>
 /// The logic behind <c>snapshotter inspect</c>: opens a bootstrap (a file, or the bootstrap layer of an
@@ -16,53 +19,19 @@ internal static class ImageInspector
     {
         string? tempBootstrap = null;
         string? tempBlobs = null;
-        RegistryClient? client = null;
+        (IImageSource? source, string? layoutBlobs, RegistryClient? client) = OpenSource(image);
         try
         {
             string bootstrapPath = image;
-            IImageSource? source = null;
-            if (image.StartsWith("oci:", StringComparison.Ordinal))
-            {
-                Conversion.ImageReference reference = Conversion.ImageReference.Parse(image);
-                source = new OciLayout(reference);
-                blobDirectory ??= Path.Combine(reference.LayoutPath, "blobs", "sha256");
-            }
-            else if (!File.Exists(image))
-            {
-                if (!Registry.ImageReference.TryParse(image, out var remote, out var error))
-                {
-                    throw new NotSupportedException($"'{image}' is neither a bootstrap file, oci:PATH[:TAG] nor a registry reference ({error})");
-                }
-
-                client = new RegistryClient();
-                source = new RegistryImageSource(client, remote);
-            }
-
+            blobDirectory ??= layoutBlobs;
             if (source is not null)
             {
                 SourceImage resolved = await source.ResolveAsync(null, cancellationToken).ConfigureAwait(false);
-                OciDescriptor bootstrapLayer = resolved.Layers.LastOrDefault(l => l.Annotations?.GetValueOrDefault(NydusAnnotations.Bootstrap) == "true")
-                    ?? throw new InvalidImageException($"{image} has no layer annotated {NydusAnnotations.Bootstrap}");
-                tempBootstrap = Path.GetTempFileName();
-                await using (Stream layer = await source.OpenBlobAsync(bootstrapLayer, cancellationToken).ConfigureAwait(false))
-                await using (var file = File.Create(tempBootstrap))
-                {
-                    await ImageConverter.ExtractBootstrapAsync(layer, file, cancellationToken).ConfigureAwait(false);
-                }
-
-                bootstrapPath = tempBootstrap;
+                tempBootstrap = bootstrapPath = await ExtractBootstrapAsync(source, resolved, image, cancellationToken).ConfigureAwait(false);
                 if (catPath is not null && blobDirectory is null)
                 {
                     // A registry image: fetch its data blobs (digest-verified) so that --cat can read the file.
-                    tempBlobs = Directory.CreateTempSubdirectory("inspect-blobs").FullName;
-                    foreach (OciDescriptor blob in resolved.Layers.Where(l => l.Annotations?.GetValueOrDefault(NydusAnnotations.Blob) == "true"))
-                    {
-                        await using Stream content = await source.OpenBlobAsync(blob, cancellationToken).ConfigureAwait(false);
-                        await using var file = File.Create(Path.Combine(tempBlobs, blob.Digest["sha256:".Length..]));
-                        await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
-                    }
-
-                    blobDirectory = tempBlobs;
+                    tempBlobs = blobDirectory = await FetchDataBlobsAsync(source, resolved, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -102,6 +71,60 @@ internal static class ImageInspector
 
             client?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// An OCI layout (its <c>blobs/sha256</c> holds the data blobs) or a registry image; no source for a bootstrap file.
+    /// </summary>
+    private static (IImageSource? Source, string? BlobDirectory, RegistryClient? Client) OpenSource(string image)
+    {
+        if (OciLayoutReference.IsLayout(image))
+        {
+            OciLayoutReference reference = OciLayoutReference.Parse(image);
+            return (new OciLayout(reference), Path.Combine(reference.LayoutPath, "blobs", "sha256"), null);
+        }
+
+        if (File.Exists(image))
+        {
+            return (null, null, null);
+        }
+
+        if (!ImageReference.TryParse(image, out var remote, out var error))
+        {
+            throw new NotSupportedException($"'{image}' is neither a bootstrap file, oci:PATH[:TAG] nor a registry reference ({error})");
+        }
+
+        var client = new RegistryClient();
+        return (new RegistryImageSource(client, remote), null, client);
+    }
+
+    /// <summary>Extracts the image's bootstrap into a temporary file and returns its path.</summary>
+    private static async Task<string> ExtractBootstrapAsync(IImageSource source, SourceImage resolved, string image, CancellationToken cancellationToken)
+    {
+        Descriptor bootstrapLayer = resolved.Layers.LastOrDefault(l => l.Annotations.GetValueOrDefault(NydusAnnotations.Bootstrap) == "true")
+            ?? throw new InvalidImageException($"{image} has no layer annotated {NydusAnnotations.Bootstrap}");
+        string path = Path.GetTempFileName();
+        await using (Stream layer = await source.OpenBlobAsync(bootstrapLayer, cancellationToken).ConfigureAwait(false))
+        await using (var file = File.Create(path))
+        {
+            await ImageConverter.ExtractBootstrapAsync(layer, file, cancellationToken).ConfigureAwait(false);
+        }
+
+        return path;
+    }
+
+    /// <summary>Downloads the image's data blobs into a temporary directory, each named by its digest's hex (the device tag).</summary>
+    private static async Task<string> FetchDataBlobsAsync(IImageSource source, SourceImage resolved, CancellationToken cancellationToken)
+    {
+        string directory = Directory.CreateTempSubdirectory("inspect-blobs").FullName;
+        foreach (Descriptor blob in resolved.Layers.Where(l => l.Annotations.GetValueOrDefault(NydusAnnotations.Blob) == "true"))
+        {
+            await using Stream content = await source.OpenBlobAsync(blob, cancellationToken).ConfigureAwait(false);
+            await using var file = File.Create(Path.Combine(directory, OciDigest.Hex(blob.Digest)));
+            await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+
+        return directory;
     }
 
     /// <summary>One <c>--ls</c> line: <c>mode uid gid size path[ -> target]</c>, mode in octal with the type bits.</summary>

@@ -1,4 +1,4 @@
-namespace Snapshotter.Registry.Tests;
+namespace Snapshotter.Oci.Tests;
 
 public sealed class PlatformTests
 {
@@ -19,9 +19,9 @@ public sealed class PlatformTests
     [InlineData("linux")]
     [InlineData("linux/")]
     [InlineData("a/b/c/d")]
-    public void Parse_Malformed_ThrowsInvalidReference(string input)
+    public void Parse_Malformed_ThrowsFormatException(string input)
     {
-        Assert.Equal(RegistryErrorKind.InvalidReference, Assert.Throws<RegistryException>(() => Platform.Parse(input)).Kind);
+        Assert.Contains("expected os/architecture[/variant]", Assert.Throws<FormatException>(() => Platform.Parse(input)).Message);
     }
 
     [Theory]

@@ -1,7 +1,10 @@
+using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
+using Snapshotter.Lazy.Conversion;
+using Snapshotter.Oci;
 using Snapshotter.Registry;
 
-namespace Snapshotter.Erofs.Tooling;
+namespace Snapshotter.Cli;
 
 /// <summary>The logic behind <c>snapshotter convert</c>: progress to <c>progress</c> (the CLI renders it), the result summary on <c>output</c>.</summary>
 internal static class ImageConversionRunner
@@ -19,7 +22,7 @@ internal static class ImageConversionRunner
 
         output.WriteLine($"converted {fromName} -> {toName} in {started.Elapsed.TotalSeconds:F1}s");
         output.WriteLine($"manifest {result.Manifest.Digest}");
-        foreach (OciDescriptor blob in result.DataBlobs)
+        foreach (Descriptor blob in result.DataBlobs)
         {
             output.WriteLine($"data blob {blob.Digest} {blob.Size} bytes");
         }
@@ -31,25 +34,25 @@ internal static class ImageConversionRunner
     /// <summary><c>oci:PATH[:TAG]</c> is an OCI layout; anything else a registry reference (hosts.toml and docker credentials apply).</summary>
     private static (IImageSource Source, string Name) OpenSource(string text, RegistryClient client)
     {
-        if (text.StartsWith("oci:", StringComparison.Ordinal))
+        if (OciLayoutReference.IsLayout(text))
         {
-            var layout = Conversion.ImageReference.Parse(text);
+            var layout = OciLayoutReference.Parse(text);
             return (new OciLayout(layout), layout.ToString());
         }
 
-        var reference = Registry.ImageReference.Parse(text);
+        var reference = ImageReference.Parse(text);
         return (new RegistryImageSource(client, reference), reference.ToString());
     }
 
     private static (IImageSink Sink, string Name) OpenSink(string text, RegistryClient client)
     {
-        if (text.StartsWith("oci:", StringComparison.Ordinal))
+        if (OciLayoutReference.IsLayout(text))
         {
-            var layout = Conversion.ImageReference.Parse(text);
+            var layout = OciLayoutReference.Parse(text);
             return (new OciLayout(layout), layout.ToString());
         }
 
-        var reference = Registry.ImageReference.Parse(text);
+        var reference = ImageReference.Parse(text);
         if (reference.Digest is not null)
         {
             throw new ArgumentException($"'{text}': a conversion target needs a tag, not a digest");

@@ -1,4 +1,4 @@
-namespace Snapshotter.Registry;
+namespace Snapshotter.Oci;
 
 /// <summary>Media types of the OCI image spec and Docker's schema 2.</summary>
 public static class MediaTypes
