@@ -23,9 +23,9 @@ public sealed partial class BlobChunkFetcher
 
     /// <summary>
     /// Fetches the missing chunks of <paramref name="first"/>..<paramref name="last"/> (amplified), waits for those
-    /// other requests are fetching, and returns 0 when all of them are present, -EIO otherwise.
+    /// other requests are fetching; succeeds when all of them are present.
     /// </summary>
-    private async ValueTask<int> FetchMissingCoreAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
+    private async ValueTask<FillResult> FetchMissingCoreAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
     {
         var waits = new List<Task<bool>>();
         var claimed = new List<(int Index, TaskCompletionSource<bool> Done)>();
@@ -54,11 +54,11 @@ public sealed partial class BlobChunkFetcher
         {
             if (!IsPresent(i))
             {
-                return -EIO;
+                return FillResult.Failed(FillError.ChunkUnavailable);
             }
         }
 
-        return 0;
+        return FillResult.Success;
     }
 
     /// <summary>

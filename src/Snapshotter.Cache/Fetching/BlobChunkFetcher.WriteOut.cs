@@ -44,9 +44,9 @@ public sealed partial class BlobChunkFetcher
             }
 
             var written = sink.Write(buffer, n, chunk.UncompressedOffset);
-            if (written != 0)
+            if (!written.IsSuccess)
             {
-                Log.WriteFailed(_logger, index, -written);
+                Log.WriteFailed(_logger, index, written.Errno);
                 return false;
             }
 
@@ -64,7 +64,7 @@ public sealed partial class BlobChunkFetcher
     }
 
     /// <summary>Writes zeros over the pages of <c>[offset, end)</c> that no chunk covers, so that the READ leaves no hole.</summary>
-    private int WriteGaps(long offset, long end, IChunkSink sink)
+    private FillResult WriteGaps(long offset, long end, IChunkSink sink)
     {
         var cursor = AlignedBuffer.AlignDown(offset);
         end = AlignedBuffer.AlignUp(end);
@@ -95,17 +95,17 @@ public sealed partial class BlobChunkFetcher
                 while (cursor < gapEnd)
                 {
                     var step = (int)Math.Min(zeros.Capacity, gapEnd - cursor);
-                    var rc = sink.Write(zeros, step, cursor);
-                    if (rc != 0)
+                    var written = sink.Write(zeros, step, cursor);
+                    if (!written.IsSuccess)
                     {
-                        return rc;
+                        return written;
                     }
 
                     cursor += step;
                 }
             }
 
-            return 0;
+            return FillResult.Success;
         }
         finally
         {

@@ -10,11 +10,10 @@ namespace Snapshotter.Cache.Fetching;
 /// Makes ranges of one data blob's uncompressed address space present in its cache file: maps the range to chunks,
 /// fetches only the missing ones (each chunk once, however many READs want it), merges adjacent missing chunks into
 /// one Range GET, amplifies small reads up to a window, decompresses, verifies the sha256 and writes page-aligned.
-/// Results are values (0 or -errno), never exceptions: every READ must be completed by the caller.
+/// Results are <see cref="FillResult"/> values, never exceptions: every READ must be completed by the caller.
 /// </summary>
 public sealed partial class BlobChunkFetcher
 {
-    private const int EIO = 5;
 
     // Stored (compressed) bytes of requests in flight. Not ArrayPool.Shared: it keeps arrays per thread and per core,
     // which for multi-MiB requests retained tens of MiB after a sequential read (daemon RSS 139 -> 105 MiB); this pool
@@ -93,15 +92,16 @@ public sealed partial class BlobChunkFetcher
 
     /// <summary>
     /// Makes <c>[offset, offset + length)</c> present through <paramref name="sink"/>; ranges no chunk covers are written
-    /// as zeros. Returns 0, or -EIO when a chunk could not be fetched, verified or written.
+    /// as zeros. Fails with <see cref="FillError.ChunkUnavailable"/> when a chunk could not be fetched or verified,
+    /// <see cref="FillError.WriteFailed"/> when the sink could not write it.
     /// </summary>
-    public ValueTask<int> FillAsync(long offset, long length, IChunkSink sink, CancellationToken cancellationToken = default)
+    public ValueTask<FillResult> FillAsync(long offset, long length, IChunkSink sink, CancellationToken cancellationToken = default)
     {
         Interlocked.Add(ref _requestedBytes, length);
         var end = Math.Min(offset + length, AlignedBuffer.AlignUp(_table.UncompressedSize));
         if (end <= offset)
         {
-            return ValueTask.FromResult(0);
+            return ValueTask.FromResult(FillResult.Success);
         }
 
         if (!_table.TryFindRange(offset, end - offset, out var first, out var last))
@@ -114,20 +114,20 @@ public sealed partial class BlobChunkFetcher
         if (pending.IsCompletedSuccessfully)
         {
             var result = pending.Result;
-            return ValueTask.FromResult(result != 0 ? result : WriteGaps(offset, end, sink));
+            return ValueTask.FromResult(result.IsSuccess ? WriteGaps(offset, end, sink) : result);
         }
 
         return CompleteFillAsync(pending, offset, end, sink);
     }
 
-    private async ValueTask<int> CompleteFillAsync(ValueTask<int> pending, long offset, long end, IChunkSink sink)
+    private async ValueTask<FillResult> CompleteFillAsync(ValueTask<FillResult> pending, long offset, long end, IChunkSink sink)
     {
         var result = await pending.ConfigureAwait(false);
-        return result != 0 ? result : WriteGaps(offset, end, sink);
+        return result.IsSuccess ? WriteGaps(offset, end, sink) : result;
     }
 
-    /// <summary>Makes chunks <paramref name="first"/>..<paramref name="last"/> present; returns 0 or -EIO.</summary>
-    public ValueTask<int> EnsureChunksAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken = default)
+    /// <summary>Makes chunks <paramref name="first"/>..<paramref name="last"/> present (or fails with <see cref="FillError.ChunkUnavailable"/>).</summary>
+    public ValueTask<FillResult> EnsureChunksAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken = default)
     {
         // Fast path, no allocation: everything already present.
         var allPresent = true;
@@ -143,13 +143,13 @@ public sealed partial class BlobChunkFetcher
         if (allPresent)
         {
             _metrics.RecordChunkHits(last - first + 1);
-            return ValueTask.FromResult(0);
+            return ValueTask.FromResult(FillResult.Success);
         }
 
         return FetchMissingAsync(first, last, sink, cancellationToken);
     }
 
-    private async ValueTask<int> FetchMissingAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
+    private async ValueTask<FillResult> FetchMissingAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _demandFetches);
         try

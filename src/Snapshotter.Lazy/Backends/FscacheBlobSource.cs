@@ -12,8 +12,6 @@ namespace Snapshotter.Lazy.Backends;
 /// </summary>
 internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetchers, PrefetchOptions prefetch, ILogger logger) : ICacheObjectSource
 {
-    private const int EIO = 5;
-
     private readonly Lock _lock = new();
     private BlobObjectSource? _inner;
     private Task<BlobObjectSource>? _creating;
@@ -53,7 +51,7 @@ internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetche
         inner?.Closed();
     }
 
-    public async ValueTask<int> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default)
+    public async ValueTask<FillResult> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default)
     {
         BlobObjectSource inner;
         try
@@ -63,7 +61,7 @@ internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetche
         catch (Exception e) when (e is SnapshotterException or OperationCanceledException)
         {
             Log.ChunkTableFailed(logger, blob.Digest, e.Message);
-            return -EIO;
+            return FillResult.Failed(FillError.ChunkTableUnavailable);
         }
 
         return await inner.FillAsync(offset, length, writer, cancellationToken).ConfigureAwait(false);

@@ -67,7 +67,7 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     public void Dispose() => _file.Dispose();
 
-    private async ValueTask<FuseReadResult> AwaitFillAsync(ValueTask<int> fill, long offset, Memory<byte> destination, long started) =>
+    private async ValueTask<FuseReadResult> AwaitFillAsync(ValueTask<FillResult> fill, long offset, Memory<byte> destination, long started) =>
         Answer(await fill.ConfigureAwait(false), offset, destination.Span, started);
 
     private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, long started, CancellationToken cancellationToken)
@@ -86,11 +86,11 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         return Answer(await fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken).ConfigureAwait(false), offset, destination.Span, started);
     }
 
-    private FuseReadResult Answer(int fill, long offset, Span<byte> destination, long started)
+    private FuseReadResult Answer(FillResult fill, long offset, Span<byte> destination, long started)
     {
-        if (fill != 0)
+        if (!fill.IsSuccess)
         {
-            return Record(FuseReadResult.Error(-fill), destination.Length, started);
+            return Record(FuseReadResult.Error(fill.Errno), destination.Length, started);
         }
 
         FuseReadResult result;
