@@ -2,6 +2,7 @@ using Snapshotter.Cache.Buffers;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Cachefiles.Interop;
 using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 

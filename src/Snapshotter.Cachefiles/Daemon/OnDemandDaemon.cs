@@ -8,6 +8,7 @@ using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Interop;
 using Snapshotter.Cachefiles.Protocol;
 using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 

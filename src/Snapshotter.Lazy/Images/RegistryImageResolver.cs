@@ -73,7 +73,7 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
                 var name = $"bootstrap {layer.Digest}";
                 progress?.Report(new DownloadProgress(name, 0, layer.Size));
                 await using (var blob = await client.OpenBlobAsync(new BlobLocator(repository, layer.Digest), layer.Size, cancellationToken).ConfigureAwait(false))
-                await using (var layerStream = progress is null ? blob : new ProgressReadStream(blob, read => progress.Report(new DownloadProgress(name, read, layer.Size))))
+                await using (var layerStream = progress is null ? blob : new ProgressStream(blob, read => progress.Report(new DownloadProgress(name, read, layer.Size))))
                 await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write))
                 {
                     await ImageConverter.ExtractBootstrapAsync(layerStream, output, cancellationToken).ConfigureAwait(false);

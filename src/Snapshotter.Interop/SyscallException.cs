@@ -1,4 +1,4 @@
-namespace Snapshotter.Cachefiles.Interop;
+namespace Snapshotter.Interop;
 
 /// <summary>A failed system call: names the call, the errno and what it was applied to.</summary>
 internal sealed class SyscallException(string syscall, int errno, string subject)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Snapshotter.Cachefiles.Interop;
+namespace Snapshotter.Interop;
 
 /// <summary>errno values rendered as the C library names them.</summary>
 internal static class Errno

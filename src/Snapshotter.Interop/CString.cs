@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Snapshotter.Cachefiles.Interop;
+namespace Snapshotter.Interop;
 
 /// <summary>NUL-terminated UTF-8 copies of strings, the form Tmds.LibC's <c>byte*</c> path parameters take.</summary>
 internal static class CString

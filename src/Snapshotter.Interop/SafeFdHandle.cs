@@ -1,9 +1,9 @@
 using Microsoft.Win32.SafeHandles;
 using Tmds.Linux;
 
-namespace Snapshotter.Cachefiles.Interop;
+namespace Snapshotter.Interop;
 
-/// <summary>Owns one file descriptor (the device fd or an object's anonymous fd) and closes it exactly once.</summary>
+/// <summary>Owns one file descriptor (a device fd, an object's anonymous fd, a file) and closes it exactly once.</summary>
 internal sealed class SafeFdHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
     public SafeFdHandle()
@@ -16,9 +16,6 @@ internal sealed class SafeFdHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         SetHandle(fd);
     }
-
-    /// <summary>Holds a reference for one system call: <c>using var fd = handle.Hold();</c> then use <see cref="FdReference.Fd"/>.</summary>
-    public FdReference Hold() => new(this);
 
     protected override bool ReleaseHandle() => LibC.close((int)handle) == 0;
 }

@@ -1,7 +1,6 @@
-using Snapshotter.Cachefiles.Interop;
 using Tmds.Linux;
 
-namespace Snapshotter.Cachefiles.Tests.Interop;
+namespace Snapshotter.Interop.Tests;
 
 public sealed class ErrnoTests
 {
