@@ -7,7 +7,7 @@ using Snapshotter.Interop;
 namespace Snapshotter.Cachefiles.Daemon;
 
 /// <summary>Serves a cache object from a local file: the bootstrap, or a data blob that is already local.</summary>
-internal sealed class LocalFileObjectSource : ICacheObjectSource, IDisposable
+public sealed class LocalFileObjectSource : ICacheObjectSource, IDisposable
 {
     /// <summary>Largest single pread/pwrite; bigger READs are served in steps.</summary>
     private const int StepSize = 1024 * 1024;

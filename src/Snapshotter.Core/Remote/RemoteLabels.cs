@@ -8,7 +8,7 @@ namespace Snapshotter.Core.Remote;
 /// layer's Prepare; the CRI plugin (with <c>disable_snapshot_annotations = false</c>) and <c>ctr-remote images
 /// rpull</c> add the image reference and layer digest under their own keys.
 /// </summary>
-public static class RemoteLabels
+internal static class RemoteLabels
 {
     /// <summary>The committed snapshot name (chain id) containerd wants; a remote commit must carry it.</summary>
     public const string TargetRef = "containerd.io/snapshot.ref";

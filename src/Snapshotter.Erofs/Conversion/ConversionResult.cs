@@ -3,4 +3,4 @@ using Snapshotter.Oci;
 namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>The lazily pullable image a conversion produced.</summary>
-public sealed record ConversionResult(Descriptor Manifest, IReadOnlyList<Descriptor> DataBlobs, Descriptor BootstrapLayer, long SourceBytes);
+internal sealed record ConversionResult(Descriptor Manifest, IReadOnlyList<Descriptor> DataBlobs, Descriptor BootstrapLayer, long SourceBytes);

@@ -15,7 +15,7 @@ namespace Snapshotter.Erofs.Conversion;
 /// </summary>
 public static class ImageConverter
 {
-    public static async Task<ConversionResult> ConvertAsync(
+    internal static async Task<ConversionResult> ConvertAsync(
         IImageSource source,
         IImageSink sink,
         ImageBuildOptions options,

@@ -9,7 +9,7 @@ namespace Snapshotter.Erofs.Conversion;
 /// An OCI image layout directory (<c>oci-layout</c>, <c>index.json</c>, <c>blobs/sha256/…</c>) as a
 /// converter source and sink. Tags are the <c>org.opencontainers.image.ref.name</c> annotation.
 /// </summary>
-public sealed class OciLayout : IImageSource, IImageSink
+internal sealed class OciLayout : IImageSource, IImageSink
 {
     public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
     private const long MaxJsonSize = 4 * 1024 * 1024;

@@ -4,7 +4,7 @@ namespace Snapshotter.Erofs.Conversion;
 /// A converter source or target: <c>oci:PATH[:TAG]</c> (an OCI image layout directory as skopeo and
 /// umoci write it). Registry references are the registry client's <c>ImageReference</c>.
 /// </summary>
-public sealed record OciLayoutReference(string LayoutPath, string Tag)
+internal sealed record OciLayoutReference(string LayoutPath, string Tag)
 {
     /// <summary>The tag used when none is given.</summary>
     public const string DefaultTag = "latest";

@@ -1,7 +1,7 @@
 namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>A read-through stream that reports how many bytes passed after every read that returned some (converter and bootstrap download progress).</summary>
-internal sealed class ProgressStream(Stream inner, Action<long> report) : ReadOnlyStream
+public sealed class ProgressStream(Stream inner, Action<long> report) : ReadOnlyStream
 {
     private long _read;
 

@@ -11,7 +11,7 @@ public sealed partial class ErofsImage
     /// <paramref name="devices"/> (index 0 = device id 1), each the device's uncompressed address space.
     /// Returns the number of bytes read (short only at end of file).
     /// </summary>
-    public int ReadFile(ErofsInode inode, long offset, Span<byte> destination, IReadOnlyList<IRandomAccessSource>? devices = null)
+    internal int ReadFile(ErofsInode inode, long offset, Span<byte> destination, IReadOnlyList<IRandomAccessSource>? devices = null)
     {
         if (offset < 0)
         {
@@ -54,7 +54,7 @@ public sealed partial class ErofsImage
     }
 
     /// <summary>The chunk table of a chunk-based inode, in file order.</summary>
-    public IReadOnlyList<ErofsChunkIndex> ReadChunkIndexes(ErofsInode inode)
+    internal IReadOnlyList<ErofsChunkIndex> ReadChunkIndexes(ErofsInode inode)
     {
         if (inode.DataLayout != ErofsFormat.LayoutChunkBased)
         {
@@ -73,7 +73,7 @@ public sealed partial class ErofsImage
     }
 
     /// <summary>The chunk size of a chunk-based inode in bytes.</summary>
-    public long ChunkSize(ErofsInode inode) => 1L << ChunkGeometry(inode).ChunkBits;
+    internal long ChunkSize(ErofsInode inode) => 1L << ChunkGeometry(inode).ChunkBits;
 
     private void ReadData(ErofsInode inode, long offset, Span<byte> destination)
     {

@@ -11,7 +11,7 @@ public sealed partial class ErofsImage
         ["", "user.", "system.posix_acl_access", "system.posix_acl_default", "trusted.", "lustre.", "security."];
 
     /// <summary>Reads an inode's extended attributes (shared and inline), in on-disk order.</summary>
-    public IReadOnlyList<ErofsXattr> ReadXattrs(ErofsInode inode)
+    internal IReadOnlyList<ErofsXattr> ReadXattrs(ErofsInode inode)
     {
         if (inode.XattrSize == 0)
         {

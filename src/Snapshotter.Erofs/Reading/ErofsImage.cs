@@ -34,7 +34,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>The decoded superblock.</summary>
-    public ErofsSuperblock Superblock { get; }
+    internal ErofsSuperblock Superblock { get; }
 
     /// <summary>The device table (extra devices, in device-id order).</summary>
     public IReadOnlyList<ErofsDevice> Devices { get; }
@@ -69,10 +69,10 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>The root directory inode.</summary>
-    public ErofsInode Root => ReadInode(Superblock.RootNid);
+    internal ErofsInode Root => ReadInode(Superblock.RootNid);
 
     /// <summary>Reads and validates the inode <paramref name="nid"/>.</summary>
-    public ErofsInode ReadInode(ulong nid)
+    internal ErofsInode ReadInode(ulong nid)
     {
         long metaBase = (long)Superblock.MetaBlockAddress << Superblock.BlockSizeBits;
         if (nid > (ulong)(_source.Length >> ErofsFormat.InodeSlotBits))
@@ -167,7 +167,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>Lists a directory (sorted as stored; includes <c>.</c> and <c>..</c>).</summary>
-    public IReadOnlyList<ErofsDirEntry> ReadDirectory(ErofsInode directory)
+    internal IReadOnlyList<ErofsDirEntry> ReadDirectory(ErofsInode directory)
     {
         if (!directory.IsDirectory)
         {
@@ -201,7 +201,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>Reads a symlink's target.</summary>
-    public string ReadSymlink(ErofsInode inode)
+    internal string ReadSymlink(ErofsInode inode)
     {
         if (!inode.IsSymlink)
         {
@@ -219,7 +219,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>Reads the symlink target as raw bytes.</summary>
-    public byte[] ReadSymlinkBytes(ErofsInode inode)
+    internal byte[] ReadSymlinkBytes(ErofsInode inode)
     {
         _ = ReadSymlink(inode);
         byte[] target = new byte[(int)inode.Size];
@@ -228,7 +228,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>Resolves an absolute path without following symlinks; null when it does not exist.</summary>
-    public ErofsInode? Lookup(string path)
+    internal ErofsInode? Lookup(string path)
     {
         ErofsInode current = Root;
         foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
@@ -263,7 +263,7 @@ public sealed partial class ErofsImage : IDisposable
     /// Enumerates every entry depth-first in directory order, root first ("/"). A directory reached
     /// twice (a cycle or a hard-linked directory) is an error, which bounds the walk by the image size.
     /// </summary>
-    public IEnumerable<ErofsEntry> Walk()
+    internal IEnumerable<ErofsEntry> Walk()
     {
         var visited = new HashSet<ulong>();
         var stack = new Stack<(string Path, ulong Nid, int Depth)>();

@@ -5,7 +5,7 @@ using Snapshotter.Registry;
 namespace Snapshotter.Lazy.Conversion;
 
 /// <summary>Pushes the converted image to a registry: blobs (skipped when present), then the manifest under the tag.</summary>
-public sealed class RegistryImageSink(RegistryClient client, ImageReference reference) : IImageSink
+internal sealed class RegistryImageSink(RegistryClient client, ImageReference reference) : IImageSink
 {
     public Task PutBlobAsync(Descriptor descriptor, Stream content, CancellationToken cancellationToken = default) =>
         client.PushBlobAsync(new BlobLocator(reference, descriptor.Digest), content, cancellationToken);

@@ -5,7 +5,7 @@ using Snapshotter.Registry;
 namespace Snapshotter.Lazy.Conversion;
 
 /// <summary>Reads the image to convert from a registry (digest-verified manifests and blobs).</summary>
-public sealed class RegistryImageSource(RegistryClient client, ImageReference reference) : IImageSource
+internal sealed class RegistryImageSource(RegistryClient client, ImageReference reference) : IImageSource
 {
     public async Task<SourceImage> ResolveAsync(string? platform, CancellationToken cancellationToken = default)
     {

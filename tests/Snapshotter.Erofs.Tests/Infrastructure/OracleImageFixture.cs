@@ -32,9 +32,9 @@ public sealed class OracleImageFixture : IAsyncLifetime
 
     public List<string> RawBlobPaths { get; } = [];
 
-    public ConversionResult Result { get; private set; } = null!;
+    internal ConversionResult Result { get; private set; } = null!;
 
-    public ImageBuildOptions Options { get; } = new() { Compressor = ChunkCompressor.Zstd, ChunkSize = 256 * 1024 };
+    internal ImageBuildOptions Options { get; } = new() { Compressor = ChunkCompressor.Zstd, ChunkSize = 256 * 1024 };
 
     public bool Mounted { get; private set; }
 

@@ -43,9 +43,9 @@ public sealed class LazyImages : IAsyncLifetime
 
     public string CorruptReference => $"{Registry.Host}/{Repository}:corrupt";
 
-    public ConversionResult Lazy { get; private set; } = null!;
+    internal ConversionResult Lazy { get; private set; } = null!;
 
-    public ConversionResult Cold { get; private set; } = null!;
+    internal ConversionResult Cold { get; private set; } = null!;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
