@@ -214,7 +214,13 @@ static (Process Process, int Pid) StartMount(string reference, string mnt, strin
     }
 
     var p = Process.Start(psi)!;
-    p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("mount: " + e.Data); };
+    p.ErrorDataReceived += (_, e) =>
+    {
+        if (e.Data is not null)
+        {
+            Console.Error.WriteLine("mount: " + e.Data);
+        }
+    };
     p.BeginErrorReadLine();
     var line = p.StandardOutput.ReadLine();
     if (line is null || !line.StartsWith("mounted", StringComparison.Ordinal))

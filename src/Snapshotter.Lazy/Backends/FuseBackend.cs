@@ -3,9 +3,7 @@ using Microsoft.Extensions.Logging;
 using Snapshotter.Fuse;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
-using Snapshotter.Lazy.Interop;
 using Snapshotter.Lazy.Mounting;
-using Tmds.Linux;
 
 namespace Snapshotter.Lazy.Backends;
 

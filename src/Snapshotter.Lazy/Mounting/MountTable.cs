@@ -1,5 +1,4 @@
 using System.Text;
-using Snapshotter.Lazy.Interop;
 using Snapshotter.Interop;
 
 namespace Snapshotter.Lazy.Mounting;

@@ -98,6 +98,4 @@ public sealed class ImageConverterTests : IDisposable
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     private static string BlobPath(string layout, string digest) => Path.Combine(layout, "blobs", "sha256", OciDigest.Hex(digest));
-
-    private static string Digest(byte[] data) => OciDigest.Compute(data);
 }
