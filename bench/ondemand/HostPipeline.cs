@@ -65,7 +65,7 @@ internal static class HostPipeline
                 continue;
             }
 
-            if (await fetcher.FillAsync(offset, ReadSize, sink) != 0)
+            if (!(await fetcher.FillAsync(offset, ReadSize, sink)).IsSuccess)
             {
                 throw new InvalidOperationException($"fill failed at {offset}");
             }
@@ -113,12 +113,12 @@ internal static class HostPipeline
 
     private sealed class DirectFileSink(Microsoft.Win32.SafeHandles.SafeFileHandle file) : IChunkSink
     {
-        public int Write(AlignedBuffer buffer, int length, long offset)
+        public FillResult Write(AlignedBuffer buffer, int length, long offset)
         {
             var padded = AlignedBuffer.AlignUp(length);
             buffer.Span[length..padded].Clear();
             RandomAccess.Write(file, buffer.Span[..padded], offset);
-            return 0;
+            return FillResult.Success;
         }
     }
 }

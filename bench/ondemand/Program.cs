@@ -9,6 +9,7 @@ using Snapshotter.Erofs.Compression;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Registry;
+using Snapshotter.Lazy.Conversion;
 
 // On-demand read benchmark (issue: cache daemon). Inside one VM run: a 256 MiB file converted (zstd, 1 MiB chunks)
 // into a loopback docker-registry; cold sequential read through `snapshotter mount` vs the same file once cached

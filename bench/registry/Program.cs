@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Snapshotter.Registry;
+using Snapshotter.Oci;
 
 // Range-read throughput of RegistryClient against a loopback docker-registry, compared with curl fetching the
 // same 1 MiB ranges in the same run. Usage: dotnet run -c Release -- [--blob-mib 64] [--reads 256] [--rounds 3] [--output FILE]

@@ -1,7 +1,7 @@
 namespace Snapshotter.Erofs;
 
 /// <summary>Options of <see cref="Building.ImageBuilder"/> and the converter.</summary>
-public sealed record ImageBuildOptions
+internal sealed record ImageBuildOptions
 {
     /// <summary>The chunk compressor. Defaults to <see cref="ChunkCompressor.Zstd"/>.</summary>
     public ChunkCompressor Compressor { get; init; } = ChunkCompressor.Zstd;

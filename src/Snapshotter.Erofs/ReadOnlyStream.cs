@@ -5,7 +5,7 @@ namespace Snapshotter.Erofs;
 /// memory reads; the array overloads route to them, and seeking, writing and (unless overridden) length and position
 /// are not supported.
 /// </summary>
-internal abstract class ReadOnlyStream : Stream
+public abstract class ReadOnlyStream : Stream
 {
     public override bool CanRead => true;
 

@@ -4,4 +4,4 @@ namespace Snapshotter.Lazy;
 /// <param name="Name">What is downloaded, e.g. <c>bootstrap sha256:…</c>.</param>
 /// <param name="BytesDone">Bytes received so far.</param>
 /// <param name="TotalBytes">The size announced by the manifest.</param>
-public readonly record struct DownloadProgress(string Name, long BytesDone, long TotalBytes);
+internal readonly record struct DownloadProgress(string Name, long BytesDone, long TotalBytes);

@@ -6,6 +6,7 @@ using Snapshotter.Lazy.Backends;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
 using Snapshotter.Lazy.Mounting;
+using Snapshotter.Oci;
 using Snapshotter.Registry;
 
 namespace Snapshotter.Lazy;
@@ -16,7 +17,7 @@ namespace Snapshotter.Lazy;
 /// the backend the host supports (chosen once at start, with the reason logged) and falls back to downloading the blobs
 /// when that backend cannot mount an image.
 /// </summary>
-public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
+internal sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
 {
     private readonly RegistryClient _client;
     private readonly LazyBlobRegistry _blobs;

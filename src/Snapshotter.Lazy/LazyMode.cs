@@ -1,7 +1,7 @@
 namespace Snapshotter.Lazy;
 
 /// <summary>How lazily pulled images are served (<c>--lazy-mode</c>, config key <c>lazy_mode</c>).</summary>
-public enum LazyMode
+internal enum LazyMode
 {
     /// <summary>
     /// The best this host supports: <see cref="Fscache"/> when cachefiles on-demand works, else <see cref="Fuse"/> when

@@ -1,7 +1,7 @@
 namespace Snapshotter.Lazy;
 
 /// <summary>The names of <see cref="LazyMode"/> as users write them.</summary>
-public static class LazyModes
+internal static class LazyModes
 {
     /// <summary>Every accepted value of <c>--lazy-mode</c> (<c>off</c> disables lazy pulling and is handled by the host).</summary>
     public static readonly IReadOnlyList<string> Names = ["auto", "fscache", "fuse", "blob-fetch", "off"];

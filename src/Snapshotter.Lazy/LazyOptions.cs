@@ -3,7 +3,7 @@ using Snapshotter.Cache.Fetching;
 namespace Snapshotter.Lazy;
 
 /// <summary>Settings of the lazy-image component. Every property has a documented default except the cache directory.</summary>
-public sealed class LazyOptions
+internal sealed class LazyOptions
 {
     /// <summary>The mode to use. Defaults to <see cref="LazyMode.Auto"/>.</summary>
     public LazyMode Mode { get; init; } = LazyMode.Auto;

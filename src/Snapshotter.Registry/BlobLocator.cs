@@ -7,7 +7,7 @@ public sealed record BlobLocator
     public BlobLocator(ImageReference repository, string digest)
     {
         ArgumentNullException.ThrowIfNull(repository);
-        OciDigest.Validate(digest);
+        RegistryException.ThrowIfInvalidDigest(digest);
         Repository = repository;
         Digest = digest;
         CacheKey = repository.Registry + "/" + repository.Repository + "@" + digest;

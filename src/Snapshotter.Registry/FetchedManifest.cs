@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Registry;
 
 /// <summary>A manifest or index exactly as the registry served it, after its digest was verified.</summary>

@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Registry;
 
 /// <summary>
@@ -149,7 +151,7 @@ public sealed record ImageReference
     /// <summary>Returns this repository pinned to <paramref name="digest"/> (the tag is kept for display).</summary>
     public ImageReference WithDigest(string digest)
     {
-        OciDigest.Validate(digest);
+        RegistryException.ThrowIfInvalidDigest(digest);
         return new ImageReference(Registry, Repository, Tag, digest);
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Snapshotter.Registry.Hosts;
 using Snapshotter.Registry.Http;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Registry;
 
@@ -51,7 +52,7 @@ public sealed partial class RegistryClient
             var layerList = new List<Descriptor>(layers.GetArrayLength());
             foreach (JsonElement layer in layers.EnumerateArray())
             {
-                layerList.Add(Descriptor.FromJson(layer, context));
+                layerList.Add(ReadDescriptor(layer, context));
             }
 
             var annotations = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -71,7 +72,7 @@ public sealed partial class RegistryClient
                 Reference = reference.WithDigest(top.Descriptor.Digest),
                 Index = index,
                 Manifest = manifest,
-                Config = Descriptor.FromJson(config, context),
+                Config = ReadDescriptor(config, context),
                 Layers = layerList,
                 Annotations = annotations,
             };
@@ -111,8 +112,8 @@ public sealed partial class RegistryClient
 
         byte[] content = await ReadLimitedAsync(response, MaxManifestBytes, cancellationToken).ConfigureAwait(false);
         string? served = response.Headers.TryGetValues("Docker-Content-Digest", out IEnumerable<string>? values) ? values.FirstOrDefault() : null;
-        string expected = reference.Digest ?? (OciDigest.IsValid(served) ? served! : "sha256:");
-        string actual = expected.StartsWith("sha512:", StringComparison.Ordinal) ? ComputeSha512(content) : OciDigest.Compute(content);
+        string expected = reference.Digest ?? (OciDigest.IsValid(served) ? served : OciDigest.Sha256Prefix);
+        string actual = OciDigest.Compute(content, expected);
         if ((reference.Digest is not null || OciDigest.IsValid(served)) && actual != expected)
         {
             throw new RegistryException(RegistryErrorKind.DigestMismatch, $"manifest of {reference} hashes to {actual}, expected {expected}");
@@ -136,8 +137,11 @@ public sealed partial class RegistryClient
         return new FetchedManifest(new Descriptor(mediaType, actual, content.Length), content);
     }
 
-    private static string ComputeSha512(ReadOnlySpan<byte> content) =>
-        "sha512:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA512.HashData(content));
+    /// <summary>Reads a descriptor of a manifest or index; throws <see cref="RegistryErrorKind.InvalidResponse"/> when required fields are missing.</summary>
+    private static Descriptor ReadDescriptor(JsonElement element, string context) =>
+        DescriptorJson.TryRead(element, out Descriptor? descriptor, out string? problem)
+            ? descriptor
+            : throw new RegistryException(RegistryErrorKind.InvalidResponse, $"{context}: {problem}");
 
     private static async Task<byte[]> ReadLimitedAsync(HttpResponseMessage response, int limit, CancellationToken cancellationToken)
     {
@@ -179,7 +183,7 @@ public sealed partial class RegistryClient
             var available = new List<string>();
             foreach (JsonElement entry in manifests.EnumerateArray())
             {
-                Descriptor descriptor = Descriptor.FromJson(entry, context);
+                Descriptor descriptor = ReadDescriptor(entry, context);
                 if (descriptor.Platform is { } candidate)
                 {
                     available.Add(candidate.ToString());

@@ -4,6 +4,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Snapshotter.Registry.Hosts;
 using Snapshotter.Registry.Http;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Registry;
 

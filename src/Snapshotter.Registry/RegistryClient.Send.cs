@@ -40,66 +40,15 @@ public sealed partial class RegistryClient
             RegistryHost host = hosts[h];
             for (int attempt = 0; ; attempt++)
             {
-                bool retryable;
-                using (var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(overall.Token))
+                var call = new Attempt<TState, TResult>(host, spec, state, onSuccess, keepResponse);
+                (bool succeeded, TResult result, RegistryException? error, bool retryable) =
+                    await AttemptAsync(call, overall, last, cancellationToken).ConfigureAwait(false);
+                if (succeeded)
                 {
-                    attemptCts.CancelAfter(_options.AttemptTimeout);
-                    HttpResponseMessage? response = null;
-                    bool kept = false;
-                    try
-                    {
-                        response = await SendAsync(host, spec, attemptCts.Token).ConfigureAwait(false);
-                        int status = (int)response.StatusCode;
-                        if (status is >= 200 and < 300 || status == spec.AlsoAccept)
-                        {
-                            TResult result = await onSuccess(response, state, attemptCts.Token).ConfigureAwait(false);
-                            kept = keepResponse;
-                            return result;
-                        }
-
-                        throw await ResponseErrors.CreateAsync(response, $"{spec.Operation} on {host.Authority}", attemptCts.Token).ConfigureAwait(false);
-                    }
-                    catch (RegistryException ex)
-                    {
-                        last = ex;
-                        retryable = ex.IsTransient;
-                    }
-                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                    {
-                        throw;
-                    }
-                    catch (OperationCanceledException ex) when (overall.IsCancellationRequested)
-                    {
-                        throw new RegistryException(RegistryErrorKind.Timeout, $"{spec.Operation}: no answer within the overall timeout of {_options.OverallTimeout.TotalSeconds:0.###} s{(last is null ? "" : "; last error: " + last.Message)}", last ?? (Exception)ex);
-                    }
-                    catch (OperationCanceledException ex) when (attemptCts.IsCancellationRequested)
-                    {
-                        last = new RegistryException(RegistryErrorKind.Timeout, $"{spec.Operation} on {host.Authority}: no complete answer within {_options.AttemptTimeout.TotalSeconds:0.###} s", ex);
-                        retryable = true;
-                    }
-                    catch (HttpRequestException ex) when (ex.InnerException is AuthenticationException || ex.HttpRequestError == HttpRequestError.SecureConnectionError)
-                    {
-                        last = new RegistryException(RegistryErrorKind.Unavailable, $"{spec.Operation} on {host.Authority}: TLS handshake failed (is the registry's CA configured in hosts.toml, or is it plain HTTP?)", ex);
-                        retryable = false;
-                    }
-                    catch (HttpRequestException ex)
-                    {
-                        last = new RegistryException(RegistryErrorKind.Unavailable, $"{spec.Operation} on {host.Authority}: {ex.HttpRequestError}: {ex.Message}{(ex.InnerException is { } inner ? " (" + inner.Message + ")" : "")}", ex);
-                        retryable = true;
-                    }
-                    catch (IOException ex)
-                    {
-                        last = new RegistryException(RegistryErrorKind.Unavailable, $"{spec.Operation} on {host.Authority}: the connection broke while reading the answer: {ex.Message}", ex);
-                        retryable = true;
-                    }
-                    finally
-                    {
-                        if (!kept)
-                        {
-                            response?.Dispose();
-                        }
-                    }
+                    return result;
                 }
+
+                last = error!;
 
                 // A cached redirect target is used until it fails; any failed attempt sends the next one to the registry.
                 if (spec.RedirectCacheKey is { } redirectKey)
@@ -107,32 +56,16 @@ public sealed partial class RegistryClient
                     _redirects.TryRemove(redirectKey, out _);
                 }
 
-                if (!retryable || !spec.Idempotent || attempt >= _options.MaxRetries)
+                TimeSpan? delay = retryable && spec.Idempotent && attempt < _options.MaxRetries ? RetryDelay(attempt, last, started) : null;
+                if (delay is null)
                 {
                     break;
                 }
 
-                TimeSpan delay = Backoff(attempt);
-                if (last.RetryAfter is { } retryAfter)
-                {
-                    if (retryAfter > _options.RetryMaxDelay)
-                    {
-                        // Waiting longer than we allow ourselves would only hide the rate limit from the caller.
-                        break;
-                    }
-
-                    delay = retryAfter > delay ? retryAfter : delay;
-                }
-
-                if (Stopwatch.GetElapsedTime(started) + delay >= _options.OverallTimeout)
-                {
-                    break;
-                }
-
-                Log.Retrying(_logger, spec.Operation, host.Authority, (long)delay.TotalMilliseconds, attempt + 1, last.Message);
+                Log.Retrying(_logger, spec.Operation, host.Authority, (long)delay.Value.TotalMilliseconds, attempt + 1, last.Message);
                 try
                 {
-                    await Task.Delay(delay, overall.Token).ConfigureAwait(false);
+                    await Task.Delay(delay.Value, overall.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -150,6 +83,92 @@ public sealed partial class RegistryClient
         }
 
         throw last!;
+    }
+
+    /// <summary>
+    /// One attempt within its own timeout: a success is handed to the operation's <c>onSuccess</c>; a failure comes
+    /// back classified (transient or not) unless the caller cancelled or the overall timeout passed, which throw.
+    /// </summary>
+    private async Task<(bool Succeeded, TResult Result, RegistryException? Error, bool Retryable)> AttemptAsync<TState, TResult>(
+        Attempt<TState, TResult> call,
+        CancellationTokenSource overall,
+        RegistryException? last,
+        CancellationToken cancellationToken)
+    {
+        (RegistryHost host, RequestSpec spec) = (call.Host, call.Spec);
+        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(overall.Token);
+        attemptCts.CancelAfter(_options.AttemptTimeout);
+        HttpResponseMessage? response = null;
+        bool kept = false;
+        try
+        {
+            response = await SendAsync(host, spec, attemptCts.Token).ConfigureAwait(false);
+            int status = (int)response.StatusCode;
+            if (status is >= 200 and < 300 || status == spec.AlsoAccept)
+            {
+                TResult result = await call.OnSuccess(response, call.State, attemptCts.Token).ConfigureAwait(false);
+                kept = call.KeepResponse;
+                return (true, result, null, false);
+            }
+
+            throw await ResponseErrors.CreateAsync(response, $"{spec.Operation} on {host.Authority}", attemptCts.Token).ConfigureAwait(false);
+        }
+        catch (RegistryException ex)
+        {
+            return (false, default!, ex, ex.IsTransient);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException ex) when (overall.IsCancellationRequested)
+        {
+            throw new RegistryException(RegistryErrorKind.Timeout, $"{spec.Operation}: no answer within the overall timeout of {_options.OverallTimeout.TotalSeconds:0.###} s{(last is null ? "" : "; last error: " + last.Message)}", last ?? (Exception)ex);
+        }
+        catch (OperationCanceledException ex) when (attemptCts.IsCancellationRequested)
+        {
+            return (false, default!, new RegistryException(RegistryErrorKind.Timeout, $"{spec.Operation} on {host.Authority}: no complete answer within {_options.AttemptTimeout.TotalSeconds:0.###} s", ex), true);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is AuthenticationException || ex.HttpRequestError == HttpRequestError.SecureConnectionError)
+        {
+            return (false, default!, new RegistryException(RegistryErrorKind.Unavailable, $"{spec.Operation} on {host.Authority}: TLS handshake failed (is the registry's CA configured in hosts.toml, or is it plain HTTP?)", ex), false);
+        }
+        catch (HttpRequestException ex)
+        {
+            return (false, default!, new RegistryException(RegistryErrorKind.Unavailable, $"{spec.Operation} on {host.Authority}: {ex.HttpRequestError}: {ex.Message}{(ex.InnerException is { } inner ? " (" + inner.Message + ")" : "")}", ex), true);
+        }
+        catch (IOException ex)
+        {
+            return (false, default!, new RegistryException(RegistryErrorKind.Unavailable, $"{spec.Operation} on {host.Authority}: the connection broke while reading the answer: {ex.Message}", ex), true);
+        }
+        finally
+        {
+            if (!kept)
+            {
+                response?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The wait before the next attempt, or null when none fits: a Retry-After beyond
+    /// <see cref="RegistryClientOptions.RetryMaxDelay"/> (waiting longer than we allow ourselves would only hide the
+    /// rate limit from the caller), or the overall timeout would pass during the wait.
+    /// </summary>
+    private TimeSpan? RetryDelay(int attempt, RegistryException last, long started)
+    {
+        TimeSpan delay = Backoff(attempt);
+        if (last.RetryAfter is { } retryAfter)
+        {
+            if (retryAfter > _options.RetryMaxDelay)
+            {
+                return null;
+            }
+
+            delay = retryAfter > delay ? retryAfter : delay;
+        }
+
+        return Stopwatch.GetElapsedTime(started) + delay >= _options.OverallTimeout ? null : delay;
     }
 
     private IReadOnlyList<RegistryHost> SelectHosts(ImageReference repository, HostCapabilities capability)
@@ -191,31 +210,11 @@ public sealed partial class RegistryClient
     {
         if (spec.RedirectCacheKey is { } key && _redirects.TryGetValue(key, out Uri? cached))
         {
-            HttpResponseMessage? direct = null;
-            try
+            HttpResponseMessage? direct = await TrySendToCachedRedirectAsync(spec, key, cached, cancellationToken).ConfigureAwait(false);
+            if (direct is not null)
             {
-                direct = await _pool.Default.SendAsync(BuildRequest(spec, cached, null, null), cancellationToken).ConfigureAwait(false);
-                if (direct.IsSuccessStatusCode)
-                {
-                    return direct;
-                }
-
-                Log.RedirectTargetFailed(_logger, key, ((int)direct.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                direct.Dispose();
+                return direct;
             }
-            catch (HttpRequestException ex)
-            {
-                direct?.Dispose();
-                Log.RedirectTargetFailed(_logger, key, ex.Message);
-            }
-            catch
-            {
-                direct?.Dispose();
-                _redirects.TryRemove(new KeyValuePair<string, Uri>(key, cached));
-                throw;
-            }
-
-            _redirects.TryRemove(new KeyValuePair<string, Uri>(key, cached));
         }
 
         Uri uri = spec.AbsoluteUri ?? new Uri(host.BaseUri, spec.Path);
@@ -244,6 +243,50 @@ public sealed partial class RegistryClient
             response = await invoker.SendAsync(BuildRequest(spec, uri, authorization, host), cancellationToken).ConfigureAwait(false);
         }
 
+        return await FollowRedirectsAsync(host, spec, uri, invoker, authorization, response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The cached redirect target's answer when it succeeds; otherwise null, and the target is forgotten.</summary>
+    private async Task<HttpResponseMessage?> TrySendToCachedRedirectAsync(RequestSpec spec, string key, Uri cached, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage? direct = null;
+        try
+        {
+            direct = await _pool.Default.SendAsync(BuildRequest(spec, cached, null, null), cancellationToken).ConfigureAwait(false);
+            if (direct.IsSuccessStatusCode)
+            {
+                return direct;
+            }
+
+            Log.RedirectTargetFailed(_logger, key, ((int)direct.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            direct.Dispose();
+        }
+        catch (HttpRequestException ex)
+        {
+            direct?.Dispose();
+            Log.RedirectTargetFailed(_logger, key, ex.Message);
+        }
+        catch
+        {
+            direct?.Dispose();
+            _redirects.TryRemove(new KeyValuePair<string, Uri>(key, cached));
+            throw;
+        }
+
+        _redirects.TryRemove(new KeyValuePair<string, Uri>(key, cached));
+        return null;
+    }
+
+    /// <summary>Follows up to <see cref="MaxRedirects"/> redirects; a cross-origin target of a cacheable request is remembered.</summary>
+    private async Task<HttpResponseMessage> FollowRedirectsAsync(
+        RegistryHost host,
+        RequestSpec spec,
+        Uri uri,
+        HttpMessageInvoker invoker,
+        AuthenticationHeaderValue? authorization,
+        HttpResponseMessage response,
+        CancellationToken cancellationToken)
+    {
         for (int hop = 0; IsRedirect(response.StatusCode) && response.Headers.Location is { } location; hop++)
         {
             if (hop == MaxRedirects)
@@ -276,6 +319,14 @@ public sealed partial class RegistryClient
 
         return response;
     }
+
+    /// <summary>What one attempt of an operation needs (kept together so the attempt's signature stays short).</summary>
+    private readonly record struct Attempt<TState, TResult>(
+        RegistryHost Host,
+        RequestSpec Spec,
+        TState State,
+        Func<HttpResponseMessage, TState, CancellationToken, ValueTask<TResult>> OnSuccess,
+        bool KeepResponse);
 
     private static bool IsSameOrigin(Uri uri, RegistryHost host) =>
         Uri.Compare(uri, host.BaseUri, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;

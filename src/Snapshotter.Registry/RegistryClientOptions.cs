@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Registry;
 
 /// <summary>Settings of a <see cref="RegistryClient"/>. Every property has a documented default.</summary>

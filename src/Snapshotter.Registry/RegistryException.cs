@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Registry;
 
 /// <summary>
@@ -23,6 +25,15 @@ public sealed class RegistryException : Exception
 
     /// <summary>How long the registry asked us to wait (<c>Retry-After</c>), when it said.</summary>
     public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Throws <see cref="RegistryErrorKind.InvalidReference"/> unless <paramref name="digest"/> is a valid digest.</summary>
+    internal static void ThrowIfInvalidDigest(string digest)
+    {
+        if (!OciDigest.IsValid(digest))
+        {
+            throw new RegistryException(RegistryErrorKind.InvalidReference, $"invalid digest \"{digest}\": expected sha256:<64 hex> or sha512:<128 hex>");
+        }
+    }
 
     /// <summary>True when trying again (same host, after a backoff) may succeed.</summary>
     public bool IsTransient => Kind is RegistryErrorKind.Unavailable or RegistryErrorKind.TooManyRequests or RegistryErrorKind.Timeout;

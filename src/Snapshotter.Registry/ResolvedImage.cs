@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Registry;
 
 /// <summary>The result of resolving a reference for one platform: the image manifest and what it lists.</summary>

@@ -7,6 +7,7 @@ using Snapshotter.Lazy.Tests.Infrastructure;
 using Snapshotter.Registry;
 using Snapshotter.Registry.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Lazy.Tests;
 
@@ -26,7 +27,7 @@ public sealed class LazyFileSystemCorruptionTests(FaultyRegistryFixture fixture,
         return (long)bootstrap.Blobs.Single(b => "sha256:" + b.BlobId == digest).ChunkInfoOffset;
     }
 
-    private async Task AssertNothingLeftAsync(LazyHarness harness, string mnt, OciDescriptor blob)
+    private async Task AssertNothingLeftAsync(LazyHarness harness, string mnt, Descriptor blob)
     {
         Assert.False(HostMounts.IsMounted(mnt), "a failed mount must not leave a mount");
         Assert.Empty(Directory.EnumerateFileSystemEntries(mnt));

@@ -3,15 +3,15 @@ namespace Snapshotter.Lazy.Tests;
 public sealed class LazyModesTests
 {
     [Theory]
-    [InlineData("auto", LazyMode.Auto)]
-    [InlineData("fscache", LazyMode.Fscache)]
-    [InlineData("blob-fetch", LazyMode.BlobFetch)]
-    [InlineData(" Blob-Fetch ", LazyMode.BlobFetch)]
-    [InlineData("FSCACHE", LazyMode.Fscache)]
-    public void TryParse_KnownName_ModeWithoutError(string name, LazyMode expected)
+    [InlineData("auto", nameof(LazyMode.Auto))]
+    [InlineData("fscache", nameof(LazyMode.Fscache))]
+    [InlineData("blob-fetch", nameof(LazyMode.BlobFetch))]
+    [InlineData(" Blob-Fetch ", nameof(LazyMode.BlobFetch))]
+    [InlineData("FSCACHE", nameof(LazyMode.Fscache))]
+    public void TryParse_KnownName_ModeWithoutError(string name, string expected)
     {
         Assert.True(LazyModes.TryParse(name, out var mode, out var error));
-        Assert.Equal(expected, mode);
+        Assert.Equal(Enum.Parse<LazyMode>(expected), mode);
         Assert.Null(error);
     }
 

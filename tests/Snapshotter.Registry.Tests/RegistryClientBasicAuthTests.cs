@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Snapshotter.Registry.Tests.Infrastructure;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Registry.Tests;
 

@@ -1,4 +1,5 @@
 using Snapshotter.Registry.Tests.Infrastructure;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Registry.Tests;
 

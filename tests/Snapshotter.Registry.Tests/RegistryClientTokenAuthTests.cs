@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Snapshotter.Registry.Tests.Infrastructure;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Registry.Tests;
 

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Snapshotter.Erofs.Conversion;
+using Snapshotter.Oci;
 
 namespace Snapshotter.P1.Benchmarks.Image;
 
@@ -90,17 +91,17 @@ internal static class ImageGenerator
             ["history"] = new JsonArray(layers.Select(l => (JsonNode)new JsonObject { ["created_by"] = "bench/p1: " + l.Name }).ToArray()),
         };
         var configBytes = JsonSerializer.SerializeToUtf8Bytes(config);
-        var configDescriptor = new OciDescriptor(ConfigMediaType, Sha256(configBytes), configBytes.Length);
+        var configDescriptor = new Descriptor(ConfigMediaType, Sha256(configBytes), configBytes.Length);
         await sink.PutBlobAsync(configDescriptor, new MemoryStream(configBytes), cancellationToken);
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
-            ["mediaType"] = OciLayout.ManifestMediaType,
+            ["mediaType"] = MediaTypes.OciManifest,
             ["config"] = JsonSerializer.SerializeToNode(configDescriptor),
-            ["layers"] = new JsonArray(layers.Select(l => JsonSerializer.SerializeToNode(new OciDescriptor(LayerMediaType, l.Digest, l.GzipBytes))).ToArray()),
+            ["layers"] = new JsonArray(layers.Select(l => DescriptorJson.ToJson(new Descriptor(LayerMediaType, l.Digest, l.GzipBytes))).ToArray()),
         };
         var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest);
-        await sink.PutManifestAsync(new OciDescriptor(OciLayout.ManifestMediaType, Sha256(manifestBytes), manifestBytes.Length), manifestBytes, cancellationToken);
+        await sink.PutManifestAsync(new Descriptor(MediaTypes.OciManifest, Sha256(manifestBytes), manifestBytes.Length), manifestBytes, cancellationToken);
         return (layers, entries);
     }
 
@@ -257,7 +258,7 @@ internal static class ImageGenerator
 
             await using (var read = File.OpenRead(temp))
             {
-                await sink.PutBlobAsync(new OciDescriptor(LayerMediaType, info.Digest, info.GzipBytes), read, cancellationToken);
+                await sink.PutBlobAsync(new Descriptor(LayerMediaType, info.Digest, info.GzipBytes), read, cancellationToken);
             }
 
             return info;

@@ -4,6 +4,7 @@ using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.P1.Benchmarks.Hosting;
 using Snapshotter.Registry;
+using Snapshotter.Lazy.Conversion;
 
 namespace Snapshotter.P1.Benchmarks.Image;
 

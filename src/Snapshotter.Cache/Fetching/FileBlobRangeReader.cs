@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Snapshotter.Cache.Fetching;
 
 /// <summary>Reads ranges of a stored blob that is a local file (a fully downloaded blob, or a test fixture).</summary>
-public sealed class FileBlobRangeReader : IBlobRangeReader, IDisposable
+internal sealed class FileBlobRangeReader : IBlobRangeReader, IDisposable
 {
     private readonly SafeFileHandle _file;
 

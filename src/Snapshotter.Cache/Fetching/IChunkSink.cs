@@ -7,7 +7,7 @@ public interface IChunkSink
 {
     /// <summary>
     /// Writes <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/> (4 KiB aligned) of
-    /// the uncompressed address space, zero-padded to 4 KiB. Returns 0 or a negative errno.
+    /// the uncompressed address space, zero-padded to 4 KiB. Fails with <see cref="FillError.WriteFailed"/> and the errno.
     /// </summary>
-    int Write(AlignedBuffer buffer, int length, long offset);
+    FillResult Write(AlignedBuffer buffer, int length, long offset);
 }

@@ -49,7 +49,7 @@ public sealed class BlobObjectSource(BlobChunkFetcher fetcher, PrefetchOptions? 
         }
     }
 
-    public ValueTask<int> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default) =>
+    public ValueTask<FillResult> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default) =>
         Fetcher.FillAsync(offset, length, writer, cancellationToken);
 
     private async Task<long> RunPrefetchAsync(CacheObjectWriter writer, CancellationToken cancellationToken)

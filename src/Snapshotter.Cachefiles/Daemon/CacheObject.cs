@@ -1,4 +1,5 @@
 using Snapshotter.Cachefiles.Interop;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 

@@ -2,6 +2,7 @@ using Snapshotter.Cache.Buffers;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Cachefiles.Interop;
 using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 
@@ -21,22 +22,23 @@ public sealed class CacheObjectWriter : IChunkSink
 
     /// <summary>
     /// Writes <paramref name="length"/> bytes of <paramref name="buffer"/> at <paramref name="offset"/> (a multiple of
-    /// 4 KiB), zero-padding to the next 4 KiB boundary (the buffer must have room). Returns 0 or a negative errno.
+    /// 4 KiB), zero-padding to the next 4 KiB boundary (the buffer must have room). Fails with
+    /// <see cref="FillError.WriteFailed"/> and the errno of <c>pwrite</c> (EINVAL for a misaligned or oversized write).
     /// </summary>
-    public unsafe int Write(AlignedBuffer buffer, int length, long offset)
+    public unsafe FillResult Write(AlignedBuffer buffer, int length, long offset)
     {
         if ((offset & (AlignedBuffer.PageSize - 1)) != 0 || length < 0 || length > buffer.Capacity)
         {
-            return -LibC.EINVAL;
+            return FillResult.Failed(FillError.WriteFailed, LibC.EINVAL);
         }
 
         var padded = AlignedBuffer.AlignUp(length);
         if (padded > buffer.Capacity)
         {
-            return -LibC.EINVAL;
+            return FillResult.Failed(FillError.WriteFailed, LibC.EINVAL);
         }
 
         buffer.Span[length..padded].Clear();
-        return padded == 0 ? 0 : Syscalls.PwriteAll(_fd, buffer.Pointer, padded, offset);
+        return padded == 0 ? FillResult.Success : FillResult.FromErrno(Syscalls.PwriteAll(_fd, buffer.Pointer, padded, offset), FillError.WriteFailed);
     }
 }

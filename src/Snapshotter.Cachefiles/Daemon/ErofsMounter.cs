@@ -1,5 +1,4 @@
-using Snapshotter.Cachefiles.Interop;
-using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 
@@ -13,13 +12,13 @@ public static class ErofsMounter
     public static void Mount(string fsid, string? domainId, string mountPoint)
     {
         var data = domainId is null ? $"fsid={fsid}" : $"fsid={fsid},domain_id={domainId}";
-        Syscalls.Mount("none", mountPoint, "erofs", data);
+        MountCalls.Mount("none", mountPoint, "erofs", 0, data);
     }
 
     /// <summary>Unmounts; with <paramref name="detach"/> a busy mount is lazily detached.</summary>
     public static void Unmount(string mountPoint, bool detach = false)
     {
-        var result = Syscalls.Unmount(mountPoint, detach ? LibC.MNT_DETACH : 0);
+        var result = MountCalls.Unmount(mountPoint, detach);
         if (result != 0)
         {
             throw new SyscallException("umount2", -result, mountPoint);

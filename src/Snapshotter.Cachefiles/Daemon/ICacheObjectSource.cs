@@ -1,3 +1,5 @@
+using Snapshotter.Cache.Fetching;
+
 namespace Snapshotter.Cachefiles.Daemon;
 
 /// <summary>Supplies the bytes of one cache object (a bootstrap or a data blob) when the kernel misses.</summary>
@@ -22,9 +24,9 @@ public interface ICacheObjectSource
 
     /// <summary>
     /// Makes <c>[offset, offset + length)</c> present in the cache file by writing it through
-    /// <paramref name="writer"/> (any larger, page-aligned range is fine). Returns 0, or a negative errno
-    /// (e.g. -EIO) when the data cannot be had; must not throw for expected failures, because every READ is
-    /// completed exactly once by the caller whatever happens here.
+    /// <paramref name="writer"/> (any larger, page-aligned range is fine). Returns a failed <see cref="FillResult"/>
+    /// when the data cannot be had; must not throw for expected failures, because every READ is completed exactly once
+    /// by the caller whatever happens here.
     /// </summary>
-    ValueTask<int> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default);
+    ValueTask<FillResult> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default);
 }

@@ -1,11 +1,13 @@
 using Snapshotter.Cache.Buffers;
+using Snapshotter.Cache.Fetching;
 using Snapshotter.Cachefiles.Interop;
 using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 
 /// <summary>Serves a cache object from a local file: the bootstrap, or a data blob that is already local.</summary>
-internal sealed class LocalFileObjectSource : ICacheObjectSource, IDisposable
+public sealed class LocalFileObjectSource : ICacheObjectSource, IDisposable
 {
     /// <summary>Largest single pread/pwrite; bigger READs are served in steps.</summary>
     private const int StepSize = 1024 * 1024;
@@ -25,7 +27,7 @@ internal sealed class LocalFileObjectSource : ICacheObjectSource, IDisposable
 
     public long Size { get; }
 
-    public unsafe ValueTask<int> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default)
+    public unsafe ValueTask<FillResult> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default)
     {
         var start = AlignedBuffer.AlignDown(Math.Max(0, offset));
         var end = Math.Min(Size, offset + length);
@@ -38,17 +40,17 @@ internal sealed class LocalFileObjectSource : ICacheObjectSource, IDisposable
                 var read = Syscalls.PreadFull(_file, buffer.Pointer, want, position);
                 if (read < 0)
                 {
-                    return ValueTask.FromResult((int)read);
+                    return ValueTask.FromResult(FillResult.Failed(FillError.SourceReadFailed, (int)read));
                 }
 
                 var result = writer.Write(buffer, (int)read, position);
-                if (result != 0)
+                if (!result.IsSuccess)
                 {
                     return ValueTask.FromResult(result);
                 }
             }
 
-            return ValueTask.FromResult(0);
+            return ValueTask.FromResult(FillResult.Success);
         }
         finally
         {

@@ -3,10 +3,12 @@ using System.Text;
 using System.Threading.Channels;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Snapshotter.Cache.Fetching;
 using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Interop;
 using Snapshotter.Cachefiles.Protocol;
 using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 
@@ -307,7 +309,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
         }
 
         var started = Stopwatch.GetTimestamp();
-        int result;
+        FillResult result;
         try
         {
             result = await item.Source.FillAsync((long)request.Offset, (long)request.Length, item.Writer, _stop.Token).ConfigureAwait(false);
@@ -315,15 +317,15 @@ public sealed class OnDemandDaemon : IAsyncDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Log.ReadFailed(_logger, request.MessageId, request.ObjectId, request.Offset, request.Length, e.Message);
-            result = int.MinValue;
+            result = FillResult.Failed(FillError.Faulted);
         }
 
-        if (result != 0 && result != int.MinValue)
+        if (!result.IsSuccess && result.Error != FillError.Faulted)
         {
-            Log.ReadFailed(_logger, request.MessageId, request.ObjectId, request.Offset, request.Length, Errno.Describe(result));
+            Log.ReadFailed(_logger, request.MessageId, request.ObjectId, request.Offset, request.Length, $"{result.Error}: {Errno.Describe(result.Errno)}");
         }
 
-        _metrics.RecordRead(ReadBackend.Fscache, (long)request.Length, Stopwatch.GetElapsedTime(started).TotalSeconds, failed: result != 0);
+        _metrics.RecordRead(ReadBackend.Fscache, (long)request.Length, Stopwatch.GetElapsedTime(started).TotalSeconds, failed: !result.IsSuccess);
 
         // Complete whatever happened: with holes left, the kernel fails the reader with EIO instead of hanging it.
         try

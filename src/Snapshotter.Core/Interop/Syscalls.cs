@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Core.Interop;
 
@@ -86,5 +87,5 @@ internal static unsafe class Syscalls
     }
 
     private static SnapshotterException ErrnoException(string syscall, string path, int errno) =>
-        new(ErrorKind.Unknown, $"{syscall} {path}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+        new(ErrorKind.Unknown, $"{syscall} {path}: {Errno.Describe(errno)}");
 }

@@ -17,7 +17,7 @@ namespace Snapshotter.Core.Overlay;
 /// unmounted when the last active or view snapshot on it is removed.</item>
 /// </list>
 /// </summary>
-public sealed partial class OverlaySnapshotter
+internal sealed partial class OverlaySnapshotter
 {
     private readonly IRemoteFileSystem? _remote;
     private readonly string _mountsDir;

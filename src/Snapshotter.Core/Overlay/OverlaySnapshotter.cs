@@ -14,7 +14,7 @@ namespace Snapshotter.Core.Overlay;
 /// where the id is the metadata row id, stable across commit. With an <see cref="IRemoteFileSystem"/> it also takes
 /// containerd's remote-snapshot path for lazily pulled images (<see cref="OverlaySnapshotter"/>.Remote.cs).
 /// </summary>
-public sealed partial class OverlaySnapshotter : ISnapshotter
+internal sealed partial class OverlaySnapshotter : ISnapshotter
 {
     private const int WalkBatchSize = 100;
     private const int MaxStatCacheEntries = 4096;

@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Core.Remote;
 
 /// <summary>
@@ -6,16 +8,16 @@ namespace Snapshotter.Core.Remote;
 /// layer's Prepare; the CRI plugin (with <c>disable_snapshot_annotations = false</c>) and <c>ctr-remote images
 /// rpull</c> add the image reference and layer digest under their own keys.
 /// </summary>
-public static class RemoteLabels
+internal static class RemoteLabels
 {
     /// <summary>The committed snapshot name (chain id) containerd wants; a remote commit must carry it.</summary>
     public const string TargetRef = "containerd.io/snapshot.ref";
 
     /// <summary>Layer annotation of a data blob (value <c>true</c>).</summary>
-    public const string DataBlob = "containerd.io/snapshot/nydus-blob";
+    public const string DataBlob = NydusAnnotations.Blob;
 
     /// <summary>Layer annotation of the bootstrap layer (value <c>true</c>), a small tar holding <c>image/image.boot</c>.</summary>
-    public const string Bootstrap = "containerd.io/snapshot/nydus-bootstrap";
+    public const string Bootstrap = NydusAnnotations.Bootstrap;
 
     /// <summary>Image reference added by containerd's CRI plugin.</summary>
     public const string CriImageRef = "containerd.io/snapshot/cri.image-ref";
@@ -30,7 +32,7 @@ public static class RemoteLabels
     public const string StargzDigest = "containerd.io/snapshot/remote/stargz.digest";
 
     /// <summary>Where the bootstrap layer puts the EROFS bootstrap inside its snapshot.</summary>
-    public const string BootstrapPath = "image/image.boot";
+    public const string BootstrapPath = NydusAnnotations.BootstrapPath;
 
     /// <summary>True when the labels mark a data-blob layer.</summary>
     public static bool IsDataBlob(IReadOnlyDictionary<string, string> labels) => IsTrue(labels, DataBlob);

@@ -5,7 +5,7 @@ namespace Snapshotter.Core.Snapshots;
 /// Keys arrive already namespaced by containerd. Every method throws
 /// <see cref="SnapshotterException"/> with a meaningful <see cref="ErrorKind"/> for expected failures.
 /// </summary>
-public interface ISnapshotter : IAsyncDisposable
+internal interface ISnapshotter : IAsyncDisposable
 {
     /// <summary>Returns the info of the snapshot <paramref name="key"/> (active, view or committed). NotFound when absent.</summary>
     ValueTask<SnapshotInfo> StatAsync(string key, CancellationToken cancellationToken = default);

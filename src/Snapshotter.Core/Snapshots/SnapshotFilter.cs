@@ -11,7 +11,7 @@ namespace Snapshotter.Core.Snapshots;
 /// <c>kind</c> (<c>active</c>, <c>view</c>, <c>committed</c>) and <c>labels.&lt;key&gt;</c>; a field part may be
 /// quoted (<c>labels."containerd.io/snapshot.ref"</c>); values may be bare or quoted with <c>"</c> or <c>/</c>.
 /// </summary>
-public sealed class SnapshotFilter
+internal sealed class SnapshotFilter
 {
     private readonly IReadOnlyList<IReadOnlyList<Condition>> _alternatives;
 

@@ -7,7 +7,7 @@ namespace Snapshotter.Core.Snapshots;
 /// <param name="CreatedAt">When the snapshot was created (UTC).</param>
 /// <param name="UpdatedAt">When it was last changed: committed, or labels updated (UTC).</param>
 /// <param name="Labels">Arbitrary labels; never null.</param>
-public sealed record SnapshotInfo(
+internal sealed record SnapshotInfo(
     string Name,
     string Parent,
     SnapshotKind Kind,

@@ -1,7 +1,7 @@
 namespace Snapshotter.Core.Snapshots;
 
 /// <summary>The kind of a snapshot, numbered as containerd's <c>snapshots.Kind</c> on the wire.</summary>
-public enum SnapshotKind
+internal enum SnapshotKind
 {
     Unknown = 0,
     View = 1,

@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Erofs.Building;
 
 /// <summary>The outcome of writing one layer's data blob.</summary>
@@ -6,10 +8,10 @@ namespace Snapshotter.Erofs.Building;
 /// <param name="ChunkCount">Chunks stored in this blob (after deduplication); 0 means the blob is not needed.</param>
 /// <param name="UncompressedSize">The size of its uncompressed address space (4 KiB aligned).</param>
 /// <param name="CompressedSize">The size of the chunk data area.</param>
-public sealed record DataBlobResult(string Digest, long Size, int ChunkCount, ulong UncompressedSize, ulong CompressedSize)
+internal sealed record DataBlobResult(string Digest, long Size, int ChunkCount, ulong UncompressedSize, ulong CompressedSize)
 {
     /// <summary>The blob id: the 64 hex characters of <see cref="Digest"/> (the EROFS device tag).</summary>
-    public string BlobId => Digest["sha256:".Length..];
+    public string BlobId => OciDigest.Hex(Digest);
 
     internal ulong ChunkInfoOffset { get; init; }
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Snapshotter.Erofs.Compression;
 using Snapshotter.Erofs.Format;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Building;
 
@@ -87,7 +88,7 @@ internal sealed class DataBlobWriter : IDisposable
         byte[] digests = _digests.ToArray();
         Write(digests);
 
-        byte[] toc = new byte[3 * BlobLayout.TocEntrySize];
+        byte[] toc = new byte[BlobLayout.TocEntryCount * BlobLayout.TocEntrySize];
         BlobLayout.WriteTocEntry(toc.AsSpan(0, BlobLayout.TocEntrySize), ciCompressor == ChunkCompressor.None ? BlobLayout.TocCompressionNone : BlobLayout.TocCompressionLz4, BlobLayout.EntryBlobMeta, SHA256.HashData(table), (ulong)ciOffset, (ulong)ciLength, (ulong)table.Length);
         BlobLayout.WriteTocEntry(toc.AsSpan(BlobLayout.TocEntrySize, BlobLayout.TocEntrySize), BlobLayout.TocCompressionNone, BlobLayout.EntryBlobMetaHeader, SHA256.HashData(header), (ulong)headerOffset, (ulong)header.Length, (ulong)header.Length);
         BlobLayout.WriteTocEntry(toc.AsSpan(2 * BlobLayout.TocEntrySize, BlobLayout.TocEntrySize), BlobLayout.TocCompressionNone, BlobLayout.EntryBlobDigest, SHA256.HashData(digests), (ulong)digestOffset, (ulong)digests.Length, (ulong)digests.Length);
@@ -97,7 +98,7 @@ internal sealed class DataBlobWriter : IDisposable
         Write(tar);
         _output.Flush();
 
-        string digest = "sha256:" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+        string digest = OciDigest.FromSha256(_hash.GetHashAndReset());
         return new DataBlobResult(digest, _written, _chunks.Count, _nextUncompressed, (ulong)ciOffset)
         {
             ChunkInfoOffset = (ulong)ciOffset,

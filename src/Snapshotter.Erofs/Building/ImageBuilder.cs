@@ -16,21 +16,27 @@ public sealed class ImageBuilder
     private readonly Dictionary<Hash256, ChunkRef> _chunks = [];
     private readonly List<DataBlobResult> _blobs = [];
 
-    public ImageBuilder(ImageBuildOptions? options = null)
+    /// <summary>A builder with the default options (zstd, 1 MiB chunks); what the lazy component uses for an empty bootstrap.</summary>
+    public ImageBuilder()
+        : this(null)
+    {
+    }
+
+    internal ImageBuilder(ImageBuildOptions? options)
     {
         _options = options ?? new ImageBuildOptions();
         _options.Validate();
     }
 
     /// <summary>The data blobs written so far, one per layer (some may hold no chunks).</summary>
-    public IReadOnlyList<DataBlobResult> Layers => _blobs;
+    internal IReadOnlyList<DataBlobResult> Layers => _blobs;
 
     /// <summary>
     /// Applies one layer (a tar, gzip-compressed or not) on top of the previous ones and writes its data
     /// blob to <paramref name="blobOutput"/>. Hostile entries (paths escaping the root, links to missing
     /// targets, names EROFS cannot hold) raise <see cref="InvalidImageException"/>.
     /// </summary>
-    public async Task<DataBlobResult> AddLayerAsync(Stream layer, Stream blobOutput, CancellationToken cancellationToken = default)
+    internal async Task<DataBlobResult> AddLayerAsync(Stream layer, Stream blobOutput, CancellationToken cancellationToken = default)
     {
         int layerIndex = _blobs.Count;
         Stream tarStream = await OpenTarAsync(layer, cancellationToken).ConfigureAwait(false);
@@ -57,6 +63,14 @@ public sealed class ImageBuilder
                     string where = entry is null ? $"layer {layerIndex}" : $"layer {layerIndex}: '{entry.Name}'";
                     throw new InvalidImageException($"{where}: {e.Message}", e);
                 }
+            }
+
+            // The tar ends at its first zero block; read the rest (end-of-archive padding) too, so that a verifying
+            // source sees the whole layer (its digest is checked at the end) and progress reaches the layer's size.
+            await tarStream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+            if (!ReferenceEquals(tarStream, layer))
+            {
+                await layer.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
             }
 
             DataBlobResult result = writer.Complete();

@@ -13,7 +13,7 @@ public sealed unsafe class ChunkCodec : IDisposable
     private const int ZstdLevel = 3;
 
     private readonly ChunkCompressor _compressor;
-    private SafeZstdCCtxHandle? _zstd;
+    private SafeZstdHandle? _zstd;
 
     public ChunkCodec(ChunkCompressor compressor)
     {
@@ -42,7 +42,7 @@ public sealed unsafe class ChunkCodec : IDisposable
                 return source.Length;
             case ChunkCompressor.Zstd:
                 {
-                    _zstd ??= CreateZstd();
+                    _zstd ??= SafeZstdHandle.CreateCompressionContext();
                     fixed (byte* s = source)
                     fixed (byte* d = destination)
                     {
@@ -125,17 +125,6 @@ public sealed unsafe class ChunkCodec : IDisposable
     }
 
     public void Dispose() => _zstd?.Dispose();
-
-    private static SafeZstdCCtxHandle CreateZstd()
-    {
-        SafeZstdCCtxHandle handle = Libzstd.ZSTD_createCCtx();
-        if (handle.IsInvalid)
-        {
-            throw new OutOfMemoryException("ZSTD_createCCtx failed");
-        }
-
-        return handle;
-    }
 
     private static bool TryGunzip(ReadOnlySpan<byte> source, Span<byte> destination)
     {

@@ -11,7 +11,7 @@ internal sealed class ZstdDecompressionStream(Stream inner) : ReadOnlyStream
 {
     private const int InputSize = 128 * 1024;
 
-    private readonly SafeZstdDStreamHandle _stream = CreateStream();
+    private readonly SafeZstdHandle _stream = SafeZstdHandle.CreateDecompressionStream();
     private readonly byte[] _input = new byte[InputSize];
     private int _inputLength;
     private int _inputPos;
@@ -63,12 +63,6 @@ internal sealed class ZstdDecompressionStream(Stream inner) : ReadOnlyStream
         }
 
         base.Dispose(disposing);
-    }
-
-    private static SafeZstdDStreamHandle CreateStream()
-    {
-        var handle = Libzstd.ZSTD_createDStream();
-        return handle.IsInvalid ? throw new InvalidOperationException("ZSTD_createDStream failed") : handle;
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>The lazily pullable image a conversion produced.</summary>
-public sealed record ConversionResult(OciDescriptor Manifest, IReadOnlyList<OciDescriptor> DataBlobs, OciDescriptor BootstrapLayer, long SourceBytes);
+internal sealed record ConversionResult(Descriptor Manifest, IReadOnlyList<Descriptor> DataBlobs, Descriptor BootstrapLayer, long SourceBytes);

@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>Where the converter reads an image from (an OCI layout today, a registry later).</summary>
@@ -7,5 +9,5 @@ public interface IImageSource
     Task<SourceImage> ResolveAsync(string? platform, CancellationToken cancellationToken = default);
 
     /// <summary>Opens a blob's content for streaming.</summary>
-    Task<Stream> OpenBlobAsync(OciDescriptor descriptor, CancellationToken cancellationToken = default);
+    Task<Stream> OpenBlobAsync(Descriptor descriptor, CancellationToken cancellationToken = default);
 }

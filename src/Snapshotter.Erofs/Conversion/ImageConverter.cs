@@ -1,9 +1,9 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Snapshotter.Erofs.Building;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Conversion;
 
@@ -15,7 +15,7 @@ namespace Snapshotter.Erofs.Conversion;
 /// </summary>
 public static class ImageConverter
 {
-    public static async Task<ConversionResult> ConvertAsync(
+    internal static async Task<ConversionResult> ConvertAsync(
         IImageSource source,
         IImageSink sink,
         ImageBuildOptions options,
@@ -34,7 +34,7 @@ public static class ImageConverter
             long sourceBytes = 0;
             for (int i = 0; i < image.Layers.Count; i++)
             {
-                OciDescriptor layer = image.Layers[i];
+                Descriptor layer = image.Layers[i];
                 string blobPath = Path.Combine(work, $"blob{i}");
                 blobFiles.Add(blobPath);
                 int index = i;
@@ -46,7 +46,7 @@ public static class ImageConverter
             }
 
             byte[] bootstrap = builder.BuildBootstrap();
-            var layers = new List<OciDescriptor>();
+            var layers = new List<Descriptor>();
             var diffIds = new List<string>();
             for (int i = 0; i < builder.Layers.Count; i++)
             {
@@ -56,7 +56,7 @@ public static class ImageConverter
                     continue;
                 }
 
-                var descriptor = new OciDescriptor(NydusAnnotations.BlobMediaType, blob.Digest, blob.Size)
+                var descriptor = new Descriptor(NydusAnnotations.BlobMediaType, blob.Digest, blob.Size)
                 {
                     Annotations = new Dictionary<string, string> { [NydusAnnotations.Blob] = "true" },
                 };
@@ -70,7 +70,7 @@ public static class ImageConverter
             }
 
             (byte[] bootstrapLayer, string bootstrapDiffId) = PackBootstrap(bootstrap);
-            var bootstrapDescriptor = new OciDescriptor(NydusAnnotations.BootstrapMediaType, Digest(bootstrapLayer), bootstrapLayer.Length)
+            var bootstrapDescriptor = new Descriptor(NydusAnnotations.BootstrapMediaType, OciDigest.Compute(bootstrapLayer), bootstrapLayer.Length)
             {
                 Annotations = new Dictionary<string, string>
                 {
@@ -83,18 +83,18 @@ public static class ImageConverter
             diffIds.Add(bootstrapDiffId);
 
             byte[] config = await RewriteConfigAsync(source, image.Config, diffIds, cancellationToken).ConfigureAwait(false);
-            var configDescriptor = new OciDescriptor(image.Config.MediaType, Digest(config), config.Length);
+            var configDescriptor = new Descriptor(image.Config.MediaType, OciDigest.Compute(config), config.Length);
             await sink.PutBlobAsync(configDescriptor, new MemoryStream(config), cancellationToken).ConfigureAwait(false);
 
             var manifest = new JsonObject
             {
                 ["schemaVersion"] = 2,
-                ["mediaType"] = OciLayout.ManifestMediaType,
-                ["config"] = JsonSerializer.SerializeToNode(configDescriptor),
-                ["layers"] = JsonSerializer.SerializeToNode(layers),
+                ["mediaType"] = MediaTypes.OciManifest,
+                ["config"] = DescriptorJson.ToJson(configDescriptor),
+                ["layers"] = new JsonArray([.. layers.Select(l => (JsonNode)DescriptorJson.ToJson(l))]),
             };
             byte[] manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest);
-            var manifestDescriptor = new OciDescriptor(OciLayout.ManifestMediaType, Digest(manifestBytes), manifestBytes.Length);
+            var manifestDescriptor = new Descriptor(MediaTypes.OciManifest, OciDigest.Compute(manifestBytes), manifestBytes.Length);
             await sink.PutManifestAsync(manifestDescriptor, manifestBytes, cancellationToken).ConfigureAwait(false);
             return new ConversionResult(manifestDescriptor, layers[..^1], bootstrapDescriptor, sourceBytes);
         }
@@ -144,10 +144,10 @@ public static class ImageConverter
             gzip.Write(tarBytes);
         }
 
-        return (gz.ToArray(), Digest(tarBytes));
+        return (gz.ToArray(), OciDigest.Compute(tarBytes));
     }
 
-    private static async Task<byte[]> RewriteConfigAsync(IImageSource source, OciDescriptor descriptor, List<string> diffIds, CancellationToken cancellationToken)
+    private static async Task<byte[]> RewriteConfigAsync(IImageSource source, Descriptor descriptor, List<string> diffIds, CancellationToken cancellationToken)
     {
         if (descriptor.Size > 16 * 1024 * 1024)
         {
@@ -170,5 +170,4 @@ public static class ImageConverter
         return JsonSerializer.SerializeToUtf8Bytes(config);
     }
 
-    private static string Digest(byte[] data) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(data));
 }

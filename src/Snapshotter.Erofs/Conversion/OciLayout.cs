@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Conversion;
 
@@ -9,13 +9,9 @@ namespace Snapshotter.Erofs.Conversion;
 /// An OCI image layout directory (<c>oci-layout</c>, <c>index.json</c>, <c>blobs/sha256/…</c>) as a
 /// converter source and sink. Tags are the <c>org.opencontainers.image.ref.name</c> annotation.
 /// </summary>
-public sealed partial class OciLayout : IImageSource, IImageSink
+internal sealed class OciLayout : IImageSource, IImageSink
 {
     public const string RefNameAnnotation = "org.opencontainers.image.ref.name";
-    public const string ManifestMediaType = "application/vnd.oci.image.manifest.v1+json";
-    public const string IndexMediaType = "application/vnd.oci.image.index.v1+json";
-    private const string DockerManifestMediaType = "application/vnd.docker.distribution.manifest.v2+json";
-    private const string DockerListMediaType = "application/vnd.docker.distribution.manifest.list.v2+json";
     private const long MaxJsonSize = 4 * 1024 * 1024;
 
     private readonly string _root;
@@ -27,7 +23,7 @@ public sealed partial class OciLayout : IImageSource, IImageSink
         _tag = tag;
     }
 
-    public OciLayout(ImageReference reference)
+    public OciLayout(OciLayoutReference reference)
         : this(reference.LayoutPath, reference.Tag)
     {
     }
@@ -48,18 +44,18 @@ public sealed partial class OciLayout : IImageSource, IImageSink
             throw new InvalidImageException($"tag '{_tag}' not found in {_root}/index.json");
         }
 
-        OciDescriptor descriptor = ToDescriptor(chosen);
+        Descriptor descriptor = ToDescriptor(chosen);
         for (int depth = 0; depth < 4; depth++)
         {
             JsonNode doc = await ReadJsonBlobAsync(descriptor, cancellationToken).ConfigureAwait(false);
             string mediaType = doc["mediaType"]?.GetValue<string>() ?? descriptor.MediaType;
-            if (mediaType is IndexMediaType or DockerListMediaType || (doc["manifests"] is JsonArray && doc["layers"] is null))
+            if (MediaTypes.IsIndex(mediaType) || (doc["manifests"] is JsonArray && doc["layers"] is null))
             {
                 descriptor = SelectPlatform(doc["manifests"] as JsonArray ?? [], platform);
                 continue;
             }
 
-            OciDescriptor config = ToDescriptor(doc["config"] ?? throw new InvalidImageException($"manifest {descriptor.Digest} has no config"));
+            Descriptor config = ToDescriptor(doc["config"] ?? throw new InvalidImageException($"manifest {descriptor.Digest} has no config"));
             var layers = (doc["layers"] as JsonArray ?? throw new InvalidImageException($"manifest {descriptor.Digest} has no layers"))
                 .Select(l => ToDescriptor(l!)).ToList();
             return new SourceImage(config, layers);
@@ -69,7 +65,7 @@ public sealed partial class OciLayout : IImageSource, IImageSink
     }
 
     /// <inheritdoc />
-    public Task<Stream> OpenBlobAsync(OciDescriptor descriptor, CancellationToken cancellationToken = default)
+    public Task<Stream> OpenBlobAsync(Descriptor descriptor, CancellationToken cancellationToken = default)
     {
         string path = BlobPath(descriptor.Digest);
         if (!File.Exists(path))
@@ -81,7 +77,7 @@ public sealed partial class OciLayout : IImageSource, IImageSink
     }
 
     /// <inheritdoc />
-    public async Task PutBlobAsync(OciDescriptor descriptor, Stream content, CancellationToken cancellationToken = default)
+    public async Task PutBlobAsync(Descriptor descriptor, Stream content, CancellationToken cancellationToken = default)
     {
         EnsureLayout();
         string path = BlobPath(descriptor.Digest);
@@ -100,21 +96,21 @@ public sealed partial class OciLayout : IImageSource, IImageSink
     }
 
     /// <inheritdoc />
-    public async Task PutManifestAsync(OciDescriptor descriptor, ReadOnlyMemory<byte> manifest, CancellationToken cancellationToken = default)
+    public async Task PutManifestAsync(Descriptor descriptor, ReadOnlyMemory<byte> manifest, CancellationToken cancellationToken = default)
     {
         EnsureLayout();
         await File.WriteAllBytesAsync(BlobPath(descriptor.Digest), manifest.ToArray(), cancellationToken).ConfigureAwait(false);
         string indexPath = Path.Combine(_root, "index.json");
         JsonNode index = File.Exists(indexPath)
             ? await ReadJsonFileAsync(indexPath, cancellationToken).ConfigureAwait(false)
-            : new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = IndexMediaType, ["manifests"] = new JsonArray() };
+            : new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = MediaTypes.OciIndex, ["manifests"] = new JsonArray() };
         var manifests = index["manifests"] as JsonArray ?? [];
         foreach (JsonNode? old in manifests.Where(m => m?["annotations"]?[RefNameAnnotation]?.GetValue<string>() == _tag).ToList())
         {
             manifests.Remove(old);
         }
 
-        JsonNode entry = JsonSerializer.SerializeToNode(descriptor with { Annotations = new Dictionary<string, string> { [RefNameAnnotation] = _tag } })!;
+        JsonNode entry = DescriptorJson.ToJson(descriptor with { Annotations = new Dictionary<string, string> { [RefNameAnnotation] = _tag } });
         manifests.Add(entry);
         index["manifests"] = manifests;
         await File.WriteAllTextAsync(indexPath, index.ToJsonString(), cancellationToken).ConfigureAwait(false);
@@ -132,31 +128,32 @@ public sealed partial class OciLayout : IImageSource, IImageSink
 
     private string BlobPath(string digest)
     {
-        if (!DigestPattern().IsMatch(digest))
+        if (!OciDigest.IsSha256(digest))
         {
             throw new InvalidImageException($"'{digest}' is not a sha256 digest");
         }
 
-        return Path.Combine(_root, "blobs", "sha256", digest["sha256:".Length..]);
+        return Path.Combine(_root, "blobs", "sha256", OciDigest.Hex(digest));
     }
 
-    private static OciDescriptor SelectPlatform(JsonArray manifests, string? platform)
+    private static Descriptor SelectPlatform(JsonArray manifests, string? platform)
     {
-        string wanted = platform ?? $"linux/{HostArchitecture()}";
+        Platform wanted;
+        try
+        {
+            wanted = platform is null ? new Platform("linux", HostArchitecture()) : Platform.Parse(platform);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidImageException(e.Message, e);
+        }
+
         foreach (JsonNode? m in manifests)
         {
-            JsonNode? p = m?["platform"];
-            if (p is null)
+            Descriptor candidate = ToDescriptor(m!);
+            if (candidate.Platform is { } p && wanted.Matches(p))
             {
-                continue;
-            }
-
-            string os = p["os"]?.GetValue<string>() ?? string.Empty;
-            string arch = p["architecture"]?.GetValue<string>() ?? string.Empty;
-            string? variant = p["variant"]?.GetValue<string>();
-            if (wanted == $"{os}/{arch}" || (variant is not null && wanted == $"{os}/{arch}/{variant}"))
-            {
-                return ToDescriptor(m!);
+                return candidate;
             }
         }
 
@@ -173,25 +170,14 @@ public sealed partial class OciLayout : IImageSource, IImageSink
         _ => RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant(),
     };
 
-    private static OciDescriptor ToDescriptor(JsonNode node)
+    private static Descriptor ToDescriptor(JsonNode node)
     {
-        try
-        {
-            var descriptor = node.Deserialize<OciDescriptor>();
-            if (descriptor is null || descriptor.Digest is null || descriptor.MediaType is null || descriptor.Size < 0)
-            {
-                throw new InvalidImageException("descriptor lacks mediaType, digest or size");
-            }
-
-            return descriptor;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidImageException($"malformed descriptor: {e.Message}", e);
-        }
+        return DescriptorJson.TryRead(JsonSerializer.SerializeToElement(node), out Descriptor? descriptor, out string? problem)
+            ? descriptor
+            : throw new InvalidImageException($"malformed descriptor: {problem}");
     }
 
-    private async Task<JsonNode> ReadJsonBlobAsync(OciDescriptor descriptor, CancellationToken cancellationToken)
+    private async Task<JsonNode> ReadJsonBlobAsync(Descriptor descriptor, CancellationToken cancellationToken)
     {
         if (descriptor.Size > MaxJsonSize)
         {
@@ -224,6 +210,4 @@ public sealed partial class OciLayout : IImageSource, IImageSink
         }
     }
 
-    [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
-    private static partial Regex DigestPattern();
 }

@@ -1,7 +1,7 @@
 namespace Snapshotter.Erofs.Conversion;
 
-/// <summary>A read-through stream that reports how many bytes passed.</summary>
-internal sealed class ProgressStream(Stream inner, Action<long> report) : ReadOnlyStream
+/// <summary>A read-through stream that reports how many bytes passed after every read that returned some (converter and bootstrap download progress).</summary>
+public sealed class ProgressStream(Stream inner, Action<long> report) : ReadOnlyStream
 {
     private long _read;
 
@@ -24,10 +24,20 @@ internal sealed class ProgressStream(Stream inner, Action<long> report) : ReadOn
         base.Dispose(disposing);
     }
 
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
     private int Count(int n)
     {
-        _read += n;
-        report(_read);
+        if (n > 0)
+        {
+            _read += n;
+            report(_read);
+        }
+
         return n;
     }
 }

@@ -1,4 +1,6 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>A resolved single-platform image: its config and layers, bottom first.</summary>
-public sealed record SourceImage(OciDescriptor Config, IReadOnlyList<OciDescriptor> Layers);
+public sealed record SourceImage(Descriptor Config, IReadOnlyList<Descriptor> Layers);

@@ -12,6 +12,9 @@ internal static class BlobLayout
     public const uint MetaMagic = 0xB10BB10B;
     public const int MetaHeaderSize = 4096;
     public const int TocEntrySize = 128;
+
+    // The ToC this writer emits: chunk info (blob meta), its header, the chunk digests.
+    public const int TocEntryCount = 3;
     public const int TarHeaderSize = 512;
     public const string TocName = "rafs.blob.toc";
     public const string EntryBlobMeta = "blob.meta";

@@ -65,6 +65,8 @@ internal static class ErofsFormat
     public const ulong RafsFlagCompressionLz4 = 0x2;
     public const ulong RafsFlagDigestBlake3 = 0x4;
     public const ulong RafsFlagDigestSha256 = 0x8;
+    public const ulong RafsFlagExplicitUidGid = 0x10;
+    public const ulong RafsFlagHasXattr = 0x20;
     public const ulong RafsFlagCompressionGzip = 0x40;
     public const ulong RafsFlagCompressionZstd = 0x80;
     public const uint RafsDigestSha256 = 1;

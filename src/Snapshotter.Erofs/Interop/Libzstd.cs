@@ -14,13 +14,13 @@ internal static unsafe partial class Libzstd
     internal static partial uint ZSTD_isError(nuint code);
 
     [LibraryImport(Library)]
-    internal static partial SafeZstdCCtxHandle ZSTD_createCCtx();
+    internal static partial IntPtr ZSTD_createCCtx();
 
     [LibraryImport(Library)]
     internal static partial nuint ZSTD_freeCCtx(IntPtr cctx);
 
     [LibraryImport(Library)]
-    internal static partial nuint ZSTD_compressCCtx(SafeZstdCCtxHandle cctx, byte* dst, nuint dstCapacity, byte* src, nuint srcSize, int compressionLevel);
+    internal static partial nuint ZSTD_compressCCtx(SafeZstdHandle cctx, byte* dst, nuint dstCapacity, byte* src, nuint srcSize, int compressionLevel);
 
     [LibraryImport(Library)]
     internal static partial nuint ZSTD_decompress(byte* dst, nuint dstCapacity, byte* src, nuint compressedSize);
@@ -42,13 +42,13 @@ internal static unsafe partial class Libzstd
     }
 
     [LibraryImport(Library)]
-    internal static partial SafeZstdDStreamHandle ZSTD_createDStream();
+    internal static partial IntPtr ZSTD_createDStream();
 
     [LibraryImport(Library)]
     internal static partial nuint ZSTD_freeDStream(IntPtr zds);
 
     [LibraryImport(Library)]
-    internal static partial nuint ZSTD_decompressStream(SafeZstdDStreamHandle zds, ZSTD_outBuffer* output, ZSTD_inBuffer* input);
+    internal static partial nuint ZSTD_decompressStream(SafeZstdHandle zds, ZSTD_outBuffer* output, ZSTD_inBuffer* input);
 
     [LibraryImport(Library)]
     internal static partial IntPtr ZSTD_getErrorName(nuint code);

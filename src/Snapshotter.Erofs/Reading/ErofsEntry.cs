@@ -1,4 +1,4 @@
 namespace Snapshotter.Erofs.Reading;
 
 /// <summary>A path in the image with its inode, as <see cref="ErofsImage.Walk"/> yields them.</summary>
-public sealed record ErofsEntry(string Path, ErofsInode Inode);
+internal sealed record ErofsEntry(string Path, ErofsInode Inode);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Snapshotter.Erofs.Format;
+using static Snapshotter.Erofs.Format.ErofsFieldOffsets;
 
 namespace Snapshotter.Erofs.Reading;
 
@@ -10,7 +11,7 @@ public sealed partial class ErofsImage
     /// <paramref name="devices"/> (index 0 = device id 1), each the device's uncompressed address space.
     /// Returns the number of bytes read (short only at end of file).
     /// </summary>
-    public int ReadFile(ErofsInode inode, long offset, Span<byte> destination, IReadOnlyList<IRandomAccessSource>? devices = null)
+    internal int ReadFile(ErofsInode inode, long offset, Span<byte> destination, IReadOnlyList<IRandomAccessSource>? devices = null)
     {
         if (offset < 0)
         {
@@ -53,7 +54,7 @@ public sealed partial class ErofsImage
     }
 
     /// <summary>The chunk table of a chunk-based inode, in file order.</summary>
-    public IReadOnlyList<ErofsChunkIndex> ReadChunkIndexes(ErofsInode inode)
+    internal IReadOnlyList<ErofsChunkIndex> ReadChunkIndexes(ErofsInode inode)
     {
         if (inode.DataLayout != ErofsFormat.LayoutChunkBased)
         {
@@ -72,7 +73,7 @@ public sealed partial class ErofsImage
     }
 
     /// <summary>The chunk size of a chunk-based inode in bytes.</summary>
-    public long ChunkSize(ErofsInode inode) => 1L << ChunkGeometry(inode).ChunkBits;
+    internal long ChunkSize(ErofsInode inode) => 1L << ChunkGeometry(inode).ChunkBits;
 
     private void ReadData(ErofsInode inode, long offset, Span<byte> destination)
     {
@@ -115,9 +116,9 @@ public sealed partial class ErofsImage
         {
             Span<byte> raw = stackalloc byte[ErofsFormat.ChunkIndexSize];
             ReadExact(arrayOffset + (index * ErofsFormat.ChunkIndexSize), raw, $"inode {inode.Nid} chunk index {index}");
-            ushort advise = BinaryPrimitives.ReadUInt16LittleEndian(raw);
-            ushort deviceId = BinaryPrimitives.ReadUInt16LittleEndian(raw[2..]);
-            uint blkaddr = BinaryPrimitives.ReadUInt32LittleEndian(raw[4..]);
+            ushort advise = BinaryPrimitives.ReadUInt16LittleEndian(raw[ChunkIndex.Advise..]);
+            ushort deviceId = BinaryPrimitives.ReadUInt16LittleEndian(raw[ChunkIndex.DeviceId..]);
+            uint blkaddr = BinaryPrimitives.ReadUInt32LittleEndian(raw[ChunkIndex.BlockAddress..]);
             uint ciIndex = ((uint)(deviceId >> 8) << 16) | advise;
             return new ErofsChunkIndex(deviceId & _deviceIdMask, blkaddr, ciIndex);
         }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Snapshotter.Erofs.Format;
+using static Snapshotter.Erofs.Format.ErofsFieldOffsets;
 
 namespace Snapshotter.Erofs.Reading;
 
@@ -10,7 +11,7 @@ public sealed partial class ErofsImage
         ["", "user.", "system.posix_acl_access", "system.posix_acl_default", "trusted.", "lustre.", "security."];
 
     /// <summary>Reads an inode's extended attributes (shared and inline), in on-disk order.</summary>
-    public IReadOnlyList<ErofsXattr> ReadXattrs(ErofsInode inode)
+    internal IReadOnlyList<ErofsXattr> ReadXattrs(ErofsInode inode)
     {
         if (inode.XattrSize == 0)
         {
@@ -85,37 +86,37 @@ public sealed partial class ErofsImage
     {
         Span<byte> sb = stackalloc byte[ErofsFormat.SuperSize];
         ReadExact(ErofsFormat.SuperOffset, sb, "superblock");
-        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(sb);
+        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(sb[Super.Magic..]);
         if (magic != ErofsFormat.SuperMagic)
         {
             throw new InvalidImageException($"superblock: bad magic 0x{magic:x8} (expected 0x{ErofsFormat.SuperMagic:x8})");
         }
 
-        int blkszbits = sb[12];
+        int blkszbits = sb[Super.BlockSizeBits];
         if (blkszbits < 9 || blkszbits > 16)
         {
             throw new InvalidImageException($"superblock: unsupported block size 2^{blkszbits}");
         }
 
-        uint incompat = BinaryPrimitives.ReadUInt32LittleEndian(sb[80..]);
+        uint incompat = BinaryPrimitives.ReadUInt32LittleEndian(sb[Super.FeatureIncompat..]);
         if ((incompat & ~ErofsFormat.SupportedIncompat) != 0)
         {
             throw new InvalidImageException($"superblock: unsupported incompatible features 0x{incompat & ~ErofsFormat.SupportedIncompat:x8}");
         }
 
         var result = new ErofsSuperblock(
-            FeatureCompat: BinaryPrimitives.ReadUInt32LittleEndian(sb[8..]),
+            FeatureCompat: BinaryPrimitives.ReadUInt32LittleEndian(sb[Super.FeatureCompat..]),
             FeatureIncompat: incompat,
             BlockSizeBits: blkszbits,
-            RootNid: BinaryPrimitives.ReadUInt16LittleEndian(sb[14..]),
-            InodeCount: BinaryPrimitives.ReadUInt64LittleEndian(sb[16..]),
-            BuildTime: BinaryPrimitives.ReadUInt64LittleEndian(sb[24..]),
-            BuildTimeNsec: BinaryPrimitives.ReadUInt32LittleEndian(sb[32..]),
-            Blocks: BinaryPrimitives.ReadUInt32LittleEndian(sb[36..]),
-            MetaBlockAddress: BinaryPrimitives.ReadUInt32LittleEndian(sb[40..]),
-            XattrBlockAddress: BinaryPrimitives.ReadUInt32LittleEndian(sb[44..]),
-            ExtraDevices: BinaryPrimitives.ReadUInt16LittleEndian(sb[86..]),
-            DeviceTableSlotOffset: BinaryPrimitives.ReadUInt16LittleEndian(sb[88..]));
+            RootNid: BinaryPrimitives.ReadUInt16LittleEndian(sb[Super.RootNid..]),
+            InodeCount: BinaryPrimitives.ReadUInt64LittleEndian(sb[Super.Inodes..]),
+            BuildTime: BinaryPrimitives.ReadUInt64LittleEndian(sb[Super.BuildTime..]),
+            BuildTimeNsec: BinaryPrimitives.ReadUInt32LittleEndian(sb[Super.BuildTimeNsec..]),
+            Blocks: BinaryPrimitives.ReadUInt32LittleEndian(sb[Super.Blocks..]),
+            MetaBlockAddress: BinaryPrimitives.ReadUInt32LittleEndian(sb[Super.MetaBlockAddress..]),
+            XattrBlockAddress: BinaryPrimitives.ReadUInt32LittleEndian(sb[Super.XattrBlockAddress..]),
+            ExtraDevices: BinaryPrimitives.ReadUInt16LittleEndian(sb[Super.ExtraDevices..]),
+            DeviceTableSlotOffset: BinaryPrimitives.ReadUInt16LittleEndian(sb[Super.DeviceTableSlotOffset..]));
         if ((result.FeatureCompat & ErofsFormat.FeatureCompatSbChecksum) != 0)
         {
             // crc32c over the rest of the first block from the superblock on, checksum field zeroed.
@@ -127,8 +128,8 @@ public sealed partial class ErofsImage
 
             byte[] block = new byte[length];
             ReadExact(ErofsFormat.SuperOffset, block, "superblock checksum area");
-            uint stored = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(4));
-            block.AsSpan(4, 4).Clear();
+            uint stored = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(Super.Checksum));
+            block.AsSpan(Super.Checksum, sizeof(uint)).Clear();
             uint computed = Crc32C.Compute(block);
             if (computed != stored)
             {
@@ -173,14 +174,14 @@ public sealed partial class ErofsImage
         for (int i = 0; i < count; i++)
         {
             ReadExact(start + ((long)i * ErofsFormat.DeviceSlotSize), slot, $"device slot {i + 1}");
-            ReadOnlySpan<byte> tag = slot[..ErofsFormat.DeviceTagSize];
+            ReadOnlySpan<byte> tag = slot.Slice(DeviceSlot.Tag, ErofsFormat.DeviceTagSize);
             int nul = tag.IndexOf((byte)0);
             string tagText = Encoding.UTF8.GetString(nul < 0 ? tag : tag[..nul]);
             devices.Add(new ErofsDevice(
                 i + 1,
                 tagText,
-                BinaryPrimitives.ReadUInt32LittleEndian(slot[64..]),
-                BinaryPrimitives.ReadUInt32LittleEndian(slot[68..])));
+                BinaryPrimitives.ReadUInt32LittleEndian(slot[DeviceSlot.Blocks..]),
+                BinaryPrimitives.ReadUInt32LittleEndian(slot[DeviceSlot.MappedBlockAddress..])));
         }
 
         return devices;
@@ -190,8 +191,8 @@ public sealed partial class ErofsImage
     {
         Span<byte> ext = stackalloc byte[ErofsFormat.RafsExtSuperSize];
         ReadExact(ErofsFormat.RafsExtSuperOffset, ext, "RAFS extended superblock");
-        ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(ext[8..]);
-        uint size = BinaryPrimitives.ReadUInt32LittleEndian(ext[16..]);
+        ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(ext[RafsSuper.BlobTableOffset..]);
+        uint size = BinaryPrimitives.ReadUInt32LittleEndian(ext[RafsSuper.BlobTableSize..]);
         var blobs = new List<RafsBlobInfo>();
         if (size == 0)
         {
@@ -207,22 +208,22 @@ public sealed partial class ErofsImage
         for (int i = 0; i < size / ErofsFormat.RafsBlobRecordSize; i++)
         {
             ReadExact((long)offset + (i * ErofsFormat.RafsBlobRecordSize), rec, $"blob table record {i}");
-            ReadOnlySpan<byte> id = rec[..64];
+            ReadOnlySpan<byte> id = rec.Slice(RafsBlob.BlobId, RafsBlob.BlobIdSize);
             int nul = id.IndexOf((byte)0);
             blobs.Add(new RafsBlobInfo(
                 BlobId: Encoding.ASCII.GetString(nul < 0 ? id : id[..nul]),
-                Index: BinaryPrimitives.ReadUInt32LittleEndian(rec[64..]),
-                ChunkSize: BinaryPrimitives.ReadUInt32LittleEndian(rec[68..]),
-                ChunkCount: BinaryPrimitives.ReadUInt32LittleEndian(rec[72..]),
-                Compressor: ToCompressor(BinaryPrimitives.ReadUInt32LittleEndian(rec[76..]), $"blob {i} compression_algo"),
-                DigestAlgorithm: BinaryPrimitives.ReadUInt32LittleEndian(rec[80..]),
-                Features: BinaryPrimitives.ReadUInt32LittleEndian(rec[84..]),
-                CompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[88..]),
-                UncompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[96..]),
-                ChunkInfoCompressor: ToCompressor(BinaryPrimitives.ReadUInt32LittleEndian(rec[108..]), $"blob {i} ci_compressor"),
-                ChunkInfoOffset: BinaryPrimitives.ReadUInt64LittleEndian(rec[112..]),
-                ChunkInfoCompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[120..]),
-                ChunkInfoUncompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[128..])));
+                Index: BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.Index..]),
+                ChunkSize: BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.ChunkSize..]),
+                ChunkCount: BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.ChunkCount..]),
+                Compressor: ToCompressor(BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.CompressionAlgorithm..]), $"blob {i} compression_algo"),
+                DigestAlgorithm: BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.DigestAlgorithm..]),
+                Features: BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.Features..]),
+                CompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[RafsBlob.CompressedSize..]),
+                UncompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[RafsBlob.UncompressedSize..]),
+                ChunkInfoCompressor: ToCompressor(BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.ChunkInfoCompressor..]), $"blob {i} ci_compressor"),
+                ChunkInfoOffset: BinaryPrimitives.ReadUInt64LittleEndian(rec[RafsBlob.ChunkInfoOffset..]),
+                ChunkInfoCompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[RafsBlob.ChunkInfoCompressedSize..]),
+                ChunkInfoUncompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[RafsBlob.ChunkInfoUncompressedSize..])));
         }
 
         return blobs;

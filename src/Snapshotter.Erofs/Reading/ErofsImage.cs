@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Snapshotter.Erofs.Format;
+using static Snapshotter.Erofs.Format.ErofsFieldOffsets;
 
 namespace Snapshotter.Erofs.Reading;
 
@@ -33,7 +34,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>The decoded superblock.</summary>
-    public ErofsSuperblock Superblock { get; }
+    internal ErofsSuperblock Superblock { get; }
 
     /// <summary>The device table (extra devices, in device-id order).</summary>
     public IReadOnlyList<ErofsDevice> Devices { get; }
@@ -68,10 +69,10 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>The root directory inode.</summary>
-    public ErofsInode Root => ReadInode(Superblock.RootNid);
+    internal ErofsInode Root => ReadInode(Superblock.RootNid);
 
     /// <summary>Reads and validates the inode <paramref name="nid"/>.</summary>
-    public ErofsInode ReadInode(ulong nid)
+    internal ErofsInode ReadInode(ulong nid)
     {
         long metaBase = (long)Superblock.MetaBlockAddress << Superblock.BlockSizeBits;
         if (nid > (ulong)(_source.Length >> ErofsFormat.InodeSlotBits))
@@ -82,7 +83,7 @@ public sealed partial class ErofsImage : IDisposable
         long offset = metaBase + ((long)nid << ErofsFormat.InodeSlotBits);
         Span<byte> raw = stackalloc byte[ErofsFormat.ExtendedInodeSize];
         ReadExact(offset, raw[..ErofsFormat.CompactInodeSize], $"inode {nid}");
-        ushort format = BinaryPrimitives.ReadUInt16LittleEndian(raw);
+        ushort format = BinaryPrimitives.ReadUInt16LittleEndian(raw[Inode.Format..]);
         bool extended = (format & 1) != 0;
         int layout = (format >> 1) & 0x7;
         if ((format & ~0xF) != 0)
@@ -105,27 +106,27 @@ public sealed partial class ErofsImage : IDisposable
             ReadExact(offset, raw, $"inode {nid}");
         }
 
-        ushort icount = BinaryPrimitives.ReadUInt16LittleEndian(raw[2..]);
-        uint mode = BinaryPrimitives.ReadUInt16LittleEndian(raw[4..]);
-        uint rawU = BinaryPrimitives.ReadUInt32LittleEndian(raw[16..]);
+        ushort icount = BinaryPrimitives.ReadUInt16LittleEndian(raw[Inode.XattrCount..]);
+        uint mode = BinaryPrimitives.ReadUInt16LittleEndian(raw[Inode.Mode..]);
+        uint rawU = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.Union..]);
         ulong size;
         uint uid, gid, nlink, nsec;
         long mtime;
         if (extended)
         {
-            size = BinaryPrimitives.ReadUInt64LittleEndian(raw[8..]);
-            uid = BinaryPrimitives.ReadUInt32LittleEndian(raw[24..]);
-            gid = BinaryPrimitives.ReadUInt32LittleEndian(raw[28..]);
-            mtime = (long)BinaryPrimitives.ReadUInt64LittleEndian(raw[32..]);
-            nsec = BinaryPrimitives.ReadUInt32LittleEndian(raw[40..]);
-            nlink = BinaryPrimitives.ReadUInt32LittleEndian(raw[44..]);
+            size = BinaryPrimitives.ReadUInt64LittleEndian(raw[Inode.Size..]);
+            uid = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.Uid..]);
+            gid = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.Gid..]);
+            mtime = (long)BinaryPrimitives.ReadUInt64LittleEndian(raw[Inode.Mtime..]);
+            nsec = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.MtimeNsec..]);
+            nlink = BinaryPrimitives.ReadUInt32LittleEndian(raw[Inode.Nlink..]);
         }
         else
         {
-            nlink = BinaryPrimitives.ReadUInt16LittleEndian(raw[6..]);
-            size = BinaryPrimitives.ReadUInt32LittleEndian(raw[8..]);
-            uid = BinaryPrimitives.ReadUInt16LittleEndian(raw[24..]);
-            gid = BinaryPrimitives.ReadUInt16LittleEndian(raw[26..]);
+            nlink = BinaryPrimitives.ReadUInt16LittleEndian(raw[CompactInode.Nlink..]);
+            size = BinaryPrimitives.ReadUInt32LittleEndian(raw[CompactInode.Size..]);
+            uid = BinaryPrimitives.ReadUInt16LittleEndian(raw[CompactInode.Uid..]);
+            gid = BinaryPrimitives.ReadUInt16LittleEndian(raw[CompactInode.Gid..]);
             mtime = (long)Superblock.BuildTime;
             nsec = Superblock.BuildTimeNsec;
         }
@@ -166,7 +167,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>Lists a directory (sorted as stored; includes <c>.</c> and <c>..</c>).</summary>
-    public IReadOnlyList<ErofsDirEntry> ReadDirectory(ErofsInode directory)
+    internal IReadOnlyList<ErofsDirEntry> ReadDirectory(ErofsInode directory)
     {
         if (!directory.IsDirectory)
         {
@@ -200,7 +201,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>Reads a symlink's target.</summary>
-    public string ReadSymlink(ErofsInode inode)
+    internal string ReadSymlink(ErofsInode inode)
     {
         if (!inode.IsSymlink)
         {
@@ -218,7 +219,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>Reads the symlink target as raw bytes.</summary>
-    public byte[] ReadSymlinkBytes(ErofsInode inode)
+    internal byte[] ReadSymlinkBytes(ErofsInode inode)
     {
         _ = ReadSymlink(inode);
         byte[] target = new byte[(int)inode.Size];
@@ -227,7 +228,7 @@ public sealed partial class ErofsImage : IDisposable
     }
 
     /// <summary>Resolves an absolute path without following symlinks; null when it does not exist.</summary>
-    public ErofsInode? Lookup(string path)
+    internal ErofsInode? Lookup(string path)
     {
         ErofsInode current = Root;
         foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
@@ -262,7 +263,7 @@ public sealed partial class ErofsImage : IDisposable
     /// Enumerates every entry depth-first in directory order, root first ("/"). A directory reached
     /// twice (a cycle or a hard-linked directory) is an error, which bounds the walk by the image size.
     /// </summary>
-    public IEnumerable<ErofsEntry> Walk()
+    internal IEnumerable<ErofsEntry> Walk()
     {
         var visited = new HashSet<ulong>();
         var stack = new Stack<(string Path, ulong Nid, int Depth)>();
@@ -316,7 +317,7 @@ public sealed partial class ErofsImage : IDisposable
             throw new InvalidImageException($"directory {nid}: block of {block.Length} bytes cannot hold a dirent");
         }
 
-        int firstNameOff = BinaryPrimitives.ReadUInt16LittleEndian(block[8..]);
+        int firstNameOff = BinaryPrimitives.ReadUInt16LittleEndian(block[Dirent.NameOffset..]);
         if (firstNameOff < ErofsFormat.DirentSize || firstNameOff % ErofsFormat.DirentSize != 0 || firstNameOff >= block.Length)
         {
             throw new InvalidImageException($"directory {nid}: invalid first nameoff {firstNameOff}");
@@ -326,13 +327,13 @@ public sealed partial class ErofsImage : IDisposable
         for (int i = 0; i < count; i++)
         {
             ReadOnlySpan<byte> de = block.Slice(i * ErofsFormat.DirentSize, ErofsFormat.DirentSize);
-            ulong childNid = BinaryPrimitives.ReadUInt64LittleEndian(de);
-            int nameOff = BinaryPrimitives.ReadUInt16LittleEndian(de[8..]);
-            byte type = de[10];
+            ulong childNid = BinaryPrimitives.ReadUInt64LittleEndian(de[Dirent.Nid..]);
+            int nameOff = BinaryPrimitives.ReadUInt16LittleEndian(de[Dirent.NameOffset..]);
+            byte type = de[Dirent.FileType];
             int nameEnd;
             if (i + 1 < count)
             {
-                nameEnd = BinaryPrimitives.ReadUInt16LittleEndian(block[(((i + 1) * ErofsFormat.DirentSize) + 8)..]);
+                nameEnd = BinaryPrimitives.ReadUInt16LittleEndian(block[(((i + 1) * ErofsFormat.DirentSize) + Dirent.NameOffset)..]);
             }
             else
             {

@@ -1,7 +1,7 @@
 namespace Snapshotter.Erofs.Reading;
 
 /// <summary>A validated on-disk inode. <see cref="Mode"/> includes the file type bits (S_IFMT).</summary>
-public sealed record ErofsInode(
+internal sealed record ErofsInode(
     ulong Nid,
     bool IsExtended,
     int DataLayout,

@@ -1,7 +1,7 @@
 namespace Snapshotter.Erofs.Reading;
 
 /// <summary>The decoded EROFS superblock (only the fields this project uses).</summary>
-public sealed record ErofsSuperblock(
+internal sealed record ErofsSuperblock(
     uint FeatureCompat,
     uint FeatureIncompat,
     int BlockSizeBits,

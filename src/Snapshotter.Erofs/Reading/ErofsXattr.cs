@@ -1,4 +1,4 @@
 namespace Snapshotter.Erofs.Reading;
 
 /// <summary>One extended attribute with its full name (prefix included, e.g. <c>user.foo</c>).</summary>
-public sealed record ErofsXattr(string Name, byte[] Value);
+internal sealed record ErofsXattr(string Name, byte[] Value);

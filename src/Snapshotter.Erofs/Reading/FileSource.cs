@@ -3,7 +3,7 @@ using Microsoft.Win32.SafeHandles;
 namespace Snapshotter.Erofs.Reading;
 
 /// <summary>An <see cref="IRandomAccessSource"/> over a regular file (pread).</summary>
-public sealed class FileSource : IRandomAccessSource, IDisposable
+internal sealed class FileSource : IRandomAccessSource, IDisposable
 {
     private readonly SafeFileHandle _handle;
 

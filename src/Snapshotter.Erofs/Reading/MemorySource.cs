@@ -1,7 +1,7 @@
 namespace Snapshotter.Erofs.Reading;
 
 /// <summary>An <see cref="IRandomAccessSource"/> over bytes already in memory (tests, small bootstraps).</summary>
-public sealed class MemorySource : IRandomAccessSource
+internal sealed class MemorySource : IRandomAccessSource
 {
     private readonly ReadOnlyMemory<byte> _data;
 

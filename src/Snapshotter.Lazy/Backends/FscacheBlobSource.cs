@@ -12,11 +12,9 @@ namespace Snapshotter.Lazy.Backends;
 /// </summary>
 internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetchers, PrefetchOptions prefetch, ILogger logger) : ICacheObjectSource
 {
-    private const int EIO = 5;
-
     private readonly Lock _lock = new();
+    private readonly SingleFlight<BlobObjectSource> _creating = new();
     private BlobObjectSource? _inner;
-    private Task<BlobObjectSource>? _creating;
     private CacheObjectWriter? _openedWith;
 
     public long Size => blob.DeviceSize;
@@ -37,7 +35,7 @@ internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetche
         inner?.Opened(writer);
         if (inner is null && prefetch.Enabled)
         {
-            _ = GetInnerAsync(CancellationToken.None);
+            _ = _creating.GetAsync(CreateAsync, CancellationToken.None);
         }
     }
 
@@ -53,33 +51,20 @@ internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetche
         inner?.Closed();
     }
 
-    public async ValueTask<int> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default)
+    public async ValueTask<FillResult> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default)
     {
         BlobObjectSource inner;
         try
         {
-            inner = _inner ?? await GetInnerAsync(cancellationToken).ConfigureAwait(false);
+            inner = _inner ?? await _creating.GetAsync(CreateAsync, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SnapshotterException or OperationCanceledException)
         {
             Log.ChunkTableFailed(logger, blob.Digest, e.Message);
-            return -EIO;
+            return FillResult.Failed(FillError.ChunkTableUnavailable);
         }
 
         return await inner.FillAsync(offset, length, writer, cancellationToken).ConfigureAwait(false);
-    }
-
-    private Task<BlobObjectSource> GetInnerAsync(CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            if (_creating is null || _creating.IsFaulted || _creating.IsCanceled)
-            {
-                _creating = CreateAsync();
-            }
-
-            return _creating.IsCompleted ? _creating : _creating.WaitAsync(cancellationToken);
-        }
     }
 
     private async Task<BlobObjectSource> CreateAsync()

@@ -21,9 +21,7 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     private readonly SnapshotterMetrics _metrics;
     private readonly SafeFileHandle _file;
     private readonly FileChunkSink _sink;
-    private readonly Lock _lock = new();
-    private Task<BlobChunkFetcher>? _creating;
-    private BlobChunkFetcher? _fetcher;
+    private readonly SingleFlight<BlobChunkFetcher> _fetcher = new();
 
     public FuseBlobFile(LazyBlob blob, string sparsePath, BlobFetcherFactory fetchers, SnapshotterMetrics metrics, ILogger logger)
     {
@@ -46,12 +44,12 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     public string SparsePath { get; }
 
     /// <summary>The blob's chunk fetcher, once a READ created it.</summary>
-    public BlobChunkFetcher? Fetcher => Volatile.Read(ref _fetcher);
+    public BlobChunkFetcher? Fetcher => _fetcher.Value;
 
     public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_fetcher is { } fetcher)
+        if (_fetcher.Value is { } fetcher)
         {
             // No allocation on the hit path: FillAsync completes synchronously when every chunk is present.
             var fill = fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken);
@@ -67,7 +65,7 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     public void Dispose() => _file.Dispose();
 
-    private async ValueTask<FuseReadResult> AwaitFillAsync(ValueTask<int> fill, long offset, Memory<byte> destination, long started) =>
+    private async ValueTask<FuseReadResult> AwaitFillAsync(ValueTask<FillResult> fill, long offset, Memory<byte> destination, long started) =>
         Answer(await fill.ConfigureAwait(false), offset, destination.Span, started);
 
     private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, long started, CancellationToken cancellationToken)
@@ -75,7 +73,7 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         BlobChunkFetcher fetcher;
         try
         {
-            fetcher = await GetFetcherAsync(cancellationToken).ConfigureAwait(false);
+            fetcher = await _fetcher.GetAsync(CreateFetcherAsync, cancellationToken).ConfigureAwait(false);
         }
         catch (SnapshotterException e)
         {
@@ -86,11 +84,11 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         return Answer(await fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken).ConfigureAwait(false), offset, destination.Span, started);
     }
 
-    private FuseReadResult Answer(int fill, long offset, Span<byte> destination, long started)
+    private FuseReadResult Answer(FillResult fill, long offset, Span<byte> destination, long started)
     {
-        if (fill != 0)
+        if (!fill.IsSuccess)
         {
-            return Record(FuseReadResult.Error(-fill), destination.Length, started);
+            return Record(FuseReadResult.Error(fill.Errno), destination.Length, started);
         }
 
         FuseReadResult result;
@@ -113,24 +111,9 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         return result;
     }
 
-    private Task<BlobChunkFetcher> GetFetcherAsync(CancellationToken cancellationToken)
-    {
-        lock (_lock)
-        {
-            if (_creating is null || _creating.IsFaulted || _creating.IsCanceled)
-            {
-                _creating = CreateFetcherAsync();
-            }
-
-            return _creating.IsCompleted ? _creating : _creating.WaitAsync(cancellationToken);
-        }
-    }
-
     private async Task<BlobChunkFetcher> CreateFetcherAsync()
     {
         var table = await _blob.GetChunkTableAsync().ConfigureAwait(false);
-        var fetcher = _fetchers.Create(_blob, table);
-        Volatile.Write(ref _fetcher, fetcher);
-        return fetcher;
+        return _fetchers.Create(_blob, table);
     }
 }

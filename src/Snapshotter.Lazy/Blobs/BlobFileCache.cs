@@ -1,3 +1,5 @@
+using Snapshotter.Oci;
+
 namespace Snapshotter.Lazy.Blobs;
 
 /// <summary>
@@ -52,7 +54,7 @@ internal sealed class BlobFileCache
         {
             var name = Path.GetFileName(path);
             var hex = name.Split('.')[0];
-            var digest = "sha256:" + hex;
+            var digest = OciDigest.FromSha256Hex(hex);
             if (liveDigests.Contains(digest) || inUse(digest))
             {
                 continue;

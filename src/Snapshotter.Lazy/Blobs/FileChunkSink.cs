@@ -7,9 +7,7 @@ namespace Snapshotter.Lazy.Blobs;
 /// <summary>Writes fetched chunks into a local (sparse) blob file at their uncompressed offsets.</summary>
 internal sealed class FileChunkSink(SafeFileHandle file) : IChunkSink
 {
-    private const int EIO = 5;
-
-    public int Write(AlignedBuffer buffer, int length, long offset)
+    public FillResult Write(AlignedBuffer buffer, int length, long offset)
     {
         // Zero-pad to the page as the contract says: the file's holes stay holes, the written pages are complete.
         var padded = AlignedBuffer.AlignUp(length);
@@ -22,12 +20,12 @@ internal sealed class FileChunkSink(SafeFileHandle file) : IChunkSink
         try
         {
             RandomAccess.Write(file, buffer.Span[..padded], offset);
-            return 0;
+            return FillResult.Success;
         }
         catch (IOException)
         {
             // Disk full or an I/O error: the fetcher logs the failed chunk; the reader gets EIO.
-            return -EIO;
+            return FillResult.Failed(FillError.WriteFailed);
         }
     }
 }

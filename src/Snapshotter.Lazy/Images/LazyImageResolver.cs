@@ -4,6 +4,7 @@ using Snapshotter.Erofs;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Registry;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Lazy.Images;
 
@@ -84,7 +85,7 @@ internal sealed class LazyImageResolver(LazyBlobRegistry blobs, IBlobReader read
             var info = bootstrap.Blobs.FirstOrDefault(b => b.BlobId == device.Tag)
                 ?? throw SnapshotterException.FailedPrecondition(
                     $"image {image.ImageRef}: invalid bootstrap: device {device.DeviceId} (tag {device.Tag}) has no entry in the RAFS blob table");
-            if (!layers.TryGetValue("sha256:" + device.Tag, out var layer))
+            if (!layers.TryGetValue(OciDigest.FromSha256Hex(device.Tag), out var layer))
             {
                 throw SnapshotterException.FailedPrecondition(
                     $"image {image.ImageRef}: the bootstrap needs blob sha256:{device.Tag}, which is not a layer of the image");

@@ -1,6 +1,7 @@
 using Snapshotter.Core.Remote;
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
+using Snapshotter.Oci;
 using Snapshotter.Registry;
 using ImageReference = Snapshotter.Registry.ImageReference;
 
@@ -30,12 +31,16 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
         {
             throw LazyErrors.FromRegistry(e, $"image {reference}");
         }
+        catch (FormatException e)
+        {
+            throw new SnapshotterException(ErrorKind.InvalidArgument, $"image {reference}: {e.Message}", e);
+        }
 
         var bootstrap = resolved.Layers.LastOrDefault(l => l.Annotations.TryGetValue(NydusAnnotations.Bootstrap, out var v) && v == "true")
             ?? throw SnapshotterException.FailedPrecondition($"image {reference}: not a lazily pullable image (no layer annotated {NydusAnnotations.Bootstrap}=true)");
         var path = await EnsureBootstrapAsync(resolved.Reference, bootstrap, progress, cancellationToken).ConfigureAwait(false);
         var layers = resolved.Layers
-            .Where(l => !ReferenceEquals(l, bootstrap) && l.Digest.StartsWith("sha256:", StringComparison.Ordinal))
+            .Where(l => !ReferenceEquals(l, bootstrap) && OciDigest.IsSha256(l.Digest))
             .Select(l => new RemoteLayer(resolved.Reference.ToString(), l.Digest, l.Size))
             .ToArray();
         return new RemoteImage(resolved.Reference.ToString(), path, layers);
@@ -68,7 +73,7 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
                 var name = $"bootstrap {layer.Digest}";
                 progress?.Report(new DownloadProgress(name, 0, layer.Size));
                 await using (var blob = await client.OpenBlobAsync(new BlobLocator(repository, layer.Digest), layer.Size, cancellationToken).ConfigureAwait(false))
-                await using (var layerStream = progress is null ? blob : new ProgressReadStream(blob, read => progress.Report(new DownloadProgress(name, read, layer.Size))))
+                await using (var layerStream = progress is null ? blob : new ProgressStream(blob, read => progress.Report(new DownloadProgress(name, read, layer.Size))))
                 await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write))
                 {
                     await ImageConverter.ExtractBootstrapAsync(layerStream, output, cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Lazy.Interop;
 
@@ -7,7 +8,7 @@ internal static unsafe class DiskUsageCalls
 {
     public static long AllocatedBytes(string path)
     {
-        var p = NativeString.Of(path);
+        var p = CString.From(path);
         statx buffer;
         fixed (byte* pp = p)
         {

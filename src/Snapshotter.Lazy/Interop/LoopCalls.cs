@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Lazy.Interop;
 
@@ -32,7 +33,7 @@ internal static unsafe class LoopCalls
                 Ioctl(loop, LOOP_CONFIGURE, &config, device);
                 return (device, loop);
             }
-            catch (NativeCallException e) when (e.ErrorNumber == LibC.EBUSY && attempt < 16)
+            catch (SyscallException e) when (e.ErrorNumber == LibC.EBUSY && attempt < 16)
             {
                 // Another process took the free device between GET_FREE and CONFIGURE.
                 loop.Dispose();
@@ -47,29 +48,8 @@ internal static unsafe class LoopCalls
 
     private static int Ioctl(SafeFileHandle handle, int request, void* argument, string subject)
     {
-        var added = false;
-        handle.DangerousAddRef(ref added);
-        try
-        {
-            while (true)
-            {
-                var result = LibC.ioctl((int)handle.DangerousGetHandle(), request, argument);
-                if (result >= 0)
-                {
-                    return result;
-                }
-
-                var errno = LibC.errno;
-                if (errno != LibC.EINTR)
-                {
-                    throw new NativeCallException("ioctl", errno, subject);
-                }
-            }
-        }
-        finally
-        {
-            handle.DangerousRelease();
-        }
+        var result = FdCalls.Call(handle, &FdCalls.Ioctl, (nint)argument, request);
+        return result >= 0 ? (int)result : throw new SyscallException("ioctl", (int)-result, subject);
     }
 
     /// <summary><c>struct loop_info64</c> (232 bytes).</summary>

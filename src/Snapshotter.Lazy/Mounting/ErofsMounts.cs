@@ -2,6 +2,7 @@ using Microsoft.Win32.SafeHandles;
 using Snapshotter.Erofs.Building;
 using Snapshotter.Lazy.Interop;
 using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Lazy.Mounting;
 
@@ -33,11 +34,11 @@ internal static class ErofsMounts
             reason = "the kernel mounts EROFS from regular files";
             return true;
         }
-        catch (NativeCallException e) when (e.ErrorNumber == LibC.ENODEV)
+        catch (SyscallException e) when (e.ErrorNumber == LibC.ENODEV)
         {
             throw new SnapshotterException(ErrorKind.FailedPrecondition, $"the kernel has no EROFS (CONFIG_EROFS_FS): {e.Message}", e);
         }
-        catch (NativeCallException e)
+        catch (SyscallException e)
         {
             reason = $"EROFS cannot be mounted from a regular file here ({e.Message})";
             return false;
@@ -117,7 +118,7 @@ internal static class ErofsMounts
 
         if ((DeviceOptions(links)?.Length ?? 0) > MaxMountData)
         {
-            throw new NativeCallException("mount", LibC.E2BIG, $"erofs with {blobs.Count} devices: the device options do not fit one page");
+            throw new SyscallException("mount", LibC.E2BIG, $"erofs with {blobs.Count} devices: the device options do not fit one page");
         }
 
         return links;

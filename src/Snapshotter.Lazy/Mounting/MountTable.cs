@@ -1,5 +1,6 @@
 using System.Text;
 using Snapshotter.Lazy.Interop;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Lazy.Mounting;
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Registry.Http;
 

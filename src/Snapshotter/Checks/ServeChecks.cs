@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Snapshotter.Lazy.Interop;
+using Snapshotter.Interop;
 using Snapshotter.Lazy.Mounting;
 
 namespace Snapshotter.Checks;
@@ -108,7 +108,7 @@ internal static class ServeChecks
             {
                 MountCalls.Mount("overlay", dirs[3], "overlay", 0, $"lowerdir={dirs[0]},upperdir={dirs[1]},workdir={dirs[2]}");
             }
-            catch (NativeCallException e)
+            catch (SyscallException e)
             {
                 var listed = HostChecks.KernelLists("overlay") ? "listed in /proc/filesystems" : "not in /proc/filesystems";
                 return CheckResult.Fail(Name, $"overlayfs ({listed}): test mount in {scratch.Probed} failed: {e.Message}", Hint);

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
-using Snapshotter.Erofs.Tooling;
 
 namespace Snapshotter.Cli;
 

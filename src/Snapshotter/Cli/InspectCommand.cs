@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Snapshotter.Erofs;
-using Snapshotter.Erofs.Tooling;
 
 namespace Snapshotter.Cli;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Snapshotter.Registry;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Cli;
 
@@ -132,6 +133,12 @@ internal static class RegistryCommand
         {
             await Console.Error.WriteLineAsync($"snapshotter registry: {ex.Kind}: {ex.Message}").ConfigureAwait(false);
             return ex.Kind == RegistryErrorKind.InvalidReference ? 2 : 1;
+        }
+        catch (FormatException ex)
+        {
+            // A malformed --platform (the only argument parsed outside the registry client).
+            await Console.Error.WriteLineAsync($"snapshotter registry: {RegistryErrorKind.InvalidReference}: {ex.Message}").ConfigureAwait(false);
+            return 2;
         }
     }
 }

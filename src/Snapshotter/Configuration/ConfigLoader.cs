@@ -177,9 +177,9 @@ internal static class ConfigLoader
         {
             try
             {
-                Registry.Platform.Parse(platform);
+                Oci.Platform.Parse(platform);
             }
-            catch (Exception e) when (e is FormatException or ArgumentException or Registry.RegistryException)
+            catch (Exception e) when (e is FormatException or ArgumentException)
             {
                 throw new ConfigException($"platform '{platform}': {e.Message}", e);
             }

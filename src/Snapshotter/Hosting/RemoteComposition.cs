@@ -6,6 +6,7 @@ using Snapshotter.Core;
 using Snapshotter.Core.Remote;
 using Snapshotter.Lazy;
 using Snapshotter.Registry;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Hosting;
 

@@ -11,36 +11,25 @@ namespace Snapshotter.Services;
 /// </summary>
 internal sealed class GrpcTelemetryInterceptor(SnapshotterMetrics metrics) : Interceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request,
         ServerCallContext context,
-        UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        var operation = OperationOf(context.Method);
-        using var activity = SnapshotterActivities.Source.StartActivity("snapshots." + operation, ActivityKind.Server);
-        var started = Stopwatch.GetTimestamp();
-        var result = "ok";
-        try
-        {
-            return await continuation(request, context).ConfigureAwait(false);
-        }
-        catch (RpcException e)
-        {
-            result = StatusNames.Of(e.StatusCode);
-            activity?.SetStatus(ActivityStatusCode.Error, e.Status.Detail);
-            throw;
-        }
-        finally
-        {
-            metrics.RecordOperation(operation, result, Stopwatch.GetElapsedTime(started).TotalSeconds);
-        }
-    }
+        UnaryServerMethod<TRequest, TResponse> continuation) =>
+        ObserveAsync(context, () => continuation(request, context));
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request,
         IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context,
-        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+        ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        await ObserveAsync(context, async () =>
+        {
+            await continuation(request, responseStream, context).ConfigureAwait(false);
+            return true;
+        }).ConfigureAwait(false);
+
+    /// <summary>Runs one call inside its span and records its duration with the result the caller saw.</summary>
+    private async Task<T> ObserveAsync<T>(ServerCallContext context, Func<Task<T>> call)
     {
         var operation = OperationOf(context.Method);
         using var activity = SnapshotterActivities.Source.StartActivity("snapshots." + operation, ActivityKind.Server);
@@ -48,7 +37,7 @@ internal sealed class GrpcTelemetryInterceptor(SnapshotterMetrics metrics) : Int
         var result = "ok";
         try
         {
-            await continuation(request, responseStream, context).ConfigureAwait(false);
+            return await call().ConfigureAwait(false);
         }
         catch (RpcException e)
         {

@@ -35,7 +35,7 @@ public sealed class BlobChunkFetcherPrefetchTests
     {
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 8).ToArray());
         var (fetcher, reader, sink) = Create(blob);
-        Assert.Equal(0, await fetcher.FillAsync(0, 4 * 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 4 * 64 * K, sink));
         reader.Requests.Clear();
 
         await fetcher.PrefetchAsync(sink, new PrefetchOptions { Enabled = true });
@@ -57,7 +57,7 @@ public sealed class BlobChunkFetcherPrefetchTests
         await Task.Delay(200);
         var requestsWhileDemandRuns = reader.Requests.Count;
         reader.Gate.SetResult();
-        Assert.Equal(0, await demand);
+        Assert.Equal(FillResult.Success, await demand);
         await prefetch;
 
         Assert.Equal(1, requestsWhileDemandRuns);
@@ -100,6 +100,6 @@ public sealed class BlobChunkFetcherPrefetchTests
         Assert.Equal(0, await fetcher.PrefetchAsync(sink, new PrefetchOptions { Enabled = true }));
 
         reader.Fail = null;
-        Assert.Equal(0, await fetcher.FillAsync(0, 4096, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 4096, sink));
     }
 }

@@ -30,7 +30,7 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(256 * K, 16).ToArray());
         var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 300 * K });
 
-        Assert.Equal(0, await fetcher.FillAsync(256 * K + 100, 4096, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(256 * K + 100, 4096, sink));
 
         var request = Assert.Single(reader.Requests);
         Assert.Equal(blob.Table[1].CompressedOffset, request.Offset);
@@ -49,7 +49,7 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 8).ToArray());
         var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
 
-        Assert.Equal(0, await fetcher.FillAsync(64 * K - 10, 20, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K - 10, 20, sink));
 
         var request = Assert.Single(reader.Requests);
         Assert.Equal(blob.Table[0].CompressedOffset, request.Offset);
@@ -63,7 +63,7 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 8).ToArray());
         var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
 
-        Assert.Equal(0, await fetcher.FillAsync(0, 8 * 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 8 * 64 * K, sink));
 
         Assert.Single(reader.Requests);
         Assert.Equal(8, metrics.ChunkMissCount);
@@ -75,10 +75,10 @@ public sealed class BlobChunkFetcherTests
     {
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 6).ToArray());
         var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
-        Assert.Equal(0, await fetcher.FillAsync(2 * 64 * K, 2 * 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(2 * 64 * K, 2 * 64 * K, sink));
         reader.Requests.Clear();
 
-        Assert.Equal(0, await fetcher.FillAsync(0, 6 * 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 6 * 64 * K, sink));
 
         Assert.Equal(
             [(blob.Table[0].CompressedOffset, (int)(blob.Table[1].CompressedEnd - blob.Table[0].CompressedOffset)),
@@ -94,7 +94,7 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(128 * K, 8).ToArray(), compress: false);
         var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0, MaxRequestSize = 256 * K });
 
-        Assert.Equal(0, await fetcher.FillAsync(0, 8 * 128 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 8 * 128 * K, sink));
 
         Assert.Equal(4, reader.Requests.Count);
         Assert.All(reader.Requests, r => Assert.True(r.Length <= 256 * K));
@@ -113,7 +113,7 @@ public sealed class BlobChunkFetcherTests
         reader.Gate.SetResult();
         var results = await Task.WhenAll(reads);
 
-        Assert.All(results, r => Assert.Equal(0, r));
+        Assert.All(results, r => Assert.Equal(FillResult.Success, r));
         Assert.Single(reader.Requests);
         AssertRangeMatches(blob, sink, 1024 * K, 1024 * K);
     }
@@ -125,11 +125,11 @@ public sealed class BlobChunkFetcherTests
         var (fetcher, reader, sink, _) = Create(blob);
         reader.Fail = (_, _) => new HttpRequestException("registry down");
 
-        Assert.Equal(-5, await fetcher.FillAsync(0, 4096, sink));
+        Assert.Equal(FillResult.Failed(FillError.ChunkUnavailable), await fetcher.FillAsync(0, 4096, sink));
         Assert.False(fetcher.IsPresent(0));
 
         reader.Fail = null;
-        Assert.Equal(0, await fetcher.FillAsync(0, 4096, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 4096, sink));
         AssertRangeMatches(blob, sink, 0, 64 * K);
     }
 
@@ -145,7 +145,7 @@ public sealed class BlobChunkFetcherTests
         await Task.Delay(50);
         reader.Gate.SetResult();
 
-        Assert.All(await Task.WhenAll(reads), r => Assert.Equal(-5, r));
+        Assert.All(await Task.WhenAll(reads), r => Assert.Equal((FillError.ChunkUnavailable, 5), (r.Error, r.Errno)));
         Assert.Single(reader.Requests);
     }
 
@@ -156,11 +156,11 @@ public sealed class BlobChunkFetcherTests
         blob.Stored[100] ^= 0xFF;
         var (fetcher, _, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
 
-        Assert.Equal(-5, await fetcher.FillAsync(0, 4096, sink));
+        Assert.Equal(FillResult.Failed(FillError.ChunkUnavailable), await fetcher.FillAsync(0, 4096, sink));
 
         Assert.Equal(1, metrics.DigestFailureCount);
         Assert.Equal(0, sink.WriteCount);
-        Assert.Equal(0, await fetcher.FillAsync(64 * K, 4096, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 4096, sink));
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public sealed class BlobChunkFetcherTests
         Array.Fill(blob.Stored, (byte)0xFF, 0, Math.Min(64, blob.Stored.Length));
         var (fetcher, _, sink, _) = Create(blob);
 
-        Assert.Equal(-5, await fetcher.FillAsync(0, 4096, sink));
+        Assert.Equal(FillResult.Failed(FillError.ChunkUnavailable), await fetcher.FillAsync(0, 4096, sink));
         Assert.Equal(0, sink.WriteCount);
     }
 
@@ -181,7 +181,7 @@ public sealed class BlobChunkFetcherTests
         var (fetcher, _, sink, _) = Create(blob);
         Array.Fill(sink.Data, (byte)0xAA);
 
-        Assert.Equal(0, await fetcher.FillAsync(0, blob.Table.UncompressedSize, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, blob.Table.UncompressedSize, sink));
 
         Assert.All(sink.Written, Assert.True);
         AssertRangeMatches(blob, sink, 0, blob.Uncompressed.Length);
@@ -192,7 +192,7 @@ public sealed class BlobChunkFetcherTests
     {
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 4).ToArray());
         var (fetcher, reader, sink, metrics) = Create(blob);
-        Assert.Equal(0, await fetcher.FillAsync(0, 4 * 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 4 * 64 * K, sink));
         reader.Requests.Clear();
         await fetcher.FillAsync(0, 4096, sink);
 
@@ -209,7 +209,7 @@ public sealed class BlobChunkFetcherTests
         {
             var pending = fetcher.FillAsync(i % 4 * 64 * K, 4096, sink);
             synchronous += pending.IsCompletedSuccessfully ? 1 : 0;
-            failures += await pending != 0 ? 1 : 0;
+            failures += (await pending).IsSuccess ? 0 : 1;
         }
 
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
@@ -250,7 +250,7 @@ public sealed class BlobChunkFetcherTests
         reader.Gate.SetResult();
         await stale;
 
-        Assert.Equal(0, await fresh);
+        Assert.Equal(FillResult.Success, await fresh);
         Assert.True(fetcher.IsPresent(0));
         Assert.Equal(64 * K, fetcher.PresentBytes);
         Assert.All(reader.Requests, r => Assert.Equal(0, r.Offset));
@@ -267,7 +267,7 @@ public sealed class BlobChunkFetcherTests
         {
             var offset = random.NextInt64(0, blob.Table.UncompressedSize - 1) & ~4095L;
             var length = Math.Min(random.Next(1, 200 * K), blob.Table.UncompressedSize - offset);
-            Assert.Equal(0, await fetcher.FillAsync(offset, length, sink));
+            Assert.Equal(FillResult.Success, await fetcher.FillAsync(offset, length, sink));
             return (offset, length);
         }).ToArray();
 
@@ -283,9 +283,9 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 16).ToArray(), compress: false);
         var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 4 * 64 * K });
 
-        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
         Assert.Single(reader.Requests);
-        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
 
         // The second READ continued the first: chunks 2..5 are fetched without anyone asking.
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -297,7 +297,7 @@ public sealed class BlobChunkFetcherTests
         Assert.All(Enumerable.Range(2, 4), i => Assert.True(fetcher.IsPresent(i), $"chunk {i} not read ahead"));
         Assert.False(fetcher.IsPresent(6));
         var requests = reader.Requests.Count;
-        Assert.Equal(0, await fetcher.FillAsync(2 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(2 * 64 * K, 64 * K, sink));
         Assert.True(reader.Requests.Count >= requests, "reading a chunk that was read ahead issued no new request for it");
         Assert.DoesNotContain(reader.Requests.Skip(requests), r => r.Offset == blob.Table[2].CompressedOffset);
         Assert.True(blob.Uncompressed.AsSpan(0, 6 * 64 * K).SequenceEqual(sink.Data.AsSpan(0, 6 * 64 * K)));
@@ -310,8 +310,8 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 64).ToArray(), compress: false);
         var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 16 * 64 * K, MaxRequestSize = 2 * 64 * K, MaxReadaheads = 2 });
 
-        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
-        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(2, 16).All(fetcher.IsPresent));
         await Task.Delay(100);
 
@@ -321,7 +321,7 @@ public sealed class BlobChunkFetcherTests
 
         // Like the kernel, the reader sends no READ for present data; its next READ is the first hole (chunk 18):
         // the stream goes on 16 chunks past it.
-        Assert.Equal(0, await fetcher.FillAsync(18 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(18 * 64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(19, 16).All(fetcher.IsPresent));
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(35));
@@ -348,18 +348,18 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 160).ToArray(), compress: false);
         var (fetcher, _, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 96 * 64 * K, MaxRequestSize = 8 * 64 * K });
 
-        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
-        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(34), "first window: 2 MiB");
 
-        Assert.Equal(0, await fetcher.FillAsync(34 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(34 * 64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(35, 64).All(fetcher.IsPresent));
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(99), "second window: 4 MiB");
 
-        Assert.Equal(0, await fetcher.FillAsync(99 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(99 * 64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(100, 60).All(fetcher.IsPresent));
         Assert.True(blob.Uncompressed.AsSpan().SequenceEqual(sink.Data.AsSpan(0, blob.Uncompressed.Length)));
     }
@@ -371,8 +371,8 @@ public sealed class BlobChunkFetcherTests
         var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 32 * 64 * K, MaxRequestSize = 64 * K, MaxReadaheads = 3 });
         reader.Delay = TimeSpan.FromMilliseconds(30);
 
-        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
-        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
 
         // 3 background requests at once (plus, at most, the demand READ's own).
@@ -386,13 +386,13 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 64).ToArray(), compress: false);
         var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 4 * 64 * K, MaxRequestSize = 64 * K });
 
-        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
-        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(2, 4).All(fetcher.IsPresent));
 
         // Another file, further on, read sequentially: its readahead follows it.
-        Assert.Equal(0, await fetcher.FillAsync(40 * 64 * K, 64 * K, sink));
-        Assert.Equal(0, await fetcher.FillAsync(41 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(40 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(41 * 64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(42, 4).All(fetcher.IsPresent));
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(46));
@@ -407,15 +407,15 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 128).ToArray(), compress: false);
         var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 8 * 64 * K, MaxRequestSize = 2 * 64 * K });
 
-        Assert.Equal(0, await fetcher.FillAsync(0, 64 * K, sink));
-        Assert.Equal(0, await fetcher.FillAsync(64 * 64 * K, 64 * K, sink));
-        Assert.Equal(0, await fetcher.FillAsync(64 * K, 64 * K, sink));
-        Assert.Equal(0, await fetcher.FillAsync(65 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(65 * 64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(2, 8).Concat(Enumerable.Range(66, 8)).All(fetcher.IsPresent));
 
         // Each reader's next hole continues its own stream, whose window has doubled (8 -> 16 chunks is capped at 8).
-        Assert.Equal(0, await fetcher.FillAsync(10 * 64 * K, 64 * K, sink));
-        Assert.Equal(0, await fetcher.FillAsync(74 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(10 * 64 * K, 64 * K, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(74 * 64 * K, 64 * K, sink));
         await WaitUntilAsync(() => Enumerable.Range(11, 8).Concat(Enumerable.Range(75, 8)).All(fetcher.IsPresent));
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(19));
@@ -450,7 +450,7 @@ public sealed class BlobChunkFetcherTests
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 16).ToArray(), compress: false);
         var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 4 * 64 * K });
 
-        Assert.Equal(0, await fetcher.FillAsync(8 * 64 * K, 4096, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(8 * 64 * K, 4096, sink));
         await Task.Delay(100);
 
         Assert.Single(reader.Requests);

@@ -87,7 +87,7 @@ internal sealed class MemorySink(long size) : IChunkSink
 
     public int WriteCount { get; private set; }
 
-    public unsafe int Write(AlignedBuffer buffer, int length, long offset)
+    public unsafe FillResult Write(AlignedBuffer buffer, int length, long offset)
     {
         Assert.Equal(0, offset % 4096);
         Assert.Equal(0, (long)buffer.Pointer % 4096);
@@ -104,6 +104,6 @@ internal sealed class MemorySink(long size) : IChunkSink
             WriteCount++;
         }
 
-        return 0;
+        return FillResult.Success;
     }
 }

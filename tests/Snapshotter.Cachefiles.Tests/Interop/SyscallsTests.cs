@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Snapshotter.Cachefiles.Interop;
 using Snapshotter.Cachefiles.Protocol;
+using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Cachefiles.Tests.Interop;
@@ -138,22 +139,6 @@ public sealed unsafe class SyscallsTests : IDisposable
         Assert.Equal(0, Syscalls.SetCloseOnExec(dup));
 
         Assert.Equal(LibC.FD_CLOEXEC, FdFlags(dup) & LibC.FD_CLOEXEC);
-    }
-
-    [Fact]
-    public void Unmount_DirectoryThatIsNoMountPoint_ReturnsMinusEinval()
-    {
-        Assert.Equal(-LibC.EINVAL, Syscalls.Unmount(_dir, 0));
-    }
-
-    [Fact]
-    public void Mount_UnknownFilesystemType_ThrowsNamingMountAndEnodev()
-    {
-        var e = Assert.Throws<SyscallException>(() => Syscalls.Mount("none", _dir, "no-such-fs", "ro"));
-
-        Assert.Equal("mount", e.Syscall);
-        Assert.Equal(LibC.ENODEV, e.ErrorNumber);
-        Assert.Contains($"no-such-fs none on {_dir} (ro)", e.Message, StringComparison.Ordinal);
     }
 
     private string NewFile(string name, int size)

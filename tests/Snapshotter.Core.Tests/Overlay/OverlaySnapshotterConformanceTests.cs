@@ -8,7 +8,7 @@ namespace Snapshotter.Core.Tests.Overlay;
 
 public sealed class OverlaySnapshotterConformanceTests : SnapshotterConformanceTests
 {
-    protected override async Task<ISnapshotter> OpenAsync(string root) =>
+    private protected override async Task<ISnapshotter> OpenAsync(string root) =>
         await OverlaySnapshotter.OpenAsync(root, NullLoggerFactory.Instance);
 
     protected override void AssertNoLeakedState(int liveSnapshots)

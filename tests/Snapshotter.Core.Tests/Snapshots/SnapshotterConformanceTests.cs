@@ -21,10 +21,10 @@ public abstract class SnapshotterConformanceTests : IAsyncLifetime
     /// <summary>A fresh temporary root for this test.</summary>
     protected string Root { get; }
 
-    protected ISnapshotter Snapshotter { get; private set; } = null!;
+    private protected ISnapshotter Snapshotter { get; private set; } = null!;
 
     /// <summary>Opens the backend under test on <paramref name="root"/> (existing state must be kept).</summary>
-    protected abstract Task<ISnapshotter> OpenAsync(string root);
+    private protected abstract Task<ISnapshotter> OpenAsync(string root);
 
     /// <summary>Asserts the backend keeps no on-disk state beyond <paramref name="liveSnapshots"/> snapshots.</summary>
     protected abstract void AssertNoLeakedState(int liveSnapshots);

@@ -1,6 +1,6 @@
-using System.Security.Cryptography;
 using System.Text;
 using Snapshotter.Erofs.Conversion;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Tests.Conversion;
 
@@ -21,7 +21,7 @@ public sealed class OciLayoutTests : IDisposable
               {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{{amd64}}}","size":{{{Size(amd64)}}},"platform":{"architecture":"amd64","os":"linux"}},
               {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{{arm64}}}","size":{{{Size(arm64)}}},"platform":{"architecture":"arm64","os":"linux","variant":"v8"}}]}
             """);
-        await layout.PutManifestAsync(new OciDescriptor(OciLayout.IndexMediaType, Digest(index), index.Length), index);
+        await layout.PutManifestAsync(new Descriptor(MediaTypes.OciIndex, Digest(index), index.Length), index);
 
         SourceImage image = await layout.ResolveAsync(platform);
         Assert.Equal(Digest(Encoding.UTF8.GetBytes(expectedLayer)), Assert.Single(image.Layers).Digest);
@@ -32,8 +32,8 @@ public sealed class OciLayoutTests : IDisposable
     {
         var layout = new OciLayout(_work, "single");
         string manifest = await PutManifestAsync(layout, "only");
-        byte[] bytes = File.ReadAllBytes(Path.Combine(_work, "blobs", "sha256", manifest[7..]));
-        await layout.PutManifestAsync(new OciDescriptor(OciLayout.ManifestMediaType, manifest, bytes.Length), bytes);
+        byte[] bytes = File.ReadAllBytes(Path.Combine(_work, "blobs", "sha256", OciDigest.Hex(manifest)));
+        await layout.PutManifestAsync(new Descriptor(MediaTypes.OciManifest, manifest, bytes.Length), bytes);
 
         Assert.Single((await layout.ResolveAsync(null)).Layers);
         var e = await Assert.ThrowsAsync<InvalidImageException>(() => new OciLayout(_work, "missing").ResolveAsync(null));
@@ -42,18 +42,18 @@ public sealed class OciLayoutTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private long Size(string digest) => new FileInfo(Path.Combine(_work, "blobs", "sha256", digest[7..])).Length;
+    private long Size(string digest) => new FileInfo(Path.Combine(_work, "blobs", "sha256", OciDigest.Hex(digest))).Length;
 
     private static async Task<string> PutManifestAsync(OciLayout layout, string layerContent)
     {
         byte[] layer = Encoding.UTF8.GetBytes(layerContent);
-        await layout.PutBlobAsync(new OciDescriptor("application/vnd.oci.image.layer.v1.tar", Digest(layer), layer.Length), new MemoryStream(layer));
+        await layout.PutBlobAsync(new Descriptor("application/vnd.oci.image.layer.v1.tar", Digest(layer), layer.Length), new MemoryStream(layer));
         byte[] config = "{}"u8.ToArray();
-        await layout.PutBlobAsync(new OciDescriptor("application/vnd.oci.image.config.v1+json", Digest(config), config.Length), new MemoryStream(config));
+        await layout.PutBlobAsync(new Descriptor("application/vnd.oci.image.config.v1+json", Digest(config), config.Length), new MemoryStream(config));
         byte[] manifest = Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{Digest(config)}}","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{{Digest(layer)}}","size":{{layer.Length}}}]}""");
-        await layout.PutBlobAsync(new OciDescriptor(OciLayout.ManifestMediaType, Digest(manifest), manifest.Length), new MemoryStream(manifest));
+        await layout.PutBlobAsync(new Descriptor(MediaTypes.OciManifest, Digest(manifest), manifest.Length), new MemoryStream(manifest));
         return Digest(manifest);
     }
 
-    private static string Digest(byte[] data) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(data));
+    private static string Digest(byte[] data) => OciDigest.Compute(data);
 }

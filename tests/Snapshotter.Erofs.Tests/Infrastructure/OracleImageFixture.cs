@@ -2,6 +2,7 @@ using System.Formats.Tar;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Erofs.Tests.Interop;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Tests.Infrastructure;
 
@@ -31,9 +32,9 @@ public sealed class OracleImageFixture : IAsyncLifetime
 
     public List<string> RawBlobPaths { get; } = [];
 
-    public ConversionResult Result { get; private set; } = null!;
+    internal ConversionResult Result { get; private set; } = null!;
 
-    public ImageBuildOptions Options { get; } = new() { Compressor = ChunkCompressor.Zstd, ChunkSize = 256 * 1024 };
+    internal ImageBuildOptions Options { get; } = new() { Compressor = ChunkCompressor.Zstd, ChunkSize = 256 * 1024 };
 
     public bool Mounted { get; private set; }
 
@@ -63,7 +64,7 @@ public sealed class OracleImageFixture : IAsyncLifetime
             await ImageConverter.ExtractBootstrapAsync(layer, boot);
         }
 
-        foreach (OciDescriptor blob in Result.DataBlobs)
+        foreach (Descriptor blob in Result.DataBlobs)
         {
             string path = BlobFile(blob.Digest);
             BlobPaths.Add(path);

@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Registry;
+using Snapshotter.Lazy.Conversion;
+using Snapshotter.Oci;
 using RegistryReference = Snapshotter.Registry.ImageReference;
 
 namespace Snapshotter.IntegrationTests.Fixtures;
@@ -41,9 +43,9 @@ public sealed class LazyImages : IAsyncLifetime
 
     public string CorruptReference => $"{Registry.Host}/{Repository}:corrupt";
 
-    public ConversionResult Lazy { get; private set; } = null!;
+    internal ConversionResult Lazy { get; private set; } = null!;
 
-    public ConversionResult Cold { get; private set; } = null!;
+    internal ConversionResult Cold { get; private set; } = null!;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -156,7 +158,7 @@ public sealed class LazyImages : IAsyncLifetime
         layers[^1]!["digest"] = layerDigest;
         layers[^1]!["size"] = layer.Length;
         byte[] manifestBytes = System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString());
-        await client.PushManifestAsync(target, OciLayout.ManifestMediaType, manifestBytes).ConfigureAwait(false);
+        await client.PushManifestAsync(target, MediaTypes.OciManifest, manifestBytes).ConfigureAwait(false);
     }
 
     public async Task DisposeAsync()

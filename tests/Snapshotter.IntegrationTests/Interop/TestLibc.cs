@@ -1,9 +1,9 @@
 using Tmds.Linux;
-using DaemonSyscalls = Snapshotter.Cachefiles.Interop.Syscalls;
+using Snapshotter.Interop;
 
 namespace Snapshotter.IntegrationTests.Interop;
 
-/// <summary>Signals, lazy unmounts and the root check the fixtures need, over Tmds.LibC and the daemon's own wrappers.</summary>
+/// <summary>Signals, lazy unmounts and the root check the fixtures need, over Tmds.LibC and the project's own wrappers.</summary>
 internal static class TestLibc
 {
     /// <summary>True when the tests run as root (effective uid 0).</summary>
@@ -23,5 +23,5 @@ internal static class TestLibc
     }
 
     /// <summary>umount2(MNT_DETACH); returns 0 or the errno, which is EINVAL/ENOENT when the path is no longer a mount.</summary>
-    internal static int DetachMount(string target) => -DaemonSyscalls.Unmount(target, LibC.MNT_DETACH);
+    internal static int DetachMount(string target) => -MountCalls.Unmount(target, detach: true);
 }

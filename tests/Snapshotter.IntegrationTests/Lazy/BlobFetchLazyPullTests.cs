@@ -1,6 +1,7 @@
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.IntegrationTests.Fixtures;
 using Xunit.Abstractions;
+using Snapshotter.Oci;
 
 namespace Snapshotter.IntegrationTests.Lazy;
 
@@ -10,7 +11,7 @@ public sealed class BlobFetchLazyPullTests(BlobFetchLazyFixture fixture, ITestOu
     : LazyPullTests(fixture, output), IClassFixture<BlobFetchLazyFixture>
 {
     /// <summary>blob-fetch reads nothing lazily: the first mount downloads every data blob once, whole.</summary>
-    protected override void AssertColdReadTraffic(IReadOnlyDictionary<string, long> servedBytes, IReadOnlyList<OciDescriptor> dataBlobs)
+    protected override void AssertColdReadTraffic(IReadOnlyDictionary<string, long> servedBytes, IReadOnlyList<Descriptor> dataBlobs)
     {
         foreach (var blob in dataBlobs)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.IntegrationTests.Fixtures;
 using Xunit.Abstractions;
+using Snapshotter.Oci;
 
 namespace Snapshotter.IntegrationTests.Lazy;
 
@@ -14,7 +15,7 @@ public sealed class FuseLazyPullTests(FuseLazyFixture fixture, ITestOutputHelper
     public const double MaxColdReadShare = 0.10;
 
     /// <summary>fuse fetches only the chunks read: far less than the image, but more than nothing.</summary>
-    protected override void AssertColdReadTraffic(IReadOnlyDictionary<string, long> servedBytes, IReadOnlyList<OciDescriptor> dataBlobs)
+    protected override void AssertColdReadTraffic(IReadOnlyDictionary<string, long> servedBytes, IReadOnlyList<Descriptor> dataBlobs)
     {
         long served = servedBytes.Values.Sum();
         long total = dataBlobs.Sum(b => b.Size);

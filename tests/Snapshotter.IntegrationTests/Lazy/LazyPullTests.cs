@@ -1,6 +1,7 @@
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.IntegrationTests.Fixtures;
 using Xunit.Abstractions;
+using Snapshotter.Oci;
 
 namespace Snapshotter.IntegrationTests.Lazy;
 
@@ -118,7 +119,7 @@ public abstract partial class LazyPullTests : IntegrationTest, IAsyncLifetime
     }
 
     /// <summary>What the registry may have served our service for a container that read one small file of a cold image.</summary>
-    protected abstract void AssertColdReadTraffic(IReadOnlyDictionary<string, long> servedBytes, IReadOnlyList<OciDescriptor> dataBlobs);
+    protected abstract void AssertColdReadTraffic(IReadOnlyDictionary<string, long> servedBytes, IReadOnlyList<Descriptor> dataBlobs);
 
     /// <summary>
     /// The pull took the remote-snapshot path: containerd's content store holds the manifest and the bootstrap layer but

@@ -1,6 +1,7 @@
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Registry;
+using Snapshotter.Lazy.Conversion;
 
 namespace Snapshotter.KernelTests.Images;
 

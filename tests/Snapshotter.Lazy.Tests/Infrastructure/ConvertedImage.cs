@@ -2,6 +2,8 @@ using System.Text.Json;
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Registry;
+using Snapshotter.Lazy.Conversion;
+using Snapshotter.Oci;
 using RegistryReference = Snapshotter.Registry.ImageReference;
 
 namespace Snapshotter.Lazy.Tests.Infrastructure;
@@ -12,7 +14,7 @@ internal sealed record ConvertedImage(string Reference, LazyTestImage Image, Con
     public const int ChunkSize = 1024 * 1024;
 
     /// <summary>The data blob's hex digest of the layer holding the big file (the first data blob).</summary>
-    public OciDescriptor BigBlob => Conversion.DataBlobs[0];
+    public Descriptor BigBlob => Conversion.DataBlobs[0];
 
     /// <summary>
     /// Writes <paramref name="image"/> as an OCI layout under <paramref name="work"/>, converts it into
@@ -49,7 +51,7 @@ internal sealed record ConvertedImage(string Reference, LazyTestImage Image, Con
             await client.PushBlobAsync(new BlobLocator(target, digest), content);
         }
 
-        await client.PushManifestAsync(target, OciLayout.ManifestMediaType, manifest);
+        await client.PushManifestAsync(target, MediaTypes.OciManifest, manifest);
     }
 
     private string BlobPath(string digest) => Path.Combine(SourceLayout, "blobs", "sha256", digest["sha256:".Length..]);

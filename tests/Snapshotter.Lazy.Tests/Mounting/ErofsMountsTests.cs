@@ -1,6 +1,6 @@
 using Snapshotter.Core.Remote;
 using Snapshotter.Erofs.Reading;
-using Snapshotter.Lazy.Interop;
+using Snapshotter.Interop;
 using Snapshotter.Lazy.Mounting;
 using Snapshotter.Lazy.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -99,9 +99,9 @@ public sealed class ErofsMountsTests(RegistryImageFixture fixture, ITestOutputHe
         var files = blobs.Append(image.BootstrapPath).ToList();
         var missing = Path.Combine(harness.Root, "no-such-mount-point");
 
-        var e = Assert.Throws<NativeCallException>(() => ErofsMounts.Mount(image.BootstrapPath, blobs, missing, fileBacked: false, Path.Combine(harness.Root, "links")));
+        var e = Assert.Throws<SyscallException>(() => ErofsMounts.Mount(image.BootstrapPath, blobs, missing, fileBacked: false, Path.Combine(harness.Root, "links")));
 
-        Assert.Equal("mount", e.Call);
+        Assert.Equal("mount", e.Syscall);
         Assert.Contains(missing, e.Message);
         Assert.Empty(await LoopDevicesGoneAsync(files));
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Registry.Tests.Infrastructure;
 

@@ -1,0 +1,155 @@
+namespace Snapshotter.Cache.Fetching;
+
+// Readahead streams: background requests ahead of sequential readers.
+public sealed partial class BlobChunkFetcher
+{
+    // Sequential readers (guarded by _gate): each keeps background requests in flight up to a window past its latest
+    // demand READ, refilled as they complete, so the fetch pipeline never drains while the reader consumes present
+    // data (the kernel sends no READ for it, so the latest demand READ is all we know of the reader's position).
+    // A few at once: a container often reads several large files of one layer side by side.
+    private const int MaxStreams = 4;
+    private readonly SequentialStream[] _streams = Enumerable.Range(0, MaxStreams).Select(_ => new SequentialStream()).ToArray();
+    private long _streamClock;
+    private int _streamCursor;
+
+    // Background requests in flight for all streams of this blob (bounded by MaxReadaheads).
+    private int _streamRuns;
+
+    /// <summary>
+    /// A READ that starts right after data already present or in flight is taken as sequential: it (re)anchors the
+    /// stream and moves its limit a window past this READ's amplified range, then tops up the background requests.
+    /// Like the kernel's readahead, the window starts small (twice the amplification) and doubles while the reader
+    /// keeps catching up with the stream, up to <see cref="ChunkFetcherOptions.ReadaheadWindow"/>: two neighbouring
+    /// small files read one after the other must not pull tens of MiB. A sequential READ that continues no stream
+    /// starts one there, replacing the least recently used of <see cref="MaxStreams"/>.
+    /// </summary>
+    private void StartReadahead(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
+    {
+        if (_options.ReadaheadWindow <= 0 || first == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (!IsPresentOrInFlight(first - 1))
+            {
+                return;
+            }
+
+            // Skip what this READ fetches itself (the chunks it needs plus its amplification).
+            var own = ExtendWithin(first, last, _options.AmplifyWindow);
+            var stream = _streams.FirstOrDefault(x => x.Continues(first));
+            var continues = stream is not null;
+            stream ??= _streams.MinBy(x => x.Anchor < 0 ? long.MinValue : x.LastUsed)!;
+            stream.Next = continues ? Math.Max(stream.Next, own + 1) : own + 1;
+            stream.Window = continues
+                ? Math.Min(_options.ReadaheadWindow, stream.Window * 2)
+                : Math.Min(_options.ReadaheadWindow, 2L * Math.Max(_options.AmplifyWindow, 1024 * 1024));
+            stream.Anchor = first;
+            stream.Limit = _table[own].CompressedEnd + stream.Window;
+            stream.LastUsed = ++_streamClock;
+        }
+
+        PumpStreams(sink, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts background requests for the streams, taking turns, until <see cref="ChunkFetcherOptions.MaxReadaheads"/>
+    /// are in flight or every stream has reached its limit.
+    /// </summary>
+    private void PumpStreams(IChunkSink sink, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            List<(int Index, TaskCompletionSource<bool> Done)>? run;
+            int generation;
+            lock (_gate)
+            {
+                generation = _generation;
+                run = _streamRuns < Math.Max(1, _options.MaxReadaheads) ? ClaimStreamRun() : null;
+                if (run is null)
+                {
+                    return;
+                }
+
+                _streamRuns++;
+            }
+
+            // On the thread pool: a request that completes synchronously must not recurse into the next one.
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await FetchRunAsync(run, generation, sink, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    lock (_gate)
+                    {
+                        _streamRuns--;
+                    }
+                }
+
+                PumpStreams(sink, cancellationToken);
+            }, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Claims the next background request of the stream whose turn it is: chunks from its front that are missing,
+    /// within the request size and the stream's limit. Null when no stream has work (the caller holds <c>_gate</c>).
+    /// </summary>
+    private List<(int Index, TaskCompletionSource<bool> Done)>? ClaimStreamRun()
+    {
+        SequentialStream? stream = null;
+        for (var turn = 0; turn < MaxStreams && stream is null; turn++)
+        {
+            var candidate = _streams[(_streamCursor + turn) % MaxStreams];
+            if (HasWork(candidate))
+            {
+                stream = candidate;
+                _streamCursor = (_streamCursor + turn + 1) % MaxStreams;
+            }
+        }
+
+        if (stream is null)
+        {
+            return null;
+        }
+
+        var run = new List<(int Index, TaskCompletionSource<bool> Done)>();
+        var start = _table[stream.Next].CompressedOffset;
+        var end = start;
+        for (var i = stream.Next; i < _table.Count; i++)
+        {
+            var fits = run.Count == 0 || (JoinsRun(i, start, end) && _table[i].CompressedOffset < stream.Limit);
+            if (!fits || IsPresentOrInFlight(i))
+            {
+                break;
+            }
+
+            run.Add((i, Claim(i)));
+            end = _table[i].CompressedEnd;
+        }
+
+        stream.Next = run[^1].Index + 1;
+        return run;
+    }
+
+    /// <summary>Moves the stream's front past present or in-flight chunks; true when it still has chunks to fetch.</summary>
+    private bool HasWork(SequentialStream stream)
+    {
+        if (stream.Anchor < 0)
+        {
+            return false;
+        }
+
+        while (stream.Next < _table.Count && IsPresentOrInFlight(stream.Next))
+        {
+            stream.Next++;
+        }
+
+        return stream.Next < _table.Count && _table[stream.Next].CompressedOffset < stream.Limit;
+    }
+}
