@@ -39,4 +39,7 @@ public sealed class LazyOptions
 
     /// <summary>The cachefiles device. Defaults to <c>/dev/cachefiles</c>.</summary>
     public string CachefilesDevice { get; init; } = "/dev/cachefiles";
+
+    /// <summary>How the fuse mode's FUSE server mounts and negotiates (benchmarks and tests compare settings). Defaults to <see cref="Fuse.FuseServerOptions"/>' defaults.</summary>
+    internal Fuse.FuseServerOptions FuseServer { get; init; } = new();
 }

@@ -32,7 +32,7 @@ internal static class BackendSelector
 
         if (options.Mode is LazyMode.Auto or LazyMode.Fscache or LazyMode.Fuse)
         {
-            if (TryFuse(cacheDirectory, blobFetch.FileBacked, fetchers, blobFetch.Cache, logger, out var fuse, out var why))
+            if (TryFuse(options, cacheDirectory, blobFetch.FileBacked, fetchers, blobFetch.Cache, logger, out var fuse, out var why))
             {
                 return (fuse, Join(reasons, why));
             }
@@ -76,7 +76,7 @@ internal static class BackendSelector
         }
     }
 
-    private static bool TryFuse(string cacheDirectory, bool fileBacked, BlobFetcherFactory fetchers, BlobFileCache cache, ILogger logger, out ILazyBackend backend, out string reason)
+    private static bool TryFuse(LazyOptions options, string cacheDirectory, bool fileBacked, BlobFetcherFactory fetchers, BlobFileCache cache, ILogger logger, out ILazyBackend backend, out string reason)
     {
         backend = null!;
         if (!fileBacked)
@@ -94,7 +94,7 @@ internal static class BackendSelector
         var mountPoint = Path.Combine(cacheDirectory, "fuse");
         try
         {
-            var fuse = FuseBackend.Start(mountPoint, cache, fetchers, logger);
+            var fuse = FuseBackend.Start(mountPoint, options.FuseServer, cache, fetchers, logger);
             backend = fuse;
             reason = $"blob files are served over FUSE at {mountPoint} (mounted at the first lazy image) and EROFS is mounted from them";
             return true;

@@ -20,6 +20,7 @@ internal sealed class FuseBackend : ILazyBackend
     public const string ModeName = "fuse";
 
     private readonly string _mountPoint;
+    private readonly FuseServerOptions _serverOptions;
     private readonly BlobFileCache _cache;
     private readonly BlobFetcherFactory _fetchers;
     private readonly ILogger _logger;
@@ -27,9 +28,10 @@ internal sealed class FuseBackend : ILazyBackend
     private readonly Lock _lock = new();
     private FuseServer? _server;
 
-    private FuseBackend(string mountPoint, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
+    private FuseBackend(string mountPoint, FuseServerOptions serverOptions, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
     {
         _mountPoint = mountPoint;
+        _serverOptions = serverOptions;
         _cache = cache;
         _fetchers = fetchers;
         _logger = logger;
@@ -48,7 +50,7 @@ internal sealed class FuseBackend : ILazyBackend
     /// are detached, and /dev/fuse must open. The FUSE mount itself is made when the first image needs it, so a host
     /// that never pulls a lazy image carries no FUSE mount. Throws an IOException naming the failure.
     /// </summary>
-    public static FuseBackend Start(string mountPoint, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
+    public static FuseBackend Start(string mountPoint, FuseServerOptions serverOptions, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
     {
         Directory.CreateDirectory(mountPoint);
         FuseMounts.CleanStale(Path.GetDirectoryName(mountPoint)!, logger);
@@ -58,7 +60,7 @@ internal sealed class FuseBackend : ILazyBackend
             // Only proving that we may open it.
         }
 
-        return new FuseBackend(mountPoint, cache, fetchers, logger);
+        return new FuseBackend(mountPoint, serverOptions, cache, fetchers, logger);
     }
 
     public async ValueTask<IAsyncDisposable> MountAsync(LazyImage image, string mountPoint, CancellationToken cancellationToken = default)
@@ -69,7 +71,8 @@ internal sealed class FuseBackend : ILazyBackend
             devices.Add(Path.Combine(_mountPoint, FileOf(blob).Name));
         }
 
-        await Task.Run(() => ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, _cache.LinkDirectory(mountPoint)), cancellationToken).ConfigureAwait(false);
+        var extra = Environment.GetEnvironmentVariable("SNAPSHOTTER_EXPERIMENT_EROFS_OPTIONS");
+        await Task.Run(() => ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, _cache.LinkDirectory(mountPoint), extra), cancellationToken).ConfigureAwait(false);
         return new BackendMount(() =>
         {
             MountTable.Unmount(mountPoint);
@@ -127,7 +130,7 @@ internal sealed class FuseBackend : ILazyBackend
     {
         lock (_lock)
         {
-            _server ??= FuseServer.Mount(_mountPoint, new FuseServerOptions(), _logger);
+            _server ??= FuseServer.Mount(_mountPoint, Environment.GetEnvironmentVariable("SNAPSHOTTER_EXPERIMENT_ASYNC_DIO") == "1" ? new FuseServerOptions { AsyncDirectIo = true } : _serverOptions, _logger);
             if (!_files.TryGetValue(blob.Digest, out var file))
             {
                 file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _fetchers.Metrics, _logger);

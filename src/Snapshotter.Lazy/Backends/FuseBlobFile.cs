@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
+using Snapshotter.Cache.Chunks;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Fuse;
 using Snapshotter.Lazy.Blobs;
@@ -15,6 +16,13 @@ namespace Snapshotter.Lazy.Backends;
 /// </summary>
 internal sealed class FuseBlobFile : IFuseFile, IDisposable
 {
+    /// <summary>
+    /// How long a failed READ's chunks (or a failed chunk-table read) are answered EIO at once. The kernel retries a
+    /// failed read two or three times (readahead, then the single page; in EROFS and again in this file's page cache
+    /// beneath it): fetching again each time would keep the reader waiting that many fetch timeouts.
+    /// </summary>
+    internal static readonly TimeSpan FailureHold = TimeSpan.FromSeconds(1);
+
     private readonly LazyBlob _blob;
     private readonly BlobFetcherFactory _fetchers;
     private readonly ILogger _logger;
@@ -24,6 +32,11 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     private readonly Lock _lock = new();
     private Task<BlobChunkFetcher>? _creating;
     private BlobChunkFetcher? _fetcher;
+
+    // When the last READ failed and, per chunk, when a READ needing it failed (Stopwatch timestamps, 0 = never).
+    private long _lastFailure;
+    private long _tableFailure;
+    private long[]? _failedAt;
 
     public FuseBlobFile(LazyBlob blob, string sparsePath, BlobFetcherFactory fetchers, SnapshotterMetrics metrics, ILogger logger)
     {
@@ -53,11 +66,16 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (_fetcher is { } fetcher)
         {
+            if (Held(_lastFailure) && RecentlyFailed(fetcher, offset, destination.Length))
+            {
+                return ValueTask.FromResult(Record(FuseReadResult.IoError, destination.Length, started));
+            }
+
             // No allocation on the hit path: FillAsync completes synchronously when every chunk is present.
             var fill = fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken);
             return fill.IsCompletedSuccessfully
-                ? ValueTask.FromResult(Answer(fill.Result, offset, destination.Span, started))
-                : AwaitFillAsync(fill, offset, destination, started);
+                ? ValueTask.FromResult(Answer(fetcher, fill.Result, offset, destination.Span, started, cancellationToken))
+                : AwaitFillAsync(fetcher, fill, offset, destination, started, cancellationToken);
         }
 
         return ReadSlowAsync(offset, destination, started, cancellationToken);
@@ -67,8 +85,9 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     public void Dispose() => _file.Dispose();
 
-    private async ValueTask<FuseReadResult> AwaitFillAsync(ValueTask<int> fill, long offset, Memory<byte> destination, long started) =>
-        Answer(await fill.ConfigureAwait(false), offset, destination.Span, started);
+    private async ValueTask<FuseReadResult> AwaitFillAsync(
+        BlobChunkFetcher fetcher, ValueTask<int> fill, long offset, Memory<byte> destination, long started, CancellationToken cancellationToken) =>
+        Answer(fetcher, await fill.ConfigureAwait(false), offset, destination.Span, started, cancellationToken);
 
     private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, long started, CancellationToken cancellationToken)
     {
@@ -83,13 +102,20 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
             return Record(FuseReadResult.IoError, destination.Length, started);
         }
 
-        return Answer(await fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken).ConfigureAwait(false), offset, destination.Span, started);
+        var fill = await fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken).ConfigureAwait(false);
+        return Answer(fetcher, fill, offset, destination.Span, started, cancellationToken);
     }
 
-    private FuseReadResult Answer(int fill, long offset, Span<byte> destination, long started)
+    private FuseReadResult Answer(BlobChunkFetcher fetcher, int fill, long offset, Span<byte> destination, long started, CancellationToken cancellationToken)
     {
         if (fill != 0)
         {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                // An interrupted READ did not fail: its retry must fetch.
+                RememberFailure(fetcher, offset, destination.Length);
+            }
+
             return Record(FuseReadResult.Error(-fill), destination.Length, started);
         }
 
@@ -113,10 +139,58 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         return result;
     }
 
+    private static bool Held(long failedAt) => failedAt != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(failedAt) < FailureHold;
+
+    /// <summary>Marks the chunks of a failed READ that are still missing (the ones whose fetch failed).</summary>
+    private void RememberFailure(BlobChunkFetcher fetcher, long offset, int length)
+    {
+        if (!fetcher.Table.TryFindRange(offset, length, out var first, out var last))
+        {
+            return;
+        }
+
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var failedAt = Volatile.Read(ref _failedAt) ?? Interlocked.CompareExchange(ref _failedAt, new long[fetcher.Table.Count], null) ?? _failedAt!;
+        for (var i = first; i <= last; i++)
+        {
+            if (!fetcher.IsPresent(i))
+            {
+                Volatile.Write(ref failedAt[i], now);
+            }
+        }
+
+        Volatile.Write(ref _lastFailure, now);
+    }
+
+    /// <summary>Whether a chunk this READ needs is missing and failed within <see cref="FailureHold"/>.</summary>
+    private bool RecentlyFailed(BlobChunkFetcher fetcher, long offset, int length)
+    {
+        if (Volatile.Read(ref _failedAt) is not { } failedAt || !fetcher.Table.TryFindRange(offset, length, out var first, out var last))
+        {
+            return false;
+        }
+
+        for (var i = first; i <= last; i++)
+        {
+            if (!fetcher.IsPresent(i) && Held(Volatile.Read(ref failedAt[i])))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private Task<BlobChunkFetcher> GetFetcherAsync(CancellationToken cancellationToken)
     {
         lock (_lock)
         {
+            if (_creating is { IsFaulted: true } && Held(Volatile.Read(ref _tableFailure)))
+            {
+                // The chunk table read just failed: the kernel's retry of that READ must not wait another timeout.
+                return _creating;
+            }
+
             if (_creating is null || _creating.IsFaulted || _creating.IsCanceled)
             {
                 _creating = CreateFetcherAsync();
@@ -128,7 +202,17 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     private async Task<BlobChunkFetcher> CreateFetcherAsync()
     {
-        var table = await _blob.GetChunkTableAsync().ConfigureAwait(false);
+        ChunkTable table;
+        try
+        {
+            table = await _blob.GetChunkTableAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            Volatile.Write(ref _tableFailure, System.Diagnostics.Stopwatch.GetTimestamp());
+            throw;
+        }
+
         var fetcher = _fetchers.Create(_blob, table);
         Volatile.Write(ref _fetcher, fetcher);
         return fetcher;

@@ -60,12 +60,18 @@ internal static class ErofsMounts
     /// <paramref name="mountPoint"/>. <paramref name="linkDirectory"/> may hold short symlinks when the device paths do not
     /// fit one page of mount options.
     /// </summary>
-    public static void Mount(string bootstrap, IReadOnlyList<string> blobs, string mountPoint, bool fileBacked, string linkDirectory)
+    public static void Mount(string bootstrap, IReadOnlyList<string> blobs, string mountPoint, bool fileBacked, string linkDirectory, string? extraOptions = null)
     {
         if (fileBacked)
         {
             var devices = FitOptions(blobs, linkDirectory);
-            MountCalls.Mount(bootstrap, mountPoint, "erofs", LibC.MS_RDONLY, DeviceOptions(devices));
+            var options = DeviceOptions(devices);
+            if (extraOptions is not null)
+            {
+                options = options is null ? extraOptions : options + "," + extraOptions;
+            }
+
+            MountCalls.Mount(bootstrap, mountPoint, "erofs", LibC.MS_RDONLY, options);
             return;
         }
 
