@@ -65,8 +65,10 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     internal Fuse.FuseStatistics? FuseStatistics => (_backend as FuseBackend)?.Statistics;
 
     /// <summary>
-    /// Picks and starts the backend for <paramref name="options"/> (<see cref="BackendSelector"/>): fscache, fuse or
-    /// blob-fetch, the reason logged. A refused on-demand mode is counted in <paramref name="statistics"/>.
+    /// Probes the host (<see cref="LazyModeProbe"/>), then picks and starts the backend for <paramref name="options"/>
+    /// (<see cref="BackendSelector"/>): fscache, fuse or blob-fetch, the reason logged. A refused on-demand mode is counted
+    /// in <paramref name="statistics"/>. Throws FailedPrecondition when no mode works (no EROFS) or the requested one is
+    /// unavailable without <see cref="LazyOptions.FallBackWhenUnavailable"/>.
     /// </summary>
     public static Task<LazyFileSystem> CreateAsync(
         LazyOptions options, RegistryClient client, ILoggerFactory loggerFactory, SnapshotterMetrics? metrics = null, RemoteStatistics? statistics = null,
@@ -82,10 +84,11 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
         var blobs = new LazyBlobRegistry();
         var fetchers = new BlobFetcherFactory(client, options.Fetch, metrics, logger);
 
-        var fileBacked = ErofsMounts.ProbeFileBacked(cacheDirectory, out var fileReason);
-        Log.FileBackedProbe(logger, fileReason);
-        var fallback = new BlobFetchBackend(files, client, fileBacked, metrics, logger);
-        var (backend, reason) = BackendSelector.Select(options, cacheDirectory, blobs, fetchers, fallback, metrics, statistics, logger);
+        // The same probe and decision `snapshotter check` reports.
+        var capabilities = LazyModeProbe.Probe(LazyModeProbe.Candidates(options.Mode), cacheDirectory, options.CachefilesDevice);
+        Log.FileBackedProbe(logger, capabilities.FileBackedReason);
+        var fallback = new BlobFetchBackend(files, client, capabilities.FileBacked, metrics, logger);
+        var (backend, reason) = BackendSelector.Select(options, capabilities, cacheDirectory, blobs, fetchers, fallback, metrics, statistics, logger);
         Log.ModeChosen(logger, backend.Mode, reason);
         var registryImages = new RegistryImageResolver(client, cacheDirectory, options.Platform, options.MaxBootstrapSize);
         return Task.FromResult(new LazyFileSystem(client, blobs, files, backend, fallback, reason, registryImages, statistics, metrics, logger));
@@ -279,7 +282,11 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// <c>snapshotter mount</c>). Throws <see cref="SnapshotterException"/> naming the image and the cause.
     /// </summary>
     public Task<RemoteImage> ResolveImageAsync(ImageReference reference, CancellationToken cancellationToken = default) =>
-        _registryImages.ResolveAsync(reference, cancellationToken);
+        _registryImages.ResolveAsync(reference, null, cancellationToken);
+
+    /// <summary>As <see cref="ResolveImageAsync(ImageReference, CancellationToken)"/>, telling <paramref name="progress"/> how the bootstrap download goes.</summary>
+    public Task<RemoteImage> ResolveImageAsync(ImageReference reference, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken = default) =>
+        _registryImages.ResolveAsync(reference, progress, cancellationToken);
 
     /// <summary>The key of a mount point: absolute, without a trailing slash (<c>/a/b/</c> and <c>/a/b</c> are one mount).</summary>
     private static string Normalize(string mountPoint) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));

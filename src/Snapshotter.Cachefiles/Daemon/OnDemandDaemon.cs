@@ -54,6 +54,25 @@ public sealed class OnDemandDaemon : IAsyncDisposable
     /// </summary>
     public static OnDemandDaemon Start(OnDemandDaemonOptions options, ICacheObjectResolver resolver, ILogger logger, SnapshotterMetrics? metrics = null)
     {
+        var device = OpenBound(options);
+        var daemon = new OnDemandDaemon(device, resolver, options, logger, metrics ?? SnapshotterMetrics.Shared);
+        Log.Bound(logger, options.CacheDirectory, options.Tag);
+        daemon._loop.Start();
+        return daemon;
+    }
+
+    /// <summary>
+    /// Proves that <see cref="Start"/> would work without serving: opens the device, binds the cache in on-demand mode
+    /// and releases it at once (the kernel unbinds when the device is closed). Throws
+    /// <see cref="OnDemandUnsupportedException"/> with the same reasons as <see cref="Start"/>.
+    /// </summary>
+    public static void ProbeBind(OnDemandDaemonOptions options)
+    {
+        using var device = OpenBound(options);
+    }
+
+    private static SafeFdHandle OpenBound(OnDemandDaemonOptions options)
+    {
         SafeFdHandle device;
         var busySince = Stopwatch.StartNew();
         while (true)
@@ -75,7 +94,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
             }
             catch (SyscallException e) when (e.ErrorNumber == LibC.EBUSY)
             {
-                throw new OnDemandUnsupportedException($"{options.DevicePath} is busy: another cache daemon (cachefilesd, nydusd, ...) holds it", e);
+                throw new OnDemandUnsupportedException($"{options.DevicePath} is busy (EBUSY): another cache daemon (cachefilesd, nydusd, a running snapshotter, ...) holds it", e);
             }
         }
 
@@ -87,17 +106,13 @@ public sealed class OnDemandDaemon : IAsyncDisposable
                 device,
                 "bind ondemand",
                 "the kernel lacks CONFIG_CACHEFILES_ONDEMAND, or the cache directory's filesystem lacks user xattrs or O_TMPFILE (use ext4, xfs or btrfs; not tmpfs)");
+            return device;
         }
         catch
         {
             device.Dispose();
             throw;
         }
-
-        var daemon = new OnDemandDaemon(device, resolver, options, logger, metrics ?? SnapshotterMetrics.Shared);
-        Log.Bound(logger, options.CacheDirectory, options.Tag);
-        daemon._loop.Start();
-        return daemon;
     }
 
     public async ValueTask DisposeAsync()

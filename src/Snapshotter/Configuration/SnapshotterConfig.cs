@@ -29,8 +29,9 @@ internal sealed record SnapshotterConfig
     public int ShutdownTimeoutSeconds { get; init; } = 30;
 
     /// <summary>
-    /// How lazily pullable images are served: <c>auto</c> (fscache when the kernel has cachefiles on-demand, else
-    /// blob-fetch), <c>fscache</c>, <c>blob-fetch</c> or <c>off</c> (every layer unpacked the ordinary way). Defaults to auto.
+    /// How lazily pullable images are served: <c>auto</c> (fscache when the kernel has cachefiles on-demand, else fuse
+    /// when it mounts EROFS from regular files, else blob-fetch), <c>fscache</c>, <c>fuse</c>, <c>blob-fetch</c> or
+    /// <c>off</c> (every layer unpacked the ordinary way). Defaults to auto.
     /// </summary>
     [JsonPropertyName("lazy_mode")]
     public string LazyMode { get; init; } = "auto";

@@ -83,7 +83,7 @@ internal static class ServiceHost
         app.MapGrpcService<SnapshotsService>();
         if (metricsEndpoint is not null)
         {
-            TelemetrySetup.MapEndpoints(app, metricsEndpoint.Port, () => opened is not null);
+            TelemetrySetup.MapEndpoints(app, () => opened is not null);
         }
 
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Snapshotter.Core.Remote;
 using Snapshotter.Lazy;
@@ -19,14 +20,27 @@ internal static class TelemetrySetup
 {
     public const string OtlpEndpointEnv = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    /// <summary>The OpenTelemetry <c>service.name</c> unless <c>OTEL_SERVICE_NAME</c> sets one.</summary>
+    public const string ServiceName = "containerd-lazy-snapshotter";
+
     public static void Configure(IServiceCollection services, bool exportMetrics)
     {
         var otel = services.AddOpenTelemetry();
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME")))
+        {
+            // Names the process in spans and in the target_info series (the SDK's default is unknown_service:dotnet).
+            otel.ConfigureResource(r => r.AddService(ServiceName));
+        }
+
         if (exportMetrics)
         {
             otel.WithMetrics(m => m
                 .AddMeter(SnapshotterMetrics.MeterName)
                 .AddRuntimeInstrumentation()
+                // Prometheus reserves _count for histograms and summaries (promtool check metrics flags these gauges).
+                .AddView("dotnet.assembly.count", "dotnet.assemblies")
+                .AddView("dotnet.process.cpu.count", "dotnet.process.cpus")
+                .AddView("dotnet.timer.count", "dotnet.timers")
                 .AddPrometheusExporter());
         }
 
@@ -37,12 +51,26 @@ internal static class TelemetrySetup
         }
     }
 
-    /// <summary>Maps <c>/metrics</c> and <c>/healthz</c> on the metrics endpoint's port only (never on the gRPC socket).</summary>
-    public static void MapEndpoints(WebApplication app, int port, Func<bool> ready)
+    /// <summary>Maps <c>/metrics</c> and <c>/healthz</c> on the metrics listener only (never on the gRPC socket).</summary>
+    public static void MapEndpoints(WebApplication app, Func<bool> ready)
     {
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port}");
-        app.MapGet("/healthz", () => ready() ? Results.Text("ok\n") : Results.Text("starting\n", statusCode: StatusCodes.Status503ServiceUnavailable))
-            .RequireHost($"*:{port}");
+        app.MapPrometheusScrapingEndpoint(
+            "/metrics",
+            meterProvider: null,
+            configureBranchedPipeline: b => b.Use((context, next) => OnMetricsListener(context) ? next(context) : NotFound(context)),
+            optionsName: null);
+        app.MapGet("/healthz", (HttpContext context) => !OnMetricsListener(context) ? Results.NotFound()
+            : ready() ? Results.Text("ok\n") : Results.Text("starting\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+    }
+
+    // The metrics listener is the only TCP one; unix-socket connections have no IP address. Matching the Host header's
+    // port instead broke port 0 (the configured port is not the bound one) and scrapes through a forwarded port.
+    private static bool OnMetricsListener(HttpContext context) => context.Connection.LocalIpAddress is not null;
+
+    private static Task NotFound(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 
     /// <summary>Attaches the remote path's counters and the lazy-image component's state to the meter.</summary>
