@@ -42,4 +42,10 @@ public sealed class LazyOptions
 
     /// <summary>How the fuse mode's FUSE server mounts and negotiates (benchmarks and tests compare settings). Defaults to <see cref="Fuse.FuseServerOptions"/>' defaults.</summary>
     internal Fuse.FuseServerOptions FuseServer { get; init; } = new();
+
+    /// <summary>
+    /// Mount the fuse mode's EROFS with <c>-o directio</c> (Linux 6.13+): EROFS reads the FUSE blob files with O_DIRECT,
+    /// so their data is not cached twice (in the blob file's page cache and in EROFS's). Benchmarks compare it. Defaults to false.
+    /// </summary>
+    internal bool FuseErofsDirectIo { get; init; }
 }

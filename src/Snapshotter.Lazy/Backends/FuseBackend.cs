@@ -21,6 +21,7 @@ internal sealed class FuseBackend : ILazyBackend
 
     private readonly string _mountPoint;
     private readonly FuseServerOptions _serverOptions;
+    private readonly bool _erofsDirectIo;
     private readonly BlobFileCache _cache;
     private readonly BlobFetcherFactory _fetchers;
     private readonly ILogger _logger;
@@ -28,10 +29,11 @@ internal sealed class FuseBackend : ILazyBackend
     private readonly Lock _lock = new();
     private FuseServer? _server;
 
-    private FuseBackend(string mountPoint, FuseServerOptions serverOptions, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
+    private FuseBackend(string mountPoint, LazyOptions options, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
     {
         _mountPoint = mountPoint;
-        _serverOptions = serverOptions;
+        _serverOptions = options.FuseServer;
+        _erofsDirectIo = options.FuseErofsDirectIo;
         _cache = cache;
         _fetchers = fetchers;
         _logger = logger;
@@ -48,9 +50,10 @@ internal sealed class FuseBackend : ILazyBackend
     /// <summary>
     /// Prepares the blob-file directory at <paramref name="mountPoint"/>: stale FUSE mounts an earlier run left there
     /// are detached, and /dev/fuse must open. The FUSE mount itself is made when the first image needs it, so a host
-    /// that never pulls a lazy image carries no FUSE mount. Throws an IOException naming the failure.
+    /// that never pulls a lazy image carries no FUSE mount. <paramref name="options"/> gives the FUSE server's settings
+    /// (<see cref="LazyOptions.FuseServer"/>). Throws an IOException naming the failure.
     /// </summary>
-    public static FuseBackend Start(string mountPoint, FuseServerOptions serverOptions, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
+    public static FuseBackend Start(string mountPoint, LazyOptions options, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
     {
         Directory.CreateDirectory(mountPoint);
         FuseMounts.CleanStale(Path.GetDirectoryName(mountPoint)!, logger);
@@ -60,7 +63,7 @@ internal sealed class FuseBackend : ILazyBackend
             // Only proving that we may open it.
         }
 
-        return new FuseBackend(mountPoint, serverOptions, cache, fetchers, logger);
+        return new FuseBackend(mountPoint, options, cache, fetchers, logger);
     }
 
     public async ValueTask<IAsyncDisposable> MountAsync(LazyImage image, string mountPoint, CancellationToken cancellationToken = default)
@@ -71,7 +74,7 @@ internal sealed class FuseBackend : ILazyBackend
             devices.Add(Path.Combine(_mountPoint, FileOf(blob).Name));
         }
 
-        var extra = Environment.GetEnvironmentVariable("SNAPSHOTTER_EXPERIMENT_EROFS_OPTIONS");
+        var extra = _erofsDirectIo ? "directio" : null;
         await Task.Run(() => ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, _cache.LinkDirectory(mountPoint), extra), cancellationToken).ConfigureAwait(false);
         return new BackendMount(() =>
         {
@@ -130,7 +133,7 @@ internal sealed class FuseBackend : ILazyBackend
     {
         lock (_lock)
         {
-            _server ??= FuseServer.Mount(_mountPoint, Environment.GetEnvironmentVariable("SNAPSHOTTER_EXPERIMENT_ASYNC_DIO") == "1" ? new FuseServerOptions { AsyncDirectIo = true } : _serverOptions, _logger);
+            _server ??= FuseServer.Mount(_mountPoint, _serverOptions, _logger);
             if (!_files.TryGetValue(blob.Digest, out var file))
             {
                 file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _fetchers.Metrics, _logger);

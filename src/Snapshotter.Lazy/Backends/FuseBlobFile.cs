@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using Snapshotter.Cache.Chunks;
@@ -16,34 +17,30 @@ namespace Snapshotter.Lazy.Backends;
 /// </summary>
 internal sealed class FuseBlobFile : IFuseFile, IDisposable
 {
-    /// <summary>
-    /// How long a failed READ's chunks (or a failed chunk-table read) are answered EIO at once. The kernel retries a
-    /// failed read two or three times (readahead, then the single page; in EROFS and again in this file's page cache
-    /// beneath it): fetching again each time would keep the reader waiting that many fetch timeouts.
-    /// </summary>
-    internal static readonly TimeSpan FailureHold = TimeSpan.FromSeconds(1);
-
     private readonly LazyBlob _blob;
     private readonly BlobFetcherFactory _fetchers;
     private readonly ILogger _logger;
     private readonly SnapshotterMetrics _metrics;
     private readonly SafeFileHandle _file;
     private readonly FileChunkSink _sink;
+    private readonly ChunkFailureHold _failures;
+    private readonly CancellationTokenSource _lifetime = new();
     private readonly Lock _lock = new();
     private Task<BlobChunkFetcher>? _creating;
     private BlobChunkFetcher? _fetcher;
 
-    // When the last READ failed and, per chunk, when a READ needing it failed (Stopwatch timestamps, 0 = never).
-    private long _lastFailure;
-    private long _tableFailure;
-    private long[]? _failedAt;
-
-    public FuseBlobFile(LazyBlob blob, string sparsePath, BlobFetcherFactory fetchers, SnapshotterMetrics metrics, ILogger logger)
+    /// <summary>
+    /// Creates the sparse cache file at <paramref name="sparsePath"/> (emptied). Chunks whose fetch failed are answered
+    /// EIO without fetching for <paramref name="failureHold"/> (<see cref="ChunkFailureHold"/>; defaults to
+    /// <see cref="ChunkFailureHold.DefaultDuration"/>).
+    /// </summary>
+    public FuseBlobFile(LazyBlob blob, string sparsePath, BlobFetcherFactory fetchers, SnapshotterMetrics metrics, ILogger logger, TimeSpan? failureHold = null)
     {
         _metrics = metrics;
         _blob = blob;
         _fetchers = fetchers;
         _logger = logger;
+        _failures = new ChunkFailureHold(failureHold ?? ChunkFailureHold.DefaultDuration);
         SparsePath = sparsePath;
         _file = File.OpenHandle(sparsePath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         RandomAccess.SetLength(_file, blob.DeviceSize);
@@ -61,20 +58,25 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     /// <summary>The blob's chunk fetcher, once a READ created it.</summary>
     public BlobChunkFetcher? Fetcher => Volatile.Read(ref _fetcher);
 
+    /// <summary>
+    /// Answers a READ. <paramref name="cancellationToken"/> (the kernel's INTERRUPT) ends only this READ: the fetch it
+    /// started runs on, since other READs may wait for the same chunks, readahead outlives the READ, and the server
+    /// reuses a READ's token source for later READs. Its chunks land in the cache file for the kernel's retry.
+    /// </summary>
     public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_fetcher is { } fetcher)
+        var started = Stopwatch.GetTimestamp();
+        if (Volatile.Read(ref _fetcher) is { } fetcher)
         {
-            if (Held(_lastFailure) && RecentlyFailed(fetcher, offset, destination.Length))
+            if (_failures.IsHeld(fetcher, offset, destination.Length))
             {
                 return ValueTask.FromResult(Record(FuseReadResult.IoError, destination.Length, started));
             }
 
             // No allocation on the hit path: FillAsync completes synchronously when every chunk is present.
-            var fill = fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken);
+            var fill = fetcher.FillAsync(offset, destination.Length, _sink, _lifetime.Token);
             return fill.IsCompletedSuccessfully
-                ? ValueTask.FromResult(Answer(fetcher, fill.Result, offset, destination.Span, started, cancellationToken))
+                ? ValueTask.FromResult(Answer(fetcher, fill.Result, offset, destination.Span, started))
                 : AwaitFillAsync(fetcher, fill, offset, destination, started, cancellationToken);
         }
 
@@ -83,11 +85,23 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     public SafeFileHandle? GetPassthroughHandle() => null;
 
-    public void Dispose() => _file.Dispose();
+    /// <summary>Stops the fetches in flight and closes the cache file.</summary>
+    public void Dispose()
+    {
+        // The source is not disposed: a READ still arriving must find its token (cancelled) rather than an ObjectDisposedException.
+        _lifetime.Cancel();
+        _file.Dispose();
+    }
 
     private async ValueTask<FuseReadResult> AwaitFillAsync(
-        BlobChunkFetcher fetcher, ValueTask<int> fill, long offset, Memory<byte> destination, long started, CancellationToken cancellationToken) =>
-        Answer(fetcher, await fill.ConfigureAwait(false), offset, destination.Span, started, cancellationToken);
+        BlobChunkFetcher fetcher, ValueTask<int> fill, long offset, Memory<byte> destination, long started, CancellationToken cancellationToken)
+    {
+        // An interrupted READ ends here (OperationCanceledException: the server answers EINTR), its fetch does not.
+        var result = cancellationToken.CanBeCanceled
+            ? await fill.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false)
+            : await fill.ConfigureAwait(false);
+        return Answer(fetcher, result, offset, destination.Span, started);
+    }
 
     private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, long started, CancellationToken cancellationToken)
     {
@@ -102,20 +116,20 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
             return Record(FuseReadResult.IoError, destination.Length, started);
         }
 
-        var fill = await fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken).ConfigureAwait(false);
-        return Answer(fetcher, fill, offset, destination.Span, started, cancellationToken);
+        if (_failures.IsHeld(fetcher, offset, destination.Length))
+        {
+            return Record(FuseReadResult.IoError, destination.Length, started);
+        }
+
+        return await AwaitFillAsync(fetcher, fetcher.FillAsync(offset, destination.Length, _sink, _lifetime.Token), offset, destination, started, cancellationToken)
+            .ConfigureAwait(false);
     }
 
-    private FuseReadResult Answer(BlobChunkFetcher fetcher, int fill, long offset, Span<byte> destination, long started, CancellationToken cancellationToken)
+    private FuseReadResult Answer(BlobChunkFetcher fetcher, int fill, long offset, Span<byte> destination, long started)
     {
         if (fill != 0)
         {
-            if (!cancellationToken.IsCancellationRequested)
-            {
-                // An interrupted READ did not fail: its retry must fetch.
-                RememberFailure(fetcher, offset, destination.Length);
-            }
-
+            _failures.Remember(fetcher, offset, destination.Length);
             return Record(FuseReadResult.Error(-fill), destination.Length, started);
         }
 
@@ -135,63 +149,16 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     private FuseReadResult Record(FuseReadResult result, int requested, long started)
     {
-        _metrics.RecordRead(ReadBackend.Fuse, requested, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, result.IsError);
+        _metrics.RecordRead(ReadBackend.Fuse, requested, Stopwatch.GetElapsedTime(started).TotalSeconds, result.IsError);
         return result;
-    }
-
-    private static bool Held(long failedAt) => failedAt != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(failedAt) < FailureHold;
-
-    /// <summary>Marks the chunks of a failed READ that are still missing (the ones whose fetch failed).</summary>
-    private void RememberFailure(BlobChunkFetcher fetcher, long offset, int length)
-    {
-        if (!fetcher.Table.TryFindRange(offset, length, out var first, out var last))
-        {
-            return;
-        }
-
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        var failedAt = Volatile.Read(ref _failedAt) ?? Interlocked.CompareExchange(ref _failedAt, new long[fetcher.Table.Count], null) ?? _failedAt!;
-        for (var i = first; i <= last; i++)
-        {
-            if (!fetcher.IsPresent(i))
-            {
-                Volatile.Write(ref failedAt[i], now);
-            }
-        }
-
-        Volatile.Write(ref _lastFailure, now);
-    }
-
-    /// <summary>Whether a chunk this READ needs is missing and failed within <see cref="FailureHold"/>.</summary>
-    private bool RecentlyFailed(BlobChunkFetcher fetcher, long offset, int length)
-    {
-        if (Volatile.Read(ref _failedAt) is not { } failedAt || !fetcher.Table.TryFindRange(offset, length, out var first, out var last))
-        {
-            return false;
-        }
-
-        for (var i = first; i <= last; i++)
-        {
-            if (!fetcher.IsPresent(i) && Held(Volatile.Read(ref failedAt[i])))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private Task<BlobChunkFetcher> GetFetcherAsync(CancellationToken cancellationToken)
     {
         lock (_lock)
         {
-            if (_creating is { IsFaulted: true } && Held(Volatile.Read(ref _tableFailure)))
-            {
-                // The chunk table read just failed: the kernel's retry of that READ must not wait another timeout.
-                return _creating;
-            }
-
-            if (_creating is null || _creating.IsFaulted || _creating.IsCanceled)
+            // A chunk-table read that just failed is not retried within the hold (the kernel's retries of that READ).
+            if (_creating is null || ((_creating.IsFaulted || _creating.IsCanceled) && !_failures.TableHeld))
             {
                 _creating = CreateFetcherAsync();
             }
@@ -205,11 +172,12 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         ChunkTable table;
         try
         {
-            table = await _blob.GetChunkTableAsync().ConfigureAwait(false);
+            // Not a READ's token: the read is shared by every READ until it completes.
+            table = await _blob.GetChunkTableAsync(_lifetime.Token).ConfigureAwait(false);
         }
         catch
         {
-            Volatile.Write(ref _tableFailure, System.Diagnostics.Stopwatch.GetTimestamp());
+            _failures.RememberTableFailure();
             throw;
         }
 
