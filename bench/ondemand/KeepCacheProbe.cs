@@ -7,7 +7,7 @@ using Snapshotter.Registry;
 using static BenchTools;
 
 /// <summary>
-/// FOPEN_KEEP_CACHE through EROFS: the lazy-image component in this process (fuse mode), the image read once (cold,
+/// FOPEN_KEEP_CACHE through EROFS mounted buffered (the fallback on kernels without EROFS -o directio): the lazy-image component in this process (fuse mode), the image read once (cold,
 /// fills the cache), unmounted and mounted again (as when a new container starts on an image whose last container
 /// went away), then read again without dropping any cache: with KEEP_CACHE the kernel keeps the FUSE blob file's page
 /// cache across EROFS's close and re-open, without it every page is asked again (READs answered from the sparse cache
@@ -33,6 +33,9 @@ internal static class KeepCacheProbe
                     DomainId = "keep",
                     FallBackWhenUnavailable = false,
                     FuseServer = new FuseServerOptions { KeepCache = keep },
+
+                    // KEEP_CACHE is about the blob files' page cache, which only the buffered mount (the fallback when EROFS lacks -o directio) reads through.
+                    FuseErofsDirectIo = false,
                 };
                 await using var lazy = await LazyFileSystem.CreateAsync(options, client, NullLoggerFactory.Instance);
                 var remote = await lazy.ResolveImageAsync(image);

@@ -17,6 +17,7 @@ var hostOnly = args.Contains("--host");
 // `--fuse`: on the host's real kernel, the FUSE mode (`snapshotter mount --lazy-mode fuse`) against curl, the cached
 // image and squashfuse (FuseBenchmark).
 var fuse = args.Contains("--fuse");
+// `--levers`: fuse-mode settings compared side by side in this process (FuseLevers).
 var scratch = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "/run/scratch";
 // BENCH_SNAPSHOTTER: the daemon to measure (bench/run-ondemand.sh passes the ReadyToRun publish that scripts/serve.sh
 // and the Dockerfile ship); defaults to the build output next to this program.
@@ -49,6 +50,13 @@ using (var client = new RegistryClient(new RegistryClientOptions { HostsDirector
     var blob = result.DataBlobs[0];
 
     var budget = await CpuBudgetAsync(client, reference, blob.Digest, port, scratch);
+    if (args.Contains("--levers"))
+    {
+        Console.WriteLine(await FuseLevers.RunAsync(client, reference, blob, data.Length, port, registry.Id, scratch));
+        registry.Kill();
+        return 0;
+    }
+
     if (fuse)
     {
         Console.WriteLine(await FuseBenchmark.RunAsync(client, reference, blob, data, port, registry.Id, scratch));

@@ -8,7 +8,7 @@ namespace Snapshotter.Lazy.Backends;
 /// <see cref="Duration"/>: a READ that needs such a chunk is answered EIO at once instead of fetching again. Why: the
 /// kernel retries a failed read one request after the other (its readahead, then the single page; in EROFS and again
 /// in the FUSE file's page cache beneath it): during a registry outage one pread(2) of the mounted file arrived as 4
-/// READs, and fetching for each kept the reader waiting 4 fetch timeouts. A chunk that has become present is never
+/// READs (2 with EROFS -o directio), and fetching for each kept the reader waiting that many fetch timeouts. A chunk that has become present is never
 /// held, and after <see cref="Duration"/> the next READ fetches again. Lock-free: timestamps are written and read with
 /// <see cref="Volatile"/>; concurrent failures may overwrite each other's timestamp, which only moves a hold's end.
 /// </summary>

@@ -21,7 +21,7 @@ internal sealed class FuseBackend : ILazyBackend
 
     private readonly string _mountPoint;
     private readonly FuseServerOptions _serverOptions;
-    private readonly bool _erofsDirectIo;
+    private volatile bool _erofsDirectIo;
     private readonly BlobFileCache _cache;
     private readonly BlobFetcherFactory _fetchers;
     private readonly ILogger _logger;
@@ -74,8 +74,7 @@ internal sealed class FuseBackend : ILazyBackend
             devices.Add(Path.Combine(_mountPoint, FileOf(blob).Name));
         }
 
-        var extra = _erofsDirectIo ? "directio" : null;
-        await Task.Run(() => ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, _cache.LinkDirectory(mountPoint), extra), cancellationToken).ConfigureAwait(false);
+        await Task.Run(() => MountErofs(image, devices, mountPoint), cancellationToken).ConfigureAwait(false);
         return new BackendMount(() =>
         {
             MountTable.Unmount(mountPoint);
@@ -127,6 +126,27 @@ internal sealed class FuseBackend : ILazyBackend
         }
 
         _files.Clear();
+    }
+
+    private void MountErofs(LazyImage image, List<string> devices, string mountPoint)
+    {
+        var links = _cache.LinkDirectory(mountPoint);
+        if (_erofsDirectIo)
+        {
+            try
+            {
+                ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, links, "directio");
+                return;
+            }
+            catch (NativeCallException e) when (e.ErrorNumber == LibC.EINVAL)
+            {
+                // EROFS before Linux 6.13 rejects the option: mount buffered (a bootstrap that is bad fails again below).
+                _erofsDirectIo = false;
+                Log.ErofsDirectIoUnsupported(_logger, e.Message);
+            }
+        }
+
+        ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, links);
     }
 
     private FuseBlobFile FileOf(LazyBlob blob)
