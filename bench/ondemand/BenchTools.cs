@@ -91,6 +91,13 @@ internal static class BenchTools
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
     }
 
+    /// <summary>The page cache in bytes (/proc/meminfo Cached), for what a read adds to it.</summary>
+    public static long PageCacheBytes()
+    {
+        var line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("Cached:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+
     /// <summary>VmRSS of a process in bytes (0 once it is gone).</summary>
     public static long Rss(int pid) => Status(pid, "VmRSS:");
 

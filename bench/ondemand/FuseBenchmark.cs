@@ -22,7 +22,7 @@ internal static class FuseBenchmark
 
     public static async Task<string> RunAsync(RegistryClient client, string reference, OciDescriptor blob, byte[] data, int port, int registryPid, string scratch)
     {
-        var rounds = int.Parse(Environment.GetEnvironmentVariable("BENCH_ROUNDS") ?? "3", System.Globalization.CultureInfo.InvariantCulture);
+        var rounds = int.Parse(Environment.GetEnvironmentVariable("BENCH_ROUNDS") ?? "5", System.Globalization.CultureInfo.InvariantCulture);
         var mnt = Directory.CreateDirectory(Path.Combine(scratch, "fuse-mnt")).FullName;
         var bigFile = Path.Combine(mnt, "big.bin");
         var expectedHash = Convert.ToHexStringLower(SHA256.HashData(data));
@@ -31,10 +31,10 @@ internal static class FuseBenchmark
 
         if (Environment.GetEnvironmentVariable("BENCH_PERF") is { } perfOut)
         {
-            // Profiled cold read, not counted (perf's sampling slows the daemon). Set BENCH_MOUNT_ENV=DOTNET_PerfMapEnabled=1.
+            // Profiled cold read (whole system: daemon, registry, reader, kernel), not counted. Set BENCH_MOUNT_ENV=DOTNET_PerfMapEnabled=1.
             var (mount, pid) = StartMount(reference, mnt, Fresh(scratch, "fuse-cache-perf"), "perf", fuseArgs);
             DropCaches();
-            var perf = Process.Start(new ProcessStartInfo("perf", ["record", "-g", "-F", "999", "-p", pid.ToString(), "-o", perfOut]) { RedirectStandardError = true })!;
+            var perf = Process.Start(new ProcessStartInfo("perf", ["record", "-a", "-g", "-F", "999", "-o", perfOut]) { RedirectStandardError = true })!;
             Thread.Sleep(1500);
             var seconds = ReadAll(bigFile);
             Run("kill", "-INT", perf.Id.ToString());
@@ -105,6 +105,8 @@ internal static class FuseBenchmark
         report.AppendLine(await MetadataWalkAsync(client, port, scratch, rounds, fuseArgs));
         report.AppendLine();
         report.AppendLine(await KeepCacheProbe.RunAsync(client, reference, scratch, rounds));
+        report.AppendLine();
+        report.AppendLine(await FuseLevers.RunAsync(client, reference, blob, data.Length, port, registryPid, scratch));
         return report.ToString();
     }
 
@@ -146,6 +148,11 @@ internal static class FuseBenchmark
         var ours = Directory.CreateDirectory(Path.Combine(scratch, "tree-mnt")).FullName;
         var squash = Directory.CreateDirectory(Path.Combine(scratch, "tree-squashfuse")).FullName;
         var (mount, _) = StartMount(reference, ours, Fresh(scratch, "fuse-cache-tree"), "tree", fuseArgs);
+        if (Directory.EnumerateFileSystemEntries(squash).Any())
+        {
+            Run("umount", squash);
+        }
+
         Run("squashfuse", squashImage, squash);
         try
         {
@@ -157,29 +164,44 @@ internal static class FuseBenchmark
                 throw new InvalidOperationException($"the trees differ: ours {oursCount} entries, squashfuse {squashCount}, expected {entries.Count}");
             }
 
-            var results = new Dictionary<string, (List<double> Cold, List<double> Warm)> { ["ours"] = ([], []), ["squashfuse"] = ([], []) };
-            for (var round = 0; round < rounds; round++)
+            // States: cold = page cache, dentries and inodes dropped (both read their image from disk); metadata cold =
+            // dentries and inodes dropped, page cache kept (what a container start on a just-pulled image sees: the
+            // bootstrap, or the squashfs image, is in memory, the tree's metadata is not); warm = right after. The
+            // tree on ext4 (the source) is the floor: find(1)'s own cost.
+            var dirs = new[] { ("ours", ours), ("squashfuse", squash), ("ext4", tree) };
+            var states = new[] { ("cold: caches dropped", "3"), ("metadata cold: dentries + inodes dropped, page cache kept", "2"), ("warm", "") };
+            var results = dirs.ToDictionary(d => d.Item1, _ => states.ToDictionary(x => x.Item1, _ => new List<double>()));
+            var walkRounds = Math.Max(rounds, 5);
+            for (var round = 0; round < walkRounds; round++)
             {
-                var order = round % 2 == 0 ? new[] { ("ours", ours), ("squashfuse", squash) } : new[] { ("squashfuse", squash), ("ours", ours) };
-                foreach (var (name, dir) in order)
+                for (var i = 0; i < dirs.Length; i++)
                 {
-                    DropCaches();
-                    results[name].Cold.Add(Walk(Path.Combine(dir, "t")));
-                    results[name].Warm.Add(Walk(Path.Combine(dir, "t")));
+                    var (name, dir) = dirs[(i + round) % dirs.Length];
+                    var t = Path.Combine(dir, "t");
+                    foreach (var (state, drop) in states)
+                    {
+                        if (drop.Length > 0)
+                        {
+                            Walk(t);
+                            Run("sh", "-c", $"sync; echo {drop} > /proc/sys/vm/drop_caches");
+                        }
+
+                        results[name][state].Add(Walk(t));
+                    }
                 }
 
-                Console.Error.WriteLine($"walk round {round}: ours cold {results["ours"].Cold[^1] * 1000:F0} ms warm {results["ours"].Warm[^1] * 1000:F0} ms; " +
-                    $"squashfuse cold {results["squashfuse"].Cold[^1] * 1000:F0} ms warm {results["squashfuse"].Warm[^1] * 1000:F0} ms");
+                Console.Error.WriteLine($"walk round {round}: " + string.Join("; ", dirs.Select(d => $"{d.Item1} " + string.Join("/", states.Select(x => $"{results[d.Item1][x.Item1][^1] * 1000:F0}"))) ) + " ms");
             }
 
             var text = new StringBuilder();
-            text.AppendLine($"| `find` + lstat of {entries.Count} entries ({files} files), median of {rounds} | ours (EROFS, blobs over FUSE) | squashfuse | squashfuse / ours |");
-            text.AppendLine("|---|---:|---:|---:|");
-            foreach (var (label, pick) in new (string, Func<(List<double> Cold, List<double> Warm), List<double>>)[] { ("cold (caches dropped)", r => r.Cold), ("warm", r => r.Warm) })
+            text.AppendLine($"| `find -printf '%p %s %m %U %T@'` (an lstat each) of {entries.Count} entries ({files} files), median of {walkRounds}, interleaved | ours (EROFS on the local bootstrap, blobs over FUSE) | squashfuse | squashfuse / ours | ext4 (the source tree; find's floor) |");
+            text.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var (state, _) in states)
             {
-                var o = pick(results["ours"]);
-                var s = pick(results["squashfuse"]);
-                text.AppendLine($"| {label} | {Median(o) * 1000:F0} ms (all: {Join(o.Select(x => x * 1000), "F0")}) | {Median(s) * 1000:F0} ms (all: {Join(s.Select(x => x * 1000), "F0")}) | **{Median(s) / Median(o):F1}x** |");
+                var o = results["ours"][state];
+                var q = results["squashfuse"][state];
+                var e = results["ext4"][state];
+                text.AppendLine($"| {state} | {Median(o) * 1000:F0} ms (all: {Join(o.Select(x => x * 1000), "F0")}) | {Median(q) * 1000:F0} ms (all: {Join(q.Select(x => x * 1000), "F0")}) | **{Median(q) / Median(o):F1}x** | {Median(e) * 1000:F0} ms |");
             }
 
             return text.ToString();

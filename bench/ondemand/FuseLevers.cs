@@ -39,7 +39,7 @@ internal static class FuseLevers
         var variants = All.Where(v => picked is null || picked.Contains(v.Name)).ToArray();
         var image = ImageReference.Parse(reference);
         var mnt = Directory.CreateDirectory(Path.Combine(scratch, "lever-mnt")).FullName;
-        var results = variants.ToDictionary(v => v.Name, _ => new List<(double Seconds, double Cpu, double RegistryCpu, long Reads, long ReadBytes)>());
+        var results = variants.ToDictionary(v => v.Name, _ => new List<(double Seconds, double Cpu, double RegistryCpu, long Reads, long ReadBytes, long PageCache)>());
         var curls = new List<double>();
 
         // Warm-up, not counted: the first mount in this process pays the JIT of the whole path.
@@ -54,15 +54,15 @@ internal static class FuseLevers
                 var (name, _, options) = variants[(i + round) % variants.Length];
                 var r = await ReadOnceAsync(client, image, options(FuseBenchmark.Fresh(scratch, "lever-cache")), mnt, registryPid);
                 results[name].Add(r);
-                Console.Error.WriteLine($"lever round {round} {name}: {r.Seconds:F3} s, cpu {r.Cpu:F2} s, registry {r.RegistryCpu:F2} s, {r.Reads} READs");
+                Console.Error.WriteLine($"lever round {round} {name}: {r.Seconds:F3} s, cpu {r.Cpu:F2} s, registry {r.RegistryCpu:F2} s, {r.Reads} READs, page cache +{r.PageCache >> 20} MiB");
             }
         }
 
         var mb = fileBytes / 1e6;
         var curlMedian = FuseBenchmark.Median(curls);
         var text = new StringBuilder();
-        text.AppendLine($"| variant, cold sequential read of {fileBytes >> 20} MiB (median of {rounds}, interleaved) | time | MB/s of file | / curl (file bytes/s over stored bytes/s) | CPU: this process / docker-registry | FUSE READs (avg KiB) |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|");
+        text.AppendLine($"| variant, cold sequential read of {fileBytes >> 20} MiB (median of {rounds}, interleaved) | time | MB/s of file | / curl (file bytes/s over stored bytes/s) | CPU: this process (daemon + reader) / docker-registry | FUSE READs (avg KiB) | page cache added |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var (name, what, _) in variants)
         {
             var runs = results[name];
@@ -70,11 +70,12 @@ internal static class FuseLevers
             var reads = (long)FuseBenchmark.Median(runs.Select(r => (double)r.Reads));
             var bytes = FuseBenchmark.Median(runs.Select(r => (double)r.ReadBytes));
             text.AppendLine($"| `{name}`: {what} | {median:F3} s (all: {FuseBenchmark.Join(runs.Select(r => r.Seconds))}) | {mb / median:F0} | {mb / median / (blob.Size / 1e6 / curlMedian):F2}x | " +
-                $"{FuseBenchmark.Median(runs.Select(r => r.Cpu)):F2} s / {FuseBenchmark.Median(runs.Select(r => r.RegistryCpu)):F2} s | {reads} ({(reads == 0 ? 0 : bytes / reads / 1024):F0}) |");
+                $"{FuseBenchmark.Median(runs.Select(r => r.Cpu)):F2} s / {FuseBenchmark.Median(runs.Select(r => r.RegistryCpu)):F2} s | {reads} ({(reads == 0 ? 0 : bytes / reads / 1024):F0}) | {FuseBenchmark.Median(runs.Select(r => (double)r.PageCache)) / 1048576:F0} MiB |");
         }
 
-        text.AppendLine($"| curl of the blob (same rounds) | {curlMedian:F3} s (all: {FuseBenchmark.Join(curls)}) | {blob.Size / 1e6 / curlMedian:F0} stored | 1 | | |");
-        if (Environment.GetEnvironmentVariable("BENCH_LEVER_CACHED") is { } cachedVariants)
+        text.AppendLine($"| curl of the blob (same rounds) | {curlMedian:F3} s (all: {FuseBenchmark.Join(curls)}) | {blob.Size / 1e6 / curlMedian:F0} stored | 1 | | | |");
+        var cachedVariants = Environment.GetEnvironmentVariable("BENCH_LEVER_CACHED") ?? "default,buffered";
+        if (cachedVariants.Length > 0)
         {
             text.AppendLine();
             text.AppendLine(await CachedAsync(client, image, [.. All.Where(v => cachedVariants.Split(',').Contains(v.Name))], fileBytes, mnt, scratch, rounds));
@@ -152,7 +153,7 @@ internal static class FuseLevers
         Fetch = fetch ?? new ChunkFetcherOptions(),
     };
 
-    private static async Task<(double Seconds, double Cpu, double RegistryCpu, long Reads, long ReadBytes)> ReadOnceAsync(
+    private static async Task<(double Seconds, double Cpu, double RegistryCpu, long Reads, long ReadBytes, long PageCache)> ReadOnceAsync(
         RegistryClient client, ImageReference image, LazyOptions options, string mnt, int registryPid)
     {
         await using var lazy = await LazyFileSystem.CreateAsync(options, client, NullLoggerFactory.Instance);
@@ -167,10 +168,12 @@ internal static class FuseLevers
             var self = Process.GetCurrentProcess();
             var cpu0 = self.TotalProcessorTime.TotalSeconds;
             var registry0 = CpuSeconds(registryPid);
+            var cache0 = PageCacheBytes();
             var seconds = ReadAll(Path.Combine(mnt, "big.bin"));
+            var cache1 = PageCacheBytes();
             self.Refresh();
             return (seconds, self.TotalProcessorTime.TotalSeconds - cpu0, CpuSeconds(registryPid) - registry0,
-                statistics.Requests(FuseOpcode.Read) - reads0, statistics.ReadBytes - bytes0);
+                statistics.Requests(FuseOpcode.Read) - reads0, statistics.ReadBytes - bytes0, cache1 - cache0);
         }
         finally
         {
