@@ -40,20 +40,18 @@ public sealed class LazyOptions
     /// <summary>The cachefiles device. Defaults to <c>/dev/cachefiles</c>.</summary>
     public string CachefilesDevice { get; init; } = "/dev/cachefiles";
 
-    /// <summary>
-    /// How the fuse mode's FUSE server mounts and negotiates (benchmarks and tests compare settings). Defaults to
-    /// <see cref="Fuse.FuseServerOptions"/>' defaults with <see cref="Fuse.FuseServerOptions.AsyncDirectIo"/> on, for
-    /// <see cref="FuseErofsDirectIo"/>.
-    /// </summary>
-    internal Fuse.FuseServerOptions FuseServer { get; init; } = new() { AsyncDirectIo = true };
+    /// <summary>How the fuse mode's FUSE server mounts and negotiates (benchmarks and tests compare settings). Defaults to <see cref="Fuse.FuseServerOptions"/>' defaults.</summary>
+    internal Fuse.FuseServerOptions FuseServer { get; init; } = new();
 
     /// <summary>
-    /// Mount the fuse mode's EROFS with <c>-o directio</c>: EROFS reads the FUSE blob files with O_DIRECT (split into
-    /// parallel READs by FUSE_ASYNC_DIO), so blob data is not cached a second time in the blob files' page cache. Why
-    /// on: measured with bench/run-fuse-lazy.sh (bench/RESULTS.md, FUSE blob files), a cold sequential read of 256 MiB
-    /// took 15-35% less CPU and no longer time than buffered reads, and 256 MiB less page cache; buffered reads kept
-    /// a re-mounted image's file pages (FOPEN_KEEP_CACHE), directio answers them from the sparse cache file (still
-    /// in memory). A kernel without the option (before 6.13) gets the buffered mount. Defaults to true.
+    /// Mount the fuse mode's EROFS with <c>-o directio</c>: EROFS reads the FUSE blob files with O_DIRECT, so blob data
+    /// is not cached a second time in the blob files' page cache. Why on: measured with bench/run-fuse-lazy.sh
+    /// (bench/RESULTS.md, FUSE blob files; in-process variants interleaved, 5-9 rounds, load 10-15 on 2 cores), a cold
+    /// sequential read of 256 MiB added 647 instead of 904 MiB of page cache and took 10-24% less time than buffered
+    /// reads in three runs (medians 1.07 vs 1.19 s, 0.90 vs 1.19 s, 1.49 vs 1.87 s); a re-mounted image's pages are
+    /// then answered from the sparse cache file (1027 READs, 1.9 GB/s) instead of kept by FOPEN_KEEP_CACHE. FUSE_ASYNC_DIO
+    /// on top made no difference beyond the noise and makes those READs uninterruptible, so it stays off. A kernel
+    /// without the option (before 6.13) gets the buffered mount. Defaults to true.
     /// </summary>
     internal bool FuseErofsDirectIo { get; init; } = true;
 }
