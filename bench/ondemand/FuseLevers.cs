@@ -28,6 +28,7 @@ internal static class FuseLevers
         ("fetch8x", "fetcher: 8 readaheads in flight, 64 MiB window", c => Options(c, fetch: new ChunkFetcherOptions { MaxReadaheads = 8, ReadaheadWindow = 64 << 20 })),
         ("fetch16m", "fetcher: 16 MiB requests, 64 MiB window", c => Options(c, fetch: new ChunkFetcherOptions { MaxRequestSize = 16 << 20, ReadaheadWindow = 64 << 20 })),
         ("noamplify", "fetcher: no amplification (READ-sized demand fetches)", c => Options(c, fetch: new ChunkFetcherOptions { AmplifyWindow = 0 })),
+        ("noverify", "diagnostic, never shipped: chunk sha256 not verified (what verification costs)", c => Options(c, fetch: new ChunkFetcherOptions { VerifyDigests = false })),
     ];
 
     public static async Task<string> RunAsync(RegistryClient client, string reference, OciDescriptor blob, long fileBytes, int port, int registryPid, string scratch)
