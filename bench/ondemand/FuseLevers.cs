@@ -42,7 +42,8 @@ internal static class FuseLevers
         var curls = new List<double>();
 
         // Warm-up, not counted: the first mount in this process pays the JIT of the whole path.
-        await ReadOnceAsync(client, image, All[0].Options(FuseBenchmark.Fresh(scratch, "lever-cache")), mnt, registryPid);
+        var warmUp = await ReadOnceAsync(client, image, All[0].Options(FuseBenchmark.Fresh(scratch, "lever-cache")), mnt, registryPid);
+        Console.Error.WriteLine($"lever warm-up (the first mount of this process, default): {warmUp.Seconds:F3} s, cpu {warmUp.Cpu:F2} s");
         for (var round = 0; round < rounds; round++)
         {
             var watch = Stopwatch.StartNew();
