@@ -21,9 +21,9 @@ internal static class FuseLevers
 {
     private static readonly (string Name, string What, Func<string, LazyOptions> Options)[] All =
     [
-        ("default", "as shipped: EROFS -o directio", c => Options(c)),
-        ("buffered", "EROFS reads the blob files through their page cache (FOPEN_KEEP_CACHE)", c => Options(c, directIo: false)),
-        ("asyncdio", "EROFS -o directio, FUSE_ASYNC_DIO negotiated", c => Options(c, server: new FuseServerOptions { AsyncDirectIo = true })),
+        ("default", "as shipped: EROFS -o directio, FUSE_ASYNC_DIO", c => Options(c)),
+        ("buffered", "EROFS reads the blob files through their page cache (FOPEN_KEEP_CACHE)", c => Options(c, directIo: false, server: new FuseServerOptions())),
+        ("syncdio", "EROFS -o directio without FUSE_ASYNC_DIO (a caught signal fails the read: FuseSignalTests)", c => Options(c, server: new FuseServerOptions())),
         ("buffered-ra4m", "buffered, FUSE max_readahead (and bdi read_ahead_kb) 4 MiB", c => Options(c, directIo: false, server: new FuseServerOptions { MaxReadahead = 4 << 20 })),
         ("fetch8x", "fetcher: 8 readaheads in flight, 64 MiB window", c => Options(c, fetch: new ChunkFetcherOptions { MaxReadaheads = 8, ReadaheadWindow = 64 << 20 })),
         ("fetch16m", "fetcher: 16 MiB requests, 64 MiB window", c => Options(c, fetch: new ChunkFetcherOptions { MaxRequestSize = 16 << 20, ReadaheadWindow = 64 << 20 })),
@@ -149,7 +149,7 @@ internal static class FuseLevers
         DomainId = "levers",
         FallBackWhenUnavailable = false,
         FuseErofsDirectIo = directIo,
-        FuseServer = server ?? new FuseServerOptions(),
+        FuseServer = server ?? new FuseServerOptions { AsyncDirectIo = true },
         Fetch = fetch ?? new ChunkFetcherOptions(),
     };
 
