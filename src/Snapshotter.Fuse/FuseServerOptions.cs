@@ -65,7 +65,8 @@ public sealed class FuseServerOptions
     /// <summary>
     /// Negotiate FUSE_ASYNC_DIO: O_DIRECT reads (EROFS mounted with <c>-o directio</c>) are split into parallel
     /// background requests. Such requests cannot be interrupted, so a signalled O_DIRECT reader waits for the READ
-    /// to finish. Defaults to false.
+    /// to finish; without it each O_DIRECT read is a synchronous request that a caught signal interrupts (EINTR, which
+    /// EROFS reports as EIO). Defaults to false.
     /// </summary>
     public bool AsyncDirectIo { get; init; }
 

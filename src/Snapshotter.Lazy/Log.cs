@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6009, Level = LogLevel.Warning, Message = "unmounting {MountPoint} failed: {Error}")]
     public static partial void UnmountFailed(ILogger logger, string mountPoint, string error);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Information, Message = "EROFS refused -o directio ({Error}); fuse-mode images are mounted with buffered reads of the blob files")]
+    public static partial void ErofsDirectIoUnsupported(ILogger logger, string error);
 }
