@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Snapshotter.Cache.Buffers;
 using Snapshotter.Cache.Chunks;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Compression;
@@ -55,7 +55,7 @@ internal static class HostPipeline
         File.Delete(cachePath);
         using var file = File.OpenHandle(cachePath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, (FileOptions)0x4000 /* O_DIRECT */);
         var sink = new DirectFileSink(file);
-        var fetcher = new BlobChunkFetcher(table, new Reader(client, blob), new Decompressor(), Options(), new LazyMetrics(), NullLogger.Instance);
+        var fetcher = new BlobChunkFetcher(table, new Reader(client, blob), new Decompressor(), Options(), new SnapshotterMetrics(), NullLogger.Instance);
         var sw = Stopwatch.StartNew();
         for (long offset = 0; offset < table.UncompressedSize; offset += ReadSize)
         {

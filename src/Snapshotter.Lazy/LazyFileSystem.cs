@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Core.Remote;
 using Snapshotter.Lazy.Backends;
 using Snapshotter.Lazy.Blobs;
@@ -27,12 +27,16 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     private readonly BlobFetchBackend _fallback;
     private readonly RemoteStatistics? _statistics;
     private readonly ILogger _logger;
+    private readonly SnapshotterMetrics _metrics;
     private readonly ConcurrentDictionary<string, (LazyImage Image, IAsyncDisposable Mount)> _mounts = new(StringComparer.Ordinal);
+    private long _diskBytes;
+    private long _diskMeasuredAt;
 
     private LazyFileSystem(
         RegistryClient client, LazyBlobRegistry blobs, BlobFileCache files, ILazyBackend backend, BlobFetchBackend fallback, string reason,
-        RegistryImageResolver registryImages, RemoteStatistics? statistics, ILogger logger)
+        RegistryImageResolver registryImages, RemoteStatistics? statistics, SnapshotterMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         _client = client;
         _blobs = blobs;
         _files = files;
@@ -58,30 +62,84 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     public int BlobsInUse => _blobs.Count;
 
     /// <summary>
-    /// Picks and starts the backend for <paramref name="options"/> (<see cref="BackendSelector"/>): fscache, fuse or
-    /// blob-fetch, the reason logged. A refused on-demand mode is counted in <paramref name="statistics"/>.
+    /// Probes the host (<see cref="LazyModeProbe"/>), then picks and starts the backend for <paramref name="options"/>
+    /// (<see cref="BackendSelector"/>): fscache, fuse or blob-fetch, the reason logged. A refused on-demand mode is counted
+    /// in <paramref name="statistics"/>. Throws FailedPrecondition when no mode works (no EROFS) or the requested one is
+    /// unavailable without <see cref="LazyOptions.FallBackWhenUnavailable"/>.
     /// </summary>
     public static Task<LazyFileSystem> CreateAsync(
-        LazyOptions options, RegistryClient client, ILoggerFactory loggerFactory, LazyMetrics? metrics = null, RemoteStatistics? statistics = null,
+        LazyOptions options, RegistryClient client, ILoggerFactory loggerFactory, SnapshotterMetrics? metrics = null, RemoteStatistics? statistics = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         var logger = loggerFactory.CreateLogger("Snapshotter.Lazy");
-        metrics ??= LazyMetrics.Shared;
+        metrics ??= SnapshotterMetrics.Shared;
         var cacheDirectory = Directory.CreateDirectory(options.CacheDirectory).FullName;
         var files = new BlobFileCache(cacheDirectory);
         files.DeleteIncomplete();
         var blobs = new LazyBlobRegistry();
         var fetchers = new BlobFetcherFactory(client, options.Fetch, metrics, logger);
 
-        var fileBacked = ErofsMounts.ProbeFileBacked(cacheDirectory, out var fileReason);
-        Log.FileBackedProbe(logger, fileReason);
-        var fallback = new BlobFetchBackend(files, client, fileBacked, metrics, logger);
-        var (backend, reason) = BackendSelector.Select(options, cacheDirectory, blobs, fetchers, fallback, metrics, statistics, logger);
+        // The same probe and decision `snapshotter check` reports.
+        var capabilities = LazyModeProbe.Probe(LazyModeProbe.Candidates(options.Mode), cacheDirectory, options.CachefilesDevice);
+        Log.FileBackedProbe(logger, capabilities.FileBackedReason);
+        var fallback = new BlobFetchBackend(files, client, capabilities.FileBacked, metrics, logger);
+        var (backend, reason) = BackendSelector.Select(options, capabilities, cacheDirectory, blobs, fetchers, fallback, metrics, statistics, logger);
         Log.ModeChosen(logger, backend.Mode, reason);
         var registryImages = new RegistryImageResolver(client, cacheDirectory, options.Platform, options.MaxBootstrapSize);
-        return Task.FromResult(new LazyFileSystem(client, blobs, files, backend, fallback, reason, registryImages, statistics, logger));
+        return Task.FromResult(new LazyFileSystem(client, blobs, files, backend, fallback, reason, registryImages, statistics, metrics, logger));
+    }
+
+    /// <summary>Fetched and read bytes of every mounted image (for per-image metrics), one entry per image reference.</summary>
+    public IReadOnlyList<ImageUsage> ImageUsage()
+    {
+        var byImage = new Dictionary<string, ImageUsage>(StringComparer.Ordinal);
+        foreach (var (image, _) in _mounts.Values)
+        {
+            long fetched = 0, read = 0;
+            foreach (var blob in image.Blobs)
+            {
+                var (f, r) = _backend.Usage(blob);
+                var (ff, fr) = ReferenceEquals(_backend, _fallback) ? (0L, 0L) : _fallback.Usage(blob);
+                fetched += f + ff;
+                read += r + fr;
+            }
+
+            byImage[image.Source.ImageRef] = new ImageUsage(image.Source.ImageRef, fetched, read, image.Blobs.Count);
+        }
+
+        return [.. byImage.Values];
+    }
+
+    /// <summary>
+    /// Bytes the cache directory occupies on disk (allocated blocks: sparse cache files count what they hold), measured
+    /// at most every 15 s so that a scrape stays cheap.
+    /// </summary>
+    public long CacheDiskBytes()
+    {
+        var now = Environment.TickCount64;
+        if (now - Volatile.Read(ref _diskMeasuredAt) < 15_000 && _diskMeasuredAt != 0)
+        {
+            return Volatile.Read(ref _diskBytes);
+        }
+
+        long total = 0;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = 0 };
+        foreach (var directory in new[] { _files.Directory, Path.Combine(Path.GetDirectoryName(_files.Directory)!, "fscache") })
+        {
+            if (Directory.Exists(directory))
+            {
+                foreach (var file in Directory.EnumerateFiles(directory, "*", options))
+                {
+                    total += Interop.DiskUsageCalls.AllocatedBytes(file);
+                }
+            }
+        }
+
+        Volatile.Write(ref _diskBytes, total);
+        Volatile.Write(ref _diskMeasuredAt, now);
+        return total;
     }
 
     /// <inheritdoc/>
@@ -118,7 +176,22 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask MountAsync(RemoteImage image, string mountPoint, CancellationToken cancellationToken = default)
     {
-        mountPoint = Path.GetFullPath(mountPoint);
+        mountPoint = Normalize(mountPoint);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var activity = SnapshotterActivities.Source.StartActivity("lazy.mount");
+        activity?.SetTag("image", image.ImageRef);
+        if (_mounts.ContainsKey(mountPoint))
+        {
+            if (MountTable.FileSystemAt(mountPoint) == "erofs")
+            {
+                // A second mount would stack on the first and its references would never be released.
+                throw SnapshotterException.FailedPrecondition($"image {image.ImageRef}: {mountPoint} already holds a lazy mount of this snapshotter");
+            }
+
+            // Unmounted behind our back: forget that mount (release its references), then mount again.
+            await UnmountAsync(mountPoint, cancellationToken).ConfigureAwait(false);
+        }
+
         var lazy = _resolver.Open(image);
         try
         {
@@ -135,8 +208,15 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
                 mount = await _fallback.MountAsync(lazy, mountPoint, cancellationToken).ConfigureAwait(false);
             }
 
-            _mounts[mountPoint] = (lazy, mount);
+            if (!_mounts.TryAdd(mountPoint, (lazy, mount)))
+            {
+                // A concurrent call mounted there first (callers serialize per mount point; the snapshotter does).
+                await mount.DisposeAsync().ConfigureAwait(false);
+                throw SnapshotterException.FailedPrecondition($"image {image.ImageRef}: {mountPoint} already holds a lazy mount of this snapshotter");
+            }
+
             Log.Mounted(_logger, image.ImageRef, mountPoint, Mode, lazy.Blobs.Count);
+            _metrics.RecordMount(Mode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (Exception e)
         {
@@ -151,12 +231,17 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public bool IsMounted(string mountPoint) => _mounts.ContainsKey(Path.GetFullPath(mountPoint));
+    /// <remarks>Also asks the kernel: a mount someone removed behind our back (umount by hand) is not mounted.</remarks>
+    public bool IsMounted(string mountPoint)
+    {
+        mountPoint = Normalize(mountPoint);
+        return _mounts.ContainsKey(mountPoint) && MountTable.FileSystemAt(mountPoint) == "erofs";
+    }
 
     /// <inheritdoc/>
     public async ValueTask UnmountAsync(string mountPoint, CancellationToken cancellationToken = default)
     {
-        mountPoint = Path.GetFullPath(mountPoint);
+        mountPoint = Normalize(mountPoint);
         if (_mounts.TryRemove(mountPoint, out var entry))
         {
             await entry.Mount.DisposeAsync().ConfigureAwait(false);
@@ -194,14 +279,29 @@ public sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// <c>snapshotter mount</c>). Throws <see cref="SnapshotterException"/> naming the image and the cause.
     /// </summary>
     public Task<RemoteImage> ResolveImageAsync(ImageReference reference, CancellationToken cancellationToken = default) =>
-        _registryImages.ResolveAsync(reference, cancellationToken);
+        _registryImages.ResolveAsync(reference, null, cancellationToken);
+
+    /// <summary>As <see cref="ResolveImageAsync(ImageReference, CancellationToken)"/>, telling <paramref name="progress"/> how the bootstrap download goes.</summary>
+    public Task<RemoteImage> ResolveImageAsync(ImageReference reference, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken = default) =>
+        _registryImages.ResolveAsync(reference, progress, cancellationToken);
+
+    /// <summary>The key of a mount point: absolute, without a trailing slash (<c>/a/b/</c> and <c>/a/b</c> are one mount).</summary>
+    private static string Normalize(string mountPoint) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(mountPoint));
 
     /// <summary>Unmounts every image still mounted, then stops the backend (the cachefiles daemon).</summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var mountPoint in _mounts.Keys)
         {
-            await UnmountAsync(mountPoint).ConfigureAwait(false);
+            try
+            {
+                await UnmountAsync(mountPoint).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or SnapshotterException or InvalidOperationException)
+            {
+                // Keep going: one stuck mount must not keep the others (and the cache daemon) alive.
+                Log.UnmountFailed(_logger, mountPoint, e.Message);
+            }
         }
 
         await _backend.DisposeAsync().ConfigureAwait(false);

@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6008, Level = LogLevel.Information, Message = "EROFS from regular files: {Result}")]
     public static partial void FileBackedProbe(ILogger logger, string result);
+
+    [LoggerMessage(EventId = 6009, Level = LogLevel.Warning, Message = "unmounting {MountPoint} failed: {Error}")]
+    public static partial void UnmountFailed(ILogger logger, string mountPoint, string error);
 }

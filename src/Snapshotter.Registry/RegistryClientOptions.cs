@@ -45,6 +45,9 @@ public sealed class RegistryClientOptions
     /// <summary>Directories searched for <c>docker-credential-*</c> helpers before <c>PATH</c>. Defaults to none.</summary>
     public IReadOnlyList<string> CredentialHelperDirectories { get; set; } = [];
 
+    /// <summary>Where registry answers and body bytes are counted. Defaults to <see cref="Telemetry.SnapshotterMetrics.Shared"/>.</summary>
+    public Telemetry.SnapshotterMetrics? Metrics { get; set; }
+
     internal void Validate()
     {
         if (AttemptTimeout <= TimeSpan.Zero || OverallTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero)

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Snapshotter;
@@ -25,4 +26,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "lazy pulling is off ({Reason}): every layer is unpacked the ordinary way")]
     public static partial void LazyOff(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "metrics at {Addresses} (/metrics, /healthz)")]
+    public static partial void MetricsListening(ILogger logger, string addresses);
+
+    [LoggerMessage(EventId = 1008, Level = LogLevel.Debug, Message = "call {Method} answered {Code} in {Milliseconds} ms")]
+    public static partial void CallAnswered(ILogger logger, string method, StatusCode code, double milliseconds);
 }

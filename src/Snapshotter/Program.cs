@@ -16,6 +16,7 @@ internal static class Program
             ConvertCommand.Create(),
             InspectCommand.Create(),
             MountCommand.Create(),
+            CheckCommand.Create(),
         };
         // The ASP.NET Core host handles SIGTERM/SIGINT itself (graceful drain of in-flight calls);
         // System.CommandLine's own handler would force an exit after 2 s.

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Snapshotter.Registry.Tests.Infrastructure;
 
 namespace Snapshotter.Registry.Tests;
@@ -49,6 +50,40 @@ public sealed class RegistryClientTokenAuthTests : IAsyncLifetime
         Assert.Contains(_issuer.Requests, r => r.User == User && r.Scopes.Contains($"repository:token/push:pull,push", StringComparison.Ordinal));
         using var reader = new RegistryClient(TestClients.Options(dockerConfig: UserConfig()));
         Assert.Equal(image.ManifestDigest, (await reader.ResolveAsync(repo.WithTag("v1"))).Manifest.Descriptor.Digest);
+    }
+
+    [Fact]
+    public async Task Logs_AtTraceLevelThroughAuthAndFailures_NeverHoldACredential()
+    {
+        (ImageReference repo, _) = await PushImageAsync("token/logs");
+        using var provider = new CollectingLoggerProvider();
+        using var factory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(provider).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace));
+        using (var client = new RegistryClient(TestClients.Options(dockerConfig: UserConfig()), factory.CreateLogger<RegistryClient>()))
+        {
+            ResolvedImage resolved = await client.ResolveAsync(repo.WithTag("v1"));
+            await client.ReadAsync(repo.Blob(resolved.Layers[0].Digest), 0, new byte[100]);
+            await Assert.ThrowsAsync<RegistryException>(() => client.ResolveAsync(repo.WithTag("absent")));
+        }
+
+        var wrong = TestClients.WriteDockerConfig(_dir, $$$"""{"auths":{"{{{_registry.Host}}}":{"auth":"{{{TestClients.BasicAuth(User, "wrong-" + Password)}}}"} } }""");
+        using (var client = new RegistryClient(TestClients.Options(dockerConfig: wrong), factory.CreateLogger<RegistryClient>()))
+        {
+            await Assert.ThrowsAsync<RegistryException>(() => client.ResolveAsync(repo.WithTag("v1")));
+        }
+
+        Assert.NotEmpty(provider.Lines);
+        var tokens = _issuer.IssuedTokens;
+        Assert.NotEmpty(tokens);
+        foreach (var line in provider.Lines)
+        {
+            Assert.DoesNotContain(Password, line, StringComparison.Ordinal);
+            Assert.DoesNotContain(TestClients.BasicAuth(User, Password), line, StringComparison.Ordinal);
+            Assert.DoesNotContain(TestClients.BasicAuth(User, "wrong-" + Password), line, StringComparison.Ordinal);
+            foreach (var token in tokens)
+            {
+                Assert.DoesNotContain(token, line, StringComparison.Ordinal);
+            }
+        }
     }
 
     [Fact]

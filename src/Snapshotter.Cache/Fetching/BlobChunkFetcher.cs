@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Buffers;
 using Snapshotter.Cache.Chunks;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 
 namespace Snapshotter.Cache.Fetching;
 
@@ -27,13 +27,15 @@ public sealed class BlobChunkFetcher
     private readonly IBlobRangeReader _reader;
     private readonly IChunkDecompressor _decompressor;
     private readonly ChunkFetcherOptions _options;
-    private readonly LazyMetrics _metrics;
+    private readonly SnapshotterMetrics _metrics;
     private readonly ILogger _logger;
     private readonly AlignedBufferPool _pool;
     private readonly byte[] _present;
     private readonly Dictionary<int, Task<bool>> _inflight = new();
     private readonly Lock _gate = new();
     private long _presentBytes;
+    private long _fetchedBytes;
+    private long _requestedBytes;
     private int _demandFetches;
 
     // Sequential readers (guarded by _gate): each keeps background requests in flight up to a window past its latest
@@ -57,7 +59,7 @@ public sealed class BlobChunkFetcher
         IBlobRangeReader reader,
         IChunkDecompressor decompressor,
         ChunkFetcherOptions options,
-        LazyMetrics metrics,
+        SnapshotterMetrics metrics,
         ILogger logger,
         AlignedBufferPool? pool = null)
     {
@@ -75,6 +77,12 @@ public sealed class BlobChunkFetcher
 
     /// <summary>Uncompressed bytes of the chunks present in the cache file.</summary>
     public long PresentBytes => Volatile.Read(ref _presentBytes);
+
+    /// <summary>Stored bytes this blob's fetches read from the registry.</summary>
+    public long FetchedBytes => Volatile.Read(ref _fetchedBytes);
+
+    /// <summary>Bytes READs asked of this blob.</summary>
+    public long RequestedBytes => Volatile.Read(ref _requestedBytes);
 
     public bool IsPresent(int index) => Volatile.Read(ref _present[index]) != 0;
 
@@ -103,6 +111,7 @@ public sealed class BlobChunkFetcher
     /// </summary>
     public ValueTask<int> FillAsync(long offset, long length, IChunkSink sink, CancellationToken cancellationToken = default)
     {
+        Interlocked.Add(ref _requestedBytes, length);
         var end = Math.Min(offset + length, AlignedBuffer.AlignUp(_table.UncompressedSize));
         if (end <= offset)
         {
@@ -348,6 +357,7 @@ public sealed class BlobChunkFetcher
             }
 
             fetched += _table[last].CompressedEnd - start;
+            _metrics.RecordPrefetch(_table[last].CompressedEnd - start);
             index = last + 1;
             if (options.BandwidthBytesPerSecond > 0)
             {
@@ -482,6 +492,7 @@ public sealed class BlobChunkFetcher
         {
             await _reader.ReadAsync(start, stored.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
             _metrics.RecordFetch(length, run.Count);
+            Interlocked.Add(ref _fetchedBytes, length);
             Log.Fetched(_logger, run[0].Index, run[^1].Index, start, length);
             foreach (var (index, done) in run)
             {

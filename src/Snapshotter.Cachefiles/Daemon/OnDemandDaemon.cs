@@ -3,7 +3,7 @@ using System.Text;
 using System.Threading.Channels;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Interop;
 using Snapshotter.Cachefiles.Protocol;
 using Tmds.Linux;
@@ -22,7 +22,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
     private readonly ICacheObjectResolver _resolver;
     private readonly ILogger _logger;
     private readonly OnDemandDaemonOptions _options;
-    private readonly LazyMetrics _metrics;
+    private readonly SnapshotterMetrics _metrics;
     private readonly ConcurrentDictionary<uint, CacheObject> _objects = new();
     private readonly Channel<CachefilesRequest> _reads = Channel.CreateUnbounded<CachefilesRequest>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
@@ -31,7 +31,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
     private readonly TaskCompletionSource _loopDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _pendingOpens;
 
-    private OnDemandDaemon(SafeFdHandle device, ICacheObjectResolver resolver, OnDemandDaemonOptions options, ILogger logger, LazyMetrics metrics)
+    private OnDemandDaemon(SafeFdHandle device, ICacheObjectResolver resolver, OnDemandDaemonOptions options, ILogger logger, SnapshotterMetrics metrics)
     {
         _metrics = metrics;
         _device = device;
@@ -52,7 +52,26 @@ public sealed class OnDemandDaemon : IAsyncDisposable
     /// Opens the device, binds the cache in on-demand mode and starts serving. Throws
     /// <see cref="OnDemandUnsupportedException"/> with the reason when the kernel or the cache directory cannot do it.
     /// </summary>
-    public static OnDemandDaemon Start(OnDemandDaemonOptions options, ICacheObjectResolver resolver, ILogger logger, LazyMetrics? metrics = null)
+    public static OnDemandDaemon Start(OnDemandDaemonOptions options, ICacheObjectResolver resolver, ILogger logger, SnapshotterMetrics? metrics = null)
+    {
+        var device = OpenBound(options);
+        var daemon = new OnDemandDaemon(device, resolver, options, logger, metrics ?? SnapshotterMetrics.Shared);
+        Log.Bound(logger, options.CacheDirectory, options.Tag);
+        daemon._loop.Start();
+        return daemon;
+    }
+
+    /// <summary>
+    /// Proves that <see cref="Start"/> would work without serving: opens the device, binds the cache in on-demand mode
+    /// and releases it at once (the kernel unbinds when the device is closed). Throws
+    /// <see cref="OnDemandUnsupportedException"/> with the same reasons as <see cref="Start"/>.
+    /// </summary>
+    public static void ProbeBind(OnDemandDaemonOptions options)
+    {
+        using var device = OpenBound(options);
+    }
+
+    private static SafeFdHandle OpenBound(OnDemandDaemonOptions options)
     {
         SafeFdHandle device;
         var busySince = Stopwatch.StartNew();
@@ -75,7 +94,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
             }
             catch (SyscallException e) when (e.ErrorNumber == LibC.EBUSY)
             {
-                throw new OnDemandUnsupportedException($"{options.DevicePath} is busy: another cache daemon (cachefilesd, nydusd, ...) holds it", e);
+                throw new OnDemandUnsupportedException($"{options.DevicePath} is busy (EBUSY): another cache daemon (cachefilesd, nydusd, a running snapshotter, ...) holds it", e);
             }
         }
 
@@ -87,17 +106,13 @@ public sealed class OnDemandDaemon : IAsyncDisposable
                 device,
                 "bind ondemand",
                 "the kernel lacks CONFIG_CACHEFILES_ONDEMAND, or the cache directory's filesystem lacks user xattrs or O_TMPFILE (use ext4, xfs or btrfs; not tmpfs)");
+            return device;
         }
         catch
         {
             device.Dispose();
             throw;
         }
-
-        var daemon = new OnDemandDaemon(device, resolver, options, logger, metrics ?? LazyMetrics.Shared);
-        Log.Bound(logger, options.CacheDirectory, options.Tag);
-        daemon._loop.Start();
-        return daemon;
     }
 
     public async ValueTask DisposeAsync()
@@ -151,7 +166,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
 
                 if (events < 0 || (events & ((ushort)LibC.POLLERR | (ushort)LibC.POLLHUP | (ushort)LibC.POLLNVAL)) != 0)
                 {
-                    Log.ReplyFailed(_logger, $"poll on the device: {(events < 0 ? Errno.Describe(events) : $"revents 0x{events:x}")}");
+                    Log.PollFailed(_logger, events < 0 ? Errno.Describe(events) : "revents 0x" + events.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
                     return;
                 }
 
@@ -161,7 +176,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
                 {
                     if (n < 0 && n != -LibC.EAGAIN)
                     {
-                        Log.ReplyFailed(_logger, $"read from the device: {Errno.Describe((int)n)}");
+                        Log.DeviceReadFailed(_logger, Errno.Describe((int)n));
                         Thread.Sleep(10);
                     }
 
@@ -218,7 +233,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
         var cloexec = Syscalls.SetCloseOnExec(fd);
         if (cloexec != 0)
         {
-            Log.ReplyFailed(_logger, $"FD_CLOEXEC on object fd {request.Fd}: {Errno.Describe(cloexec)}");
+            Log.CloseOnExecFailed(_logger, (int)request.Fd, Errno.Describe(cloexec));
         }
 
         try
@@ -267,7 +282,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
         var result = Syscalls.WriteCommand(_device, line[..length]);
         if (result != 0)
         {
-            Log.ReplyFailed(_logger, $"copen {messageId},{size}: {Errno.Describe(result)}");
+            Log.CopenFailed(_logger, messageId, size, Errno.Describe(result));
         }
     }
 
@@ -308,7 +323,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
             Log.ReadFailed(_logger, request.MessageId, request.ObjectId, request.Offset, request.Length, Errno.Describe(result));
         }
 
-        _metrics.RecordRead((long)request.Length, Stopwatch.GetElapsedTime(started).TotalMilliseconds, failed: result != 0);
+        _metrics.RecordRead(ReadBackend.Fscache, (long)request.Length, Stopwatch.GetElapsedTime(started).TotalSeconds, failed: result != 0);
 
         // Complete whatever happened: with holes left, the kernel fails the reader with EIO instead of hanging it.
         try
@@ -316,7 +331,7 @@ public sealed class OnDemandDaemon : IAsyncDisposable
             var done = Syscalls.Ioctl(item.Fd, CachefilesReplies.ReadCompleteIoctl, request.MessageId);
             if (done != 0)
             {
-                Log.ReplyFailed(_logger, $"READ_COMPLETE {request.MessageId}: {Errno.Describe(done)}");
+                Log.ReadCompleteFailed(_logger, request.MessageId, Errno.Describe(done));
             }
         }
         catch (ObjectDisposedException)

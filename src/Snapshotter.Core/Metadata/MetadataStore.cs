@@ -72,6 +72,7 @@ internal sealed class MetadataStore : IAsyncDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _idleReaders = new();
     private bool _disposed;
+    private long _version;
 
     private MetadataStore(string connectionString, SqliteConnection writer)
     {
@@ -109,6 +110,12 @@ internal sealed class MetadataStore : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Bumped after every committed write: a value read before a read transaction began still equals it afterwards only
+    /// if no write committed in between, so results tagged with it can be cached until it changes.
+    /// </summary>
+    public long Version => Volatile.Read(ref _version);
 
     /// <summary>Runs <paramref name="body"/> in a read transaction on a pooled connection (a consistent snapshot).</summary>
     public async ValueTask<T> ReadAsync<T>(Func<MetadataTransaction, T> body, CancellationToken cancellationToken = default)
@@ -176,6 +183,7 @@ internal sealed class MetadataStore : IAsyncDisposable
                 tx = new MetadataTransaction(_writer, transaction);
                 var result = body(tx);
                 transaction.Commit();
+                Interlocked.Increment(ref _version);
                 return result;
             }
             catch (SqliteException e)

@@ -364,14 +364,33 @@ public sealed partial class OverlaySnapshotter
         {
             foreach (var dir in Directory.EnumerateDirectories(_mountsDir))
             {
-                if (long.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && _remote.IsMounted(dir))
-                {
-                    await ReleaseLazyMountAsync(id, cancellationToken).ConfigureAwait(false);
-                }
-                else
+                if (!long.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
                 {
                     await _remote.UnmountAsync(dir, CancellationToken.None).ConfigureAwait(false);
                     RemoveMountDirectory(dir);
+                    continue;
+                }
+
+                if (_remote.IsMounted(dir))
+                {
+                    await ReleaseLazyMountAsync(id, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                // Under the image's lock: a Prepare may be creating this directory and mounting into it right now.
+                var gate = _mountLocks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (!_remote.IsMounted(dir))
+                    {
+                        await _remote.UnmountAsync(dir, CancellationToken.None).ConfigureAwait(false);
+                        RemoveMountDirectory(dir);
+                    }
+                }
+                finally
+                {
+                    gate.Release();
                 }
             }
         }

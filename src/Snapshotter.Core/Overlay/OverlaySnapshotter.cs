@@ -17,6 +17,7 @@ namespace Snapshotter.Core.Overlay;
 public sealed partial class OverlaySnapshotter : ISnapshotter
 {
     private const int WalkBatchSize = 100;
+    private const int MaxStatCacheEntries = 4096;
     private const string RemovingPrefix = "rm-";
     private const uint Mode0700 = 0x1C0;
     private const uint Mode0755 = 0x1ED;
@@ -24,6 +25,7 @@ public sealed partial class OverlaySnapshotter : ISnapshotter
     private readonly MetadataStore _store;
     private readonly ILogger _logger;
     private readonly string _snapshotsDir;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Version, SnapshotInfo Info)> _statCache = new(StringComparer.Ordinal);
 
     private OverlaySnapshotter(string root, MetadataStore store, ILogger logger, IRemoteFileSystem? remote, RemoteStatistics statistics)
     {
@@ -70,10 +72,30 @@ public sealed partial class OverlaySnapshotter : ISnapshotter
     }
 
     /// <inheritdoc/>
-    public async ValueTask<SnapshotInfo> StatAsync(string key, CancellationToken cancellationToken = default)
+    public ValueTask<SnapshotInfo> StatAsync(string key, CancellationToken cancellationToken = default)
+    {
+        // containerd Stats far more often than it changes anything (every unpack step, every List it re-checks): answer
+        // from memory while no write has committed since the entry was read (bench/RESULTS.md, "Snapshotter service").
+        var version = _store.Version;
+        if (_statCache.TryGetValue(key, out var cached) && cached.Version == version)
+        {
+            return ValueTask.FromResult(cached.Info);
+        }
+
+        return StatUncachedAsync(key, version, cancellationToken);
+    }
+
+    private async ValueTask<SnapshotInfo> StatUncachedAsync(string key, long version, CancellationToken cancellationToken)
     {
         var record = await _store.ReadAsync(tx => tx.Find(key), cancellationToken).ConfigureAwait(false);
-        return (record ?? throw NotFound(key)).ToInfo();
+        var info = (record ?? throw NotFound(key)).ToInfo();
+        if (_statCache.Count >= MaxStatCacheEntries)
+        {
+            _statCache.Clear();
+        }
+
+        _statCache[key] = (version, info);
+        return info;
     }
 
     /// <inheritdoc/>

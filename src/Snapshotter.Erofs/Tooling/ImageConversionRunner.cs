@@ -3,35 +3,19 @@ using Snapshotter.Registry;
 
 namespace Snapshotter.Erofs.Tooling;
 
-/// <summary>The logic behind <c>snapshotter convert</c>: progress on one rewritten line (a terminal), the result summary on <c>output</c>.</summary>
+/// <summary>The logic behind <c>snapshotter convert</c>: progress to <c>progress</c> (the CLI renders it), the result summary on <c>output</c>.</summary>
 internal static class ImageConversionRunner
 {
-    public static async Task<int> RunAsync(string source, string target, ChunkCompressor compressor, int chunkSize, string? platform, TextWriter output, TextWriter? progressOutput, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(
+        string source, string target, ChunkCompressor compressor, int chunkSize, string? platform, TextWriter output, IProgress<ConversionProgress>? progress,
+        CancellationToken cancellationToken = default)
     {
         using var client = new RegistryClient();
         (IImageSource from, string fromName) = OpenSource(source, client);
         (IImageSink to, string toName) = OpenSink(target, client);
         var options = new ImageBuildOptions { Compressor = compressor, ChunkSize = chunkSize };
-        IProgress<ConversionProgress>? progress = null;
-        if (progressOutput is not null)
-        {
-            long lastTick = 0;
-            progress = new SynchronousProgress(p =>
-            {
-                long now = Environment.TickCount64;
-                if (now - lastTick < 200 && p.LayerBytesRead < p.LayerSize)
-                {
-                    return;
-                }
-
-                lastTick = now;
-                progressOutput.Write($"\rlayer {p.Layer + 1}/{p.LayerCount}: {p.LayerBytesRead / (1 << 20)}/{p.LayerSize / (1 << 20)} MiB   ");
-            });
-        }
-
         var started = System.Diagnostics.Stopwatch.StartNew();
         ConversionResult result = await ImageConverter.ConvertAsync(from, to, options, platform, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
-        progressOutput?.WriteLine();
 
         output.WriteLine($"converted {fromName} -> {toName} in {started.Elapsed.TotalSeconds:F1}s");
         output.WriteLine($"manifest {result.Manifest.Digest}");
@@ -82,9 +66,4 @@ internal static class ImageConversionRunner
         "none" => ChunkCompressor.None,
         _ => throw new ArgumentException($"unknown compressor '{text}' (zstd, lz4, gzip, none)"),
     };
-
-    private sealed class SynchronousProgress(Action<ConversionProgress> report) : IProgress<ConversionProgress>
-    {
-        public void Report(ConversionProgress value) => report(value);
-    }
 }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Daemon;
 using Snapshotter.Core.Remote;
 using Snapshotter.Lazy.Blobs;
@@ -8,115 +8,93 @@ using Snapshotter.Lazy.Mounting;
 namespace Snapshotter.Lazy.Backends;
 
 /// <summary>
-/// Picks the backend at start, in order of preference: fscache (cachefiles on-demand binds), fuse (EROFS mounts from
-/// regular files and /dev/fuse works), blob-fetch (always). Every step that fails is logged with the kernel's reason;
-/// an on-demand mode the kernel refuses is counted as a fallback.
+/// Starts the backend <see cref="LazyModeProbe.Decide"/> picks from the probed <see cref="LazyHostCapabilities"/> (the
+/// decision <c>snapshotter check</c> reports): fscache, fuse or blob-fetch. A backend that fails to start after a good
+/// probe (the device was taken in between) is judged unavailable and the decision is made again. Every better mode that
+/// was unavailable is logged with its reason; an on-demand mode the kernel refuses is counted as a fallback.
 /// </summary>
 internal static class BackendSelector
 {
     public static (ILazyBackend Backend, string Reason) Select(
-        LazyOptions options, string cacheDirectory, LazyBlobRegistry blobs, BlobFetcherFactory fetchers, BlobFetchBackend blobFetch,
-        LazyMetrics metrics, RemoteStatistics? statistics, ILogger logger)
+        LazyOptions options, LazyHostCapabilities capabilities, string cacheDirectory, LazyBlobRegistry blobs, BlobFetcherFactory fetchers,
+        BlobFetchBackend blobFetch, SnapshotterMetrics metrics, RemoteStatistics? statistics, ILogger logger)
     {
-        var reasons = new List<string>();
-        if (options.Mode is LazyMode.Auto or LazyMode.Fscache)
+        while (true)
         {
-            if (TryFscache(options, cacheDirectory, blobs, fetchers, metrics, statistics, logger, out var fscache, out var why))
+            var decision = LazyModeProbe.Decide(options.Mode, capabilities, options.FallBackWhenUnavailable);
+            if (decision.Mode is not { } mode)
             {
-                return (fscache, why);
+                Report(options, capabilities, null, statistics, logger);
+                throw SnapshotterException.FailedPrecondition(decision.Error ?? decision.Reason);
             }
 
-            reasons.Add($"fscache: {why}");
-            Unavailable(options, LazyMode.Fscache, why, logger);
-        }
-
-        if (options.Mode is LazyMode.Auto or LazyMode.Fscache or LazyMode.Fuse)
-        {
-            if (TryFuse(cacheDirectory, blobFetch.FileBacked, fetchers, blobFetch.Cache, logger, out var fuse, out var why))
+            if (TryStart(mode, options, cacheDirectory, blobs, fetchers, blobFetch, metrics, logger, out var backend, out var failure))
             {
-                return (fuse, Join(reasons, why));
+                Report(options, capabilities, mode, statistics, logger);
+                return (backend, decision.Reason);
             }
 
-            reasons.Add($"fuse: {why}");
-            Unavailable(options, LazyMode.Fuse, why, logger);
+            capabilities = capabilities.With(new LazyModeVerdict(mode, false, failure));
         }
-
-        var fileReason = blobFetch.FileBacked ? "EROFS is mounted from the downloaded files" : "EROFS is mounted through loop devices";
-        return (blobFetch, Join(reasons, $"data blobs are downloaded whole when an image is first mounted; {fileReason}"));
     }
 
-    private static bool TryFscache(
-        LazyOptions options, string cacheDirectory, LazyBlobRegistry blobs, BlobFetcherFactory fetchers, LazyMetrics metrics,
-        RemoteStatistics? statistics, ILogger logger, out ILazyBackend backend, out string reason)
+    private static bool TryStart(
+        LazyMode mode, LazyOptions options, string cacheDirectory, LazyBlobRegistry blobs, BlobFetcherFactory fetchers, BlobFetchBackend blobFetch,
+        SnapshotterMetrics metrics, ILogger logger, out ILazyBackend backend, out string failure)
     {
-        backend = null!;
-        if (!File.Exists(options.CachefilesDevice))
+        backend = blobFetch;
+        failure = string.Empty;
+        switch (mode)
         {
-            reason = $"{options.CachefilesDevice} does not exist (the kernel lacks CONFIG_CACHEFILES / CONFIG_CACHEFILES_ONDEMAND)";
-            if (options.Mode == LazyMode.Fscache)
+            case LazyMode.Fscache:
+                try
+                {
+                    var directory = Path.Combine(cacheDirectory, "fscache");
+                    backend = FscacheBackend.Start(options.CachefilesDevice, directory, options.DomainId, blobs, fetchers, options.Prefetch, metrics, logger);
+                    return true;
+                }
+                catch (OnDemandUnsupportedException e)
+                {
+                    failure = e.Message;
+                    return false;
+                }
+
+            case LazyMode.Fuse:
+                var mountPoint = Path.Combine(cacheDirectory, "fuse");
+                try
+                {
+                    backend = FuseBackend.Start(mountPoint, blobFetch.Cache, fetchers, logger);
+                    return true;
+                }
+                catch (IOException e)
+                {
+                    MountTable.DetachAll(mountPoint);
+                    failure = e.Message;
+                    return false;
+                }
+
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>Logs every candidate better than <paramref name="chosen"/> that was unavailable; counts a refused on-demand mode.</summary>
+    private static void Report(LazyOptions options, LazyHostCapabilities capabilities, LazyMode? chosen, RemoteStatistics? statistics, ILogger logger)
+    {
+        foreach (var mode in LazyModeProbe.Candidates(options.Mode).TakeWhile(m => m != chosen))
+        {
+            if (capabilities.Verdict(mode) is not { Available: false } verdict)
+            {
+                continue;
+            }
+
+            // A kernel without the device is not a fallback under auto; a device that refuses to bind is.
+            if (mode == LazyMode.Fscache && (options.Mode == LazyMode.Fscache || File.Exists(options.CachefilesDevice)))
             {
                 statistics?.RecordFallback(FallbackReason.OnDemandRefused);
             }
 
-            return false;
-        }
-
-        var directory = Path.Combine(cacheDirectory, "fscache");
-        try
-        {
-            backend = FscacheBackend.Start(options.CachefilesDevice, directory, options.DomainId, blobs, fetchers, options.Prefetch, metrics, logger);
-            reason = $"cachefiles on-demand is bound on {directory}";
-            return true;
-        }
-        catch (OnDemandUnsupportedException e)
-        {
-            statistics?.RecordFallback(FallbackReason.OnDemandRefused);
-            reason = e.Message;
-            return false;
+            Log.ModeUnavailable(logger, LazyModes.Name(mode), verdict.Reason);
         }
     }
-
-    private static bool TryFuse(string cacheDirectory, bool fileBacked, BlobFetcherFactory fetchers, BlobFileCache cache, ILogger logger, out ILazyBackend backend, out string reason)
-    {
-        backend = null!;
-        if (!fileBacked)
-        {
-            reason = "the kernel cannot mount EROFS from regular files (Linux 6.12+ with CONFIG_EROFS_FS_BACKED_BY_FILE is needed)";
-            return false;
-        }
-
-        if (!File.Exists("/dev/fuse"))
-        {
-            reason = "/dev/fuse does not exist (CONFIG_FUSE_FS)";
-            return false;
-        }
-
-        var mountPoint = Path.Combine(cacheDirectory, "fuse");
-        try
-        {
-            var fuse = FuseBackend.Start(mountPoint, cache, fetchers, logger);
-            backend = fuse;
-            reason = $"blob files are served over FUSE at {mountPoint} (mounted at the first lazy image) and EROFS is mounted from them";
-            return true;
-        }
-        catch (IOException e)
-        {
-            MountTable.DetachAll(mountPoint);
-            reason = e.Message;
-            return false;
-        }
-    }
-
-    private static void Unavailable(LazyOptions options, LazyMode mode, string reason, ILogger logger)
-    {
-        if (options.Mode == mode && !options.FallBackWhenUnavailable)
-        {
-            throw SnapshotterException.FailedPrecondition($"lazy mode {LazyModes.Name(mode)} is unavailable: {reason}");
-        }
-
-        Log.ModeUnavailable(logger, LazyModes.Name(mode), reason);
-    }
-
-    private static string Join(List<string> unavailable, string chosen) =>
-        unavailable.Count == 0 ? chosen : $"{chosen} ({string.Join("; ", unavailable)})";
 }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
 using Snapshotter.Lazy.Mounting;
@@ -12,7 +12,7 @@ namespace Snapshotter.Lazy.Backends;
 /// and verified, then the bootstrap is mounted with the blob files as EROFS from regular files (Linux 6.12+) or through
 /// loop devices. Nothing is fetched after the mount, so the mount survives a restart of the daemon.
 /// </summary>
-internal sealed class BlobFetchBackend(BlobFileCache cache, RegistryClient client, bool fileBacked, LazyMetrics metrics, ILogger logger) : ILazyBackend
+internal sealed class BlobFetchBackend(BlobFileCache cache, RegistryClient client, bool fileBacked, SnapshotterMetrics metrics, ILogger logger) : ILazyBackend
 {
     public const string ModeName = "blob-fetch";
 
@@ -41,6 +41,9 @@ internal sealed class BlobFetchBackend(BlobFileCache cache, RegistryClient clien
             return ValueTask.CompletedTask;
         });
     }
+
+    // The kernel reads the local files directly: reads are not seen here.
+    public (long Fetched, long Read) Usage(LazyBlob blob) => (blob.FindState<CompleteBlobFile>()?.DownloadedBytes ?? 0, 0);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }

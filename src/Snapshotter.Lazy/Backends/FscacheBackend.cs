@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Daemon;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
@@ -44,7 +44,7 @@ internal sealed class FscacheBackend : ILazyBackend, ICacheObjectResolver
     /// </summary>
     public static FscacheBackend Start(
         string devicePath, string cacheDirectory, string domain, LazyBlobRegistry blobs, BlobFetcherFactory fetchers, PrefetchOptions prefetch,
-        LazyMetrics metrics, ILogger logger)
+        SnapshotterMetrics metrics, ILogger logger)
     {
         var backend = new FscacheBackend(blobs, fetchers, prefetch, domain, logger);
         backend._daemon = OnDemandDaemon.Start(
@@ -97,6 +97,9 @@ internal sealed class FscacheBackend : ILazyBackend, ICacheObjectResolver
             return ValueTask.CompletedTask;
         });
     }
+
+    public (long Fetched, long Read) Usage(LazyBlob blob) =>
+        blob.FindState<FscacheBlobSource>()?.Fetcher is { } fetcher ? (fetcher.FetchedBytes, fetcher.RequestedBytes) : (0, 0);
 
     public async ValueTask DisposeAsync()
     {

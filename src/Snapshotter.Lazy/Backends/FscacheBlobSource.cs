@@ -21,6 +21,9 @@ internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetche
 
     public long Size => blob.DeviceSize;
 
+    /// <summary>The blob's chunk fetcher, once a READ created it.</summary>
+    public BlobChunkFetcher? Fetcher => Volatile.Read(ref _inner)?.Fetcher;
+
     public void Opened(CacheObjectWriter writer)
     {
         BlobObjectSource? inner;

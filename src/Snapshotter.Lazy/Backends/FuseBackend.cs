@@ -77,7 +77,10 @@ internal sealed class FuseBackend : ILazyBackend
         });
     }
 
-    /// <summary>Drops the blob files (and their cached data) of digests no snapshot references and no mount uses.</summary>
+    public (long Fetched, long Read) Usage(LazyBlob blob) =>
+        _files.TryGetValue(blob.Digest, out var file) && file.Fetcher is { } fetcher ? (fetcher.FetchedBytes, fetcher.RequestedBytes) : (0, 0);
+
+    /// <summary>Drops the blob files (and their cached data) of digests no snapshot references and no mount uses; unmounts the FUSE mount when none is left.</summary>
     public void Prune(IReadOnlySet<string> liveDigests, Func<string, bool> inUse)
     {
         foreach (var (digest, file) in _files)
@@ -90,6 +93,18 @@ internal sealed class FuseBackend : ILazyBackend
             _server?.Remove(file.Name);
             file.Dispose();
             File.Delete(file.SparsePath);
+        }
+
+        // No blob file left, so no EROFS mount uses the FUSE mount: unmount it, so that removing the last lazy image
+        // leaves nothing mounted (the next image mounts it again). Under the lock: a concurrent first FileOf must not
+        // mount a new server on this mount point before the old one is gone.
+        lock (_lock)
+        {
+            if (_files.IsEmpty && _server is { } idle)
+            {
+                _server = null;
+                idle.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
         }
     }
 
@@ -115,7 +130,7 @@ internal sealed class FuseBackend : ILazyBackend
             _server ??= FuseServer.Mount(_mountPoint, new FuseServerOptions(), _logger);
             if (!_files.TryGetValue(blob.Digest, out var file))
             {
-                file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _logger);
+                file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _fetchers.Metrics, _logger);
                 _server.Add(file);
                 _files[blob.Digest] = file;
             }

@@ -3,6 +3,7 @@ using Microsoft.Win32.SafeHandles;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Fuse;
 using Snapshotter.Lazy.Blobs;
+using Snapshotter.Telemetry;
 
 namespace Snapshotter.Lazy.Backends;
 
@@ -17,14 +18,16 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     private readonly LazyBlob _blob;
     private readonly BlobFetcherFactory _fetchers;
     private readonly ILogger _logger;
+    private readonly SnapshotterMetrics _metrics;
     private readonly SafeFileHandle _file;
     private readonly FileChunkSink _sink;
     private readonly Lock _lock = new();
     private Task<BlobChunkFetcher>? _creating;
     private BlobChunkFetcher? _fetcher;
 
-    public FuseBlobFile(LazyBlob blob, string sparsePath, BlobFetcherFactory fetchers, ILogger logger)
+    public FuseBlobFile(LazyBlob blob, string sparsePath, BlobFetcherFactory fetchers, SnapshotterMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         _blob = blob;
         _fetchers = fetchers;
         _logger = logger;
@@ -42,29 +45,32 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     public string SparsePath { get; }
 
-    /// <summary>Uncompressed bytes of the blob present in the cache file.</summary>
-    public long PresentBytes => _fetcher?.PresentBytes ?? 0;
+    /// <summary>The blob's chunk fetcher, once a READ created it.</summary>
+    public BlobChunkFetcher? Fetcher => Volatile.Read(ref _fetcher);
 
     public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (_fetcher is { } fetcher)
         {
             // No allocation on the hit path: FillAsync completes synchronously when every chunk is present.
             var fill = fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken);
-            return fill.IsCompletedSuccessfully ? ValueTask.FromResult(Answer(fill.Result, offset, destination.Span)) : AwaitFillAsync(fill, offset, destination);
+            return fill.IsCompletedSuccessfully
+                ? ValueTask.FromResult(Answer(fill.Result, offset, destination.Span, started))
+                : AwaitFillAsync(fill, offset, destination, started);
         }
 
-        return ReadSlowAsync(offset, destination, cancellationToken);
+        return ReadSlowAsync(offset, destination, started, cancellationToken);
     }
 
     public SafeFileHandle? GetPassthroughHandle() => null;
 
     public void Dispose() => _file.Dispose();
 
-    private async ValueTask<FuseReadResult> AwaitFillAsync(ValueTask<int> fill, long offset, Memory<byte> destination) =>
-        Answer(await fill.ConfigureAwait(false), offset, destination.Span);
+    private async ValueTask<FuseReadResult> AwaitFillAsync(ValueTask<int> fill, long offset, Memory<byte> destination, long started) =>
+        Answer(await fill.ConfigureAwait(false), offset, destination.Span, started);
 
-    private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, long started, CancellationToken cancellationToken)
     {
         BlobChunkFetcher fetcher;
         try
@@ -74,28 +80,37 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         catch (SnapshotterException e)
         {
             Log.ChunkTableFailed(_logger, _blob.Digest, e.Message);
-            return FuseReadResult.IoError;
+            return Record(FuseReadResult.IoError, destination.Length, started);
         }
 
-        return Answer(await fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken).ConfigureAwait(false), offset, destination.Span);
+        return Answer(await fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken).ConfigureAwait(false), offset, destination.Span, started);
     }
 
-    private FuseReadResult Answer(int fill, long offset, Span<byte> destination)
+    private FuseReadResult Answer(int fill, long offset, Span<byte> destination, long started)
     {
         if (fill != 0)
         {
-            return FuseReadResult.Error(-fill);
+            return Record(FuseReadResult.Error(-fill), destination.Length, started);
         }
 
+        FuseReadResult result;
         try
         {
             var n = RandomAccess.Read(_file, destination, offset);
-            return n > 0 ? FuseReadResult.Success(n) : FuseReadResult.IoError;
+            result = n > 0 ? FuseReadResult.Success(n) : FuseReadResult.IoError;
         }
         catch (IOException)
         {
-            return FuseReadResult.IoError;
+            result = FuseReadResult.IoError;
         }
+
+        return Record(result, destination.Length, started);
+    }
+
+    private FuseReadResult Record(FuseReadResult result, int requested, long started)
+    {
+        _metrics.RecordRead(ReadBackend.Fuse, requested, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, result.IsError);
+        return result;
     }
 
     private Task<BlobChunkFetcher> GetFetcherAsync(CancellationToken cancellationToken)

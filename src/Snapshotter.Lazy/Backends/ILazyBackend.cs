@@ -17,4 +17,7 @@ internal interface ILazyBackend : IAsyncDisposable
     /// (detaching it if still busy). Throws <see cref="SnapshotterException"/> or an IOException naming the failure.
     /// </summary>
     ValueTask<IAsyncDisposable> MountAsync(LazyImage image, string mountPoint, CancellationToken cancellationToken = default);
+
+    /// <summary>Stored bytes fetched for <paramref name="blob"/> and bytes read from it, as far as this backend served it.</summary>
+    (long Fetched, long Read) Usage(Blobs.LazyBlob blob);
 }

@@ -2,7 +2,7 @@ namespace Snapshotter.Lazy.Blobs;
 
 /// <summary>
 /// The local blob files under <c>&lt;cache&gt;/blobs</c>: <c>&lt;hex&gt;</c> is a complete, verified uncompressed blob
-/// (written by a full download, renamed into place only when done); <c>&lt;hex&gt;.partial</c> a download in progress;
+/// (written by a full download, renamed into place only when done); <c>&lt;hex&gt;.&lt;id&gt;.partial</c> a download in progress;
 /// <c>&lt;hex&gt;.sparse</c> a blob filled lazily by reads.
 /// </summary>
 internal sealed class BlobFileCache
@@ -21,8 +21,11 @@ internal sealed class BlobFileCache
     /// <summary>Path of the complete blob file.</summary>
     public string CompletePath(LazyBlob blob) => Path.Combine(Directory, blob.Hex);
 
-    /// <summary>Path of a download in progress.</summary>
-    public string PartialPath(LazyBlob blob) => Path.Combine(Directory, blob.Hex + PartialSuffix);
+    /// <summary>
+    /// A new path for a download in progress, unique per download: a download whose mount was cancelled goes on in the
+    /// background, and a retry's download of the same blob must not truncate or rename that file under it.
+    /// </summary>
+    public string NewPartialPath(LazyBlob blob) => Path.Combine(Directory, $"{blob.Hex}.{Guid.NewGuid():N}{PartialSuffix}");
 
     /// <summary>Path of a lazily filled blob file.</summary>
     public string SparsePath(LazyBlob blob) => Path.Combine(Directory, blob.Hex + SparseSuffix);

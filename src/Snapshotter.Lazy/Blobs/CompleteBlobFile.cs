@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Chunks;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Erofs.Compression;
 using Snapshotter.Registry;
 
@@ -14,10 +14,14 @@ namespace Snapshotter.Lazy.Blobs;
 /// uncompressed offset, so the file is the device EROFS addresses. Written as <c>.partial</c> and renamed when complete,
 /// so a complete file is trusted across restarts. Concurrent callers share one download.
 /// </summary>
-internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, RegistryClient client, LazyMetrics metrics, ILogger logger)
+internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, RegistryClient client, SnapshotterMetrics metrics, ILogger logger)
 {
     private readonly Lock _lock = new();
     private Task<string>? _download;
+    private long _downloaded;
+
+    /// <summary>Stored bytes this process downloaded for the blob (0 when the file was already complete).</summary>
+    public long DownloadedBytes => Volatile.Read(ref _downloaded);
 
     /// <summary>The complete file's path, downloading it first if needed.</summary>
     public Task<string> EnsureAsync(CancellationToken cancellationToken = default)
@@ -45,7 +49,7 @@ internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, Regis
         }
 
         var table = await blob.GetChunkTableAsync().ConfigureAwait(false);
-        var partial = cache.PartialPath(blob);
+        var partial = cache.NewPartialPath(blob);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -70,6 +74,7 @@ internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, Regis
         }
 
         metrics.RecordFetch(blob.StoredSize, table.Count);
+        Volatile.Write(ref _downloaded, blob.StoredSize);
         Log.BlobDownloaded(logger, blob.Digest, blob.StoredSize, blob.DeviceSize, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return path;
     }

@@ -30,17 +30,21 @@ internal sealed class LazyImageResolver(LazyBlobRegistry blobs, IBlobReader read
             devices = MatchDevices(image, bootstrap);
         }
 
+        // Everything that can fail comes before the first reference is taken: a throw must not leave blobs held.
+        var locators = devices.Select(d => Locate(image, d.Layer)).ToArray();
+        var id = ContentId(image.BootstrapPath);
         var acquired = new List<LazyBlob>(devices.Count);
-        foreach (var (device, info, layer) in devices)
+        for (var i = 0; i < devices.Count; i++)
         {
-            var locator = Locate(image, layer);
+            var (device, info, layer) = devices[i];
+            var locator = locators[i];
 
             // EROFS addresses the device up to its block count; the blob's address space must cover all of it.
             var deviceSize = Math.Max((long)device.Blocks * 4096, ((long)info.UncompressedSize + 4095) & ~4095L);
             acquired.Add(blobs.Acquire(layer.Digest, () => new LazyBlob(layer.Digest, locator, layer.Size, deviceSize, info, LoadTableAsync)));
         }
 
-        return new LazyImage(image, ContentId(image.BootstrapPath), acquired);
+        return new LazyImage(image, id, acquired);
     }
 
     public async ValueTask ReleaseAsync(LazyImage image)

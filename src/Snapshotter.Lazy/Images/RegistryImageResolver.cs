@@ -18,7 +18,8 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
     private string BootstrapDirectory { get; } = Directory.CreateDirectory(Path.Combine(cacheDirectory, "bootstraps")).FullName;
 
     /// <summary>The image's bootstrap (local) and data layers. Throws <see cref="SnapshotterException"/> naming the image.</summary>
-    public async Task<RemoteImage> ResolveAsync(ImageReference reference, CancellationToken cancellationToken = default)
+    /// <param name="progress">Told how much of the bootstrap layer has arrived, when it is downloaded (not when cached).</param>
+    public async Task<RemoteImage> ResolveAsync(ImageReference reference, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ResolvedImage resolved;
         try
@@ -32,7 +33,7 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
 
         var bootstrap = resolved.Layers.LastOrDefault(l => l.Annotations.TryGetValue(NydusAnnotations.Bootstrap, out var v) && v == "true")
             ?? throw SnapshotterException.FailedPrecondition($"image {reference}: not a lazily pullable image (no layer annotated {NydusAnnotations.Bootstrap}=true)");
-        var path = await EnsureBootstrapAsync(resolved.Reference, bootstrap, cancellationToken).ConfigureAwait(false);
+        var path = await EnsureBootstrapAsync(resolved.Reference, bootstrap, progress, cancellationToken).ConfigureAwait(false);
         var layers = resolved.Layers
             .Where(l => !ReferenceEquals(l, bootstrap) && l.Digest.StartsWith("sha256:", StringComparison.Ordinal))
             .Select(l => new RemoteLayer(resolved.Reference.ToString(), l.Digest, l.Size))
@@ -40,7 +41,7 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
         return new RemoteImage(resolved.Reference.ToString(), path, layers);
     }
 
-    private async Task<string> EnsureBootstrapAsync(ImageReference repository, Descriptor layer, CancellationToken cancellationToken)
+    private async Task<string> EnsureBootstrapAsync(ImageReference repository, Descriptor layer, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
         if (layer.Size > maxBootstrapSize)
         {
@@ -64,10 +65,17 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
             var temp = path + ".tmp-" + Environment.ProcessId;
             try
             {
-                await using (var layerStream = await client.OpenBlobAsync(new BlobLocator(repository, layer.Digest), layer.Size, cancellationToken).ConfigureAwait(false))
+                var name = $"bootstrap {layer.Digest}";
+                progress?.Report(new DownloadProgress(name, 0, layer.Size));
+                await using (var blob = await client.OpenBlobAsync(new BlobLocator(repository, layer.Digest), layer.Size, cancellationToken).ConfigureAwait(false))
+                await using (var layerStream = progress is null ? blob : new ProgressReadStream(blob, read => progress.Report(new DownloadProgress(name, read, layer.Size))))
                 await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write))
                 {
                     await ImageConverter.ExtractBootstrapAsync(layerStream, output, cancellationToken).ConfigureAwait(false);
+
+                    // Read the layer to its end: the registry client checks the layer's digest only there, and the
+                    // extraction stops after image.boot (a tampered layer would otherwise be trusted from now on).
+                    await layerStream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (RegistryException e)

@@ -39,7 +39,7 @@ internal static class ErofsMounts
         }
         catch (NativeCallException e)
         {
-            reason = $"the kernel cannot mount EROFS from a regular file ({e.Message}); loop devices are used";
+            reason = $"EROFS cannot be mounted from a regular file here ({e.Message})";
             return false;
         }
         finally

@@ -96,7 +96,7 @@ internal sealed class HttpPool : IDisposable
             handler.SslOptions.ClientCertificates = certificates;
         }
 
-        return new HttpMessageInvoker(handler, disposeHandler: true);
+        return new HttpMessageInvoker(new MeteringHandler(handler, _options.Metrics ?? Telemetry.SnapshotterMetrics.Shared), disposeHandler: true);
     }
 
     private static bool ValidateWithRoots(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection roots)

@@ -1,10 +1,14 @@
 using System.CommandLine;
 using Snapshotter.Erofs;
+using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Tooling;
 
 namespace Snapshotter.Cli;
 
-/// <summary><c>snapshotter convert SOURCE TARGET [--compressor …] [--chunk-size N] [--platform P]</c>.</summary>
+/// <summary>
+/// <c>snapshotter convert SOURCE TARGET [--compressor …] [--chunk-size N] [--platform P]</c>: progress per source layer on
+/// standard error (<see cref="ProgressRenderer"/>), the converted image's digests on standard output.
+/// </summary>
 internal static class ConvertCommand
 {
     public static Command Create()
@@ -15,7 +19,8 @@ internal static class ConvertCommand
         compressor.AcceptOnlyFromAmong("zstd", "lz4", "gzip", "none");
         var chunkSize = new Option<int>("--chunk-size") { Description = "Chunk size in bytes, a power of two from 4096 to 16777216 (default 1048576)", DefaultValueFactory = _ => 1024 * 1024 };
         var platform = new Option<string?>("--platform") { Description = "Platform to pick from a multi-platform image, e.g. linux/amd64 (default: the host's)" };
-        var command = new Command("convert", "Convert an OCI image into a lazily pullable EROFS/RAFS v6 image (one data blob per layer plus a bootstrap)")
+        var command = new Command("convert", "Convert an OCI image into a lazily pullable EROFS/RAFS v6 image (one data blob per layer plus a bootstrap). " +
+            "Progress goes to standard error: a live line on a terminal, one line per converted layer otherwise; the digests go to standard output.")
         {
             source,
             target,
@@ -25,20 +30,29 @@ internal static class ConvertCommand
         };
         command.SetAction(async (ParseResult result, CancellationToken cancellationToken) =>
         {
+            // Progress on standard error (a live line on a terminal, one line per layer otherwise); the summary goes to
+            // standard output once the progress is finished, so that the two never share a line.
+            var summary = new StringWriter();
+            using var renderer = ProgressRenderer.ForStandardError();
+            var progress = new SynchronousProgress<ConversionProgress>(p => renderer.Report($"layer {p.Layer + 1}/{p.LayerCount}", p.LayerBytesRead, p.LayerSize));
             try
             {
-                return await ImageConversionRunner.RunAsync(
+                var exit = await ImageConversionRunner.RunAsync(
                     result.GetValue(source)!,
                     result.GetValue(target)!,
                     ImageConversionRunner.ParseCompressor(result.GetValue(compressor)!),
                     result.GetValue(chunkSize),
                     result.GetValue(platform),
-                    Console.Out,
-                    Console.IsErrorRedirected ? null : Console.Error,
+                    summary,
+                    progress,
                     cancellationToken);
+                renderer.Complete();
+                await Console.Out.WriteAsync(summary.ToString());
+                return exit;
             }
             catch (Exception e) when (e is InvalidImageException or NotSupportedException or ArgumentException or IOException)
             {
+                renderer.Complete();
                 await Console.Error.WriteLineAsync($"convert: {e.Message}");
                 return 1;
             }

@@ -2,9 +2,10 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Configuration;
 using Snapshotter.Core;
+using Snapshotter.Core.Remote;
 using Snapshotter.Lazy;
 using Snapshotter.Registry;
 
@@ -65,7 +66,9 @@ internal static class MountCommand
             "mount",
             "Mount a lazily pullable image read-only and serve its reads from the registry until SIGTERM/SIGINT (then unmount). " +
             "Uses EROFS over fscache on kernels with cachefiles on-demand (CONFIG_CACHEFILES_ONDEMAND, CONFIG_EROFS_FS_ONDEMAND), " +
-            "else downloads the data blobs whole and mounts EROFS from the local files. Prints \"mounted DIR\" when ready.")
+            "else serves the data blobs as FUSE files and mounts EROFS from them (Linux 6.12+), else downloads the data blobs whole " +
+            "and mounts EROFS from the local files (`snapshotter check` shows which). Prints \"mounted DIR\" when ready. " +
+            "The bootstrap download's progress goes to standard error: a live line on a terminal, one line otherwise.")
         {
             reference, mountPoint, cacheDir, mode, prefetch, prefetchRate, domain, amplify, readahead, maxRequest, platform, hostsDir, fetchTimeout, logLevel,
         };
@@ -138,7 +141,7 @@ internal static class MountCommand
                 AttemptTimeout = fetchTimeout < TimeSpan.FromSeconds(30) ? fetchTimeout : TimeSpan.FromSeconds(30),
             },
             loggerFactory.CreateLogger<RegistryClient>());
-        var metrics = LazyMetrics.Shared;
+        var metrics = SnapshotterMetrics.Shared;
         LazyFileSystem lazy;
         try
         {
@@ -163,7 +166,14 @@ internal static class MountCommand
             var target = Path.GetFullPath(mountPoint);
             try
             {
-                var remote = await lazy.ResolveImageAsync(image, stop.Token);
+                RemoteImage remote;
+                using (var renderer = ProgressRenderer.ForStandardError())
+                {
+                    // The bootstrap download (skipped when cached): a live line on a terminal, one line when redirected.
+                    remote = await lazy.ResolveImageAsync(
+                        image, new SynchronousProgress<DownloadProgress>(p => renderer.Report(ShortName(p.Name), p.BytesDone, p.TotalBytes)), stop.Token);
+                }
+
                 await lazy.MountAsync(remote, target, stop.Token);
             }
             catch (SnapshotterException e)
@@ -190,6 +200,13 @@ internal static class MountCommand
         }
 
         return 0;
+    }
+
+    /// <summary><c>bootstrap sha256:0123456789ab</c>: a digest cut to 12 hex digits, enough to tell layers apart on one line.</summary>
+    private static string ShortName(string name)
+    {
+        var at = name.IndexOf("sha256:", StringComparison.Ordinal);
+        return at >= 0 && name.Length > at + 7 + 12 ? name[..(at + 7 + 12)] : name;
     }
 
     private static async Task<int> FailAsync(int exitCode, string message)

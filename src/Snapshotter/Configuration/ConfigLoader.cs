@@ -55,6 +55,8 @@ internal static class ConfigLoader
             CacheDir = flags.CacheDir ?? config.CacheDir,
             HostsDir = flags.HostsDir ?? config.HostsDir,
             Prefetch = flags.Prefetch ?? config.Prefetch,
+            MetricsAddress = flags.MetricsAddress ?? config.MetricsAddress,
+            LogFormat = flags.LogFormat ?? config.LogFormat,
         };
 
         Validate(config);
@@ -65,6 +67,8 @@ internal static class ConfigLoader
             Address = Path.GetFullPath(config.Address),
             LogLevel = config.LogLevel.ToLowerInvariant(),
             LazyMode = config.LazyMode.Trim().ToLowerInvariant(),
+            LogFormat = config.LogFormat.Trim().ToLowerInvariant(),
+            MetricsAddress = config.MetricsAddress.Trim(),
             CacheDir = Path.GetFullPath(string.IsNullOrWhiteSpace(config.CacheDir) ? Path.Combine(root, "cache") : config.CacheDir),
         };
     }
@@ -109,6 +113,15 @@ internal static class ConfigLoader
             throw new ConfigException("root must not be empty");
         }
 
+        // Overlay lowerdir= lists are ':'-separated and the kernel splits mount options on ','.
+        foreach (var (key, path) in new[] { ("root", config.Root), ("cache_dir", config.CacheDir ?? string.Empty) })
+        {
+            if (path.IndexOfAny([',', ':']) >= 0)
+            {
+                throw new ConfigException($"{key} {path} must not contain ',' or ':' (they separate mount options and overlay layers)");
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(config.Address))
         {
             throw new ConfigException("address must not be empty");
@@ -133,6 +146,16 @@ internal static class ConfigLoader
         if (!Lazy.LazyModes.TryParse(config.LazyMode, out _, out var modeError) && modeError is not null)
         {
             throw new ConfigException(modeError);
+        }
+
+        if (config.LogFormat.Trim().ToLowerInvariant() is not ("text" or "json"))
+        {
+            throw new ConfigException($"log format '{config.LogFormat}' is not one of text, json");
+        }
+
+        if (config.MetricsAddress.Trim().Length > 0 && !System.Net.IPEndPoint.TryParse(config.MetricsAddress.Trim(), out _))
+        {
+            throw new ConfigException($"metrics address '{config.MetricsAddress}' is not host:port with an IP address (e.g. 127.0.0.1:9110, [::]:9110), or empty for off");
         }
 
         if (config.FetchTimeoutSeconds is < 1 or > 3600)

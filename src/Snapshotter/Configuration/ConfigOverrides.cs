@@ -9,4 +9,6 @@ internal sealed record ConfigOverrides(
     string? LazyMode = null,
     string? CacheDir = null,
     string? HostsDir = null,
-    bool? Prefetch = null);
+    bool? Prefetch = null,
+    string? MetricsAddress = null,
+    string? LogFormat = null);

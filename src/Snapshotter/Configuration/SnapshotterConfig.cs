@@ -29,8 +29,9 @@ internal sealed record SnapshotterConfig
     public int ShutdownTimeoutSeconds { get; init; } = 30;
 
     /// <summary>
-    /// How lazily pullable images are served: <c>auto</c> (fscache when the kernel has cachefiles on-demand, else
-    /// blob-fetch), <c>fscache</c>, <c>blob-fetch</c> or <c>off</c> (every layer unpacked the ordinary way). Defaults to auto.
+    /// How lazily pullable images are served: <c>auto</c> (fscache when the kernel has cachefiles on-demand, else fuse
+    /// when it mounts EROFS from regular files, else blob-fetch), <c>fscache</c>, <c>fuse</c>, <c>blob-fetch</c> or
+    /// <c>off</c> (every layer unpacked the ordinary way). Defaults to auto.
     /// </summary>
     [JsonPropertyName("lazy_mode")]
     public string LazyMode { get; init; } = "auto";
@@ -66,4 +67,15 @@ internal sealed record SnapshotterConfig
     /// <summary>A registry fetch (all retries) gives up after this many seconds; a reading process then gets EIO. Defaults to 60.</summary>
     [JsonPropertyName("fetch_timeout_seconds")]
     public int FetchTimeoutSeconds { get; init; } = 60;
+
+    /// <summary>
+    /// <c>host:port</c> of the HTTP endpoint serving Prometheus metrics at <c>/metrics</c> and a liveness check at
+    /// <c>/healthz</c>; empty turns it off. Defaults to <c>127.0.0.1:9110</c>.
+    /// </summary>
+    [JsonPropertyName("metrics_address")]
+    public string MetricsAddress { get; init; } = "127.0.0.1:9110";
+
+    /// <summary>Log line format on standard output: <c>text</c> or <c>json</c>. Defaults to text.</summary>
+    [JsonPropertyName("log_format")]
+    public string LogFormat { get; init; } = "text";
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Configuration;
 using Snapshotter.Core;
 using Snapshotter.Core.Remote;
@@ -60,7 +60,7 @@ internal sealed class RemoteComposition : IAsyncDisposable
                 },
                 client,
                 loggerFactory,
-                LazyMetrics.Shared,
+                SnapshotterMetrics.Shared,
                 statistics,
                 cancellationToken).ConfigureAwait(false);
             return new RemoteComposition(fileSystem, client);

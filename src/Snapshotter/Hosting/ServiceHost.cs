@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
@@ -13,6 +14,7 @@ using Snapshotter.Core.Overlay;
 using Snapshotter.Core.Remote;
 using Snapshotter.Core.Snapshots;
 using Snapshotter.Services;
+using Snapshotter.Telemetry;
 
 namespace Snapshotter.Hosting;
 
@@ -32,7 +34,11 @@ internal static class ServiceHost
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
-        ConfigureLogging(builder.Logging, ConfigLoader.ToLogLevel(config.LogLevel));
+        ConfigureLogging(builder.Logging, ConfigLoader.ToLogLevel(config.LogLevel), config.LogFormat == "json");
+        var metrics = SnapshotterMetrics.Shared;
+        builder.Services.AddSingleton(metrics);
+        var metricsEndpoint = config.MetricsAddress.Length > 0 ? IPEndPoint.Parse(config.MetricsAddress) : null;
+        TelemetrySetup.Configure(builder.Services, exportMetrics: metricsEndpoint is not null);
 
         // Stopping waits this long for calls in flight (Kestrel drains HTTP/2 streams), then aborts them.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(config.ShutdownTimeoutSeconds));
@@ -45,7 +51,15 @@ internal static class ServiceHost
         builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint => endpoint is UnixDomainSocketEndPoint unix
             ? UnixListenSocket.Create(unix.ToString(), SocketPreparer.SocketMode, o.Backlog)
             : SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint));
-        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(config.Address, l => l.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.ListenUnixSocket(config.Address, l => l.Protocols = HttpProtocols.Http2);
+            if (metricsEndpoint is not null)
+            {
+                // Prometheus scrapes over plain HTTP/1.1 on TCP, beside the unix-socket gRPC endpoint.
+                k.Listen(metricsEndpoint, l => l.Protocols = HttpProtocols.Http1);
+            }
+        });
 
         // The snapshotter logs through the host's logger factory, so it is opened once the host is built, and before
         // the socket exists; the service is a singleton over it.
@@ -55,6 +69,8 @@ internal static class ServiceHost
         {
             o.MaxReceiveMessageSize = MaxMessageSize;
             o.MaxSendMessageSize = MaxMessageSize;
+            // Outermost first: telemetry sees the status the error interceptor made of an exception.
+            o.Interceptors.Add<GrpcTelemetryInterceptor>();
             o.Interceptors.Add<GrpcErrorInterceptor>();
         });
 
@@ -65,6 +81,11 @@ internal static class ServiceHost
 
         var app = builder.Build();
         app.MapGrpcService<SnapshotsService>();
+        if (metricsEndpoint is not null)
+        {
+            TelemetrySetup.MapEndpoints(app, () => opened is not null);
+        }
+
         var loggerFactory = app.Services.GetRequiredService<ILoggerFactory>();
         var logger = loggerFactory.CreateLogger("snapshotter");
 
@@ -78,13 +99,24 @@ internal static class ServiceHost
         var statistics = new RemoteStatistics();
         await using var remote = await RemoteComposition.CreateAsync(config, loggerFactory, statistics, cancellationToken);
         await using ISnapshotter snapshotter = await OverlaySnapshotter.OpenAsync(config.Root, loggerFactory, remote.FileSystem, statistics, cancellationToken);
+        TelemetrySetup.ObserveRemote(metrics, statistics, remote.FileSystem);
         opened = snapshotter;
 
         // A crash (kill -9) can leave directories no snapshot owns; remove them before serving.
         await snapshotter.CleanupAsync(cancellationToken);
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        lifetime.ApplicationStarted.Register(() => Log.Listening(logger, config.Address, config.Root));
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            Log.Listening(logger, config.Address, config.Root);
+            if (metricsEndpoint is not null)
+            {
+                // The bound address, also when the configured port is 0.
+                var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+                    .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+                Log.MetricsListening(logger, string.Join(", ", addresses.Where(a => a.StartsWith("http://", StringComparison.Ordinal) && !a.Contains("unix:", StringComparison.Ordinal))));
+            }
+        });
         lifetime.ApplicationStopping.Register(() => Log.ShuttingDown(logger, config.ShutdownTimeoutSeconds));
 
         try
@@ -105,7 +137,7 @@ internal static class ServiceHost
         return 0;
     }
 
-    private static void ConfigureLogging(ILoggingBuilder logging, LogLevel level)
+    private static void ConfigureLogging(ILoggingBuilder logging, LogLevel level, bool json)
     {
         logging.ClearProviders();
         logging.SetMinimumLevel(level);
@@ -114,6 +146,18 @@ internal static class ServiceHost
         var frameworkLevel = level > LogLevel.Warning ? level : LogLevel.Warning;
         logging.AddFilter("Microsoft", frameworkLevel);
         logging.AddFilter("Grpc", frameworkLevel);
+        if (json)
+        {
+            // One JSON object per line (event id, category, message, structured state): for log collectors.
+            logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+                o.IncludeScopes = false;
+            });
+            return;
+        }
+
         logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

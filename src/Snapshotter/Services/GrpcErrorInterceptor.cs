@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
@@ -7,7 +8,8 @@ namespace Snapshotter.Services;
 /// <summary>
 /// Turns every exception a service method throws into its gRPC status through <see cref="GrpcErrorMapper"/>, the one
 /// mapping of the error taxonomy. Unexpected failures (UNKNOWN) are logged here once, with the exception;
-/// expected ones (not found, already exists, ...) are answers, not log lines.
+/// expected ones (not found, already exists, ...) are answers, not log lines. At debug level every call is logged with
+/// its duration when answered (a timeline of what containerd asked and how long it waited).
 /// </summary>
 internal sealed class GrpcErrorInterceptor(ILogger<GrpcErrorInterceptor> logger) : Interceptor
 {
@@ -16,13 +18,26 @@ internal sealed class GrpcErrorInterceptor(ILogger<GrpcErrorInterceptor> logger)
         ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        var started = Stopwatch.GetTimestamp();
+        var code = StatusCode.OK;
         try
         {
             return await continuation(request, context).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not RpcException)
         {
-            throw ToRpcException(e, context);
+            var rpc = ToRpcException(e, context);
+            code = rpc.StatusCode;
+            throw rpc;
+        }
+        catch (RpcException e)
+        {
+            code = e.StatusCode;
+            throw;
+        }
+        finally
+        {
+            Log.CallAnswered(logger, context.Method, code, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 
 namespace Snapshotter.Cache.Tests.Fetching;
 
@@ -12,7 +12,7 @@ public sealed class BlobChunkFetcherPrefetchTests
     private static (BlobChunkFetcher Fetcher, RecordingReader Reader, MemorySink Sink) Create(TestBlob blob)
     {
         var reader = new RecordingReader(blob.Stored);
-        var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 }, new LazyMetrics(), NullLogger.Instance);
+        var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 }, new SnapshotterMetrics(), NullLogger.Instance);
         return (fetcher, reader, new MemorySink(blob.Table.UncompressedSize));
     }
 

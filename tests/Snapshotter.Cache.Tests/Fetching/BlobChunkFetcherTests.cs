@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 
 namespace Snapshotter.Cache.Tests.Fetching;
 
@@ -8,11 +8,11 @@ public sealed class BlobChunkFetcherTests
 {
     private const int K = 1024;
 
-    private static (BlobChunkFetcher Fetcher, RecordingReader Reader, MemorySink Sink, LazyMetrics Metrics) Create(
+    private static (BlobChunkFetcher Fetcher, RecordingReader Reader, MemorySink Sink, SnapshotterMetrics Metrics) Create(
         TestBlob blob, ChunkFetcherOptions? options = null)
     {
         var reader = new RecordingReader(blob.Stored);
-        var metrics = new LazyMetrics();
+        var metrics = new SnapshotterMetrics();
         var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), options ?? new ChunkFetcherOptions { ReadaheadWindow = 0 }, metrics, NullLogger.Instance);
         return (fetcher, reader, new MemorySink(blob.Table.UncompressedSize), metrics);
     }

@@ -90,6 +90,39 @@ public sealed class OverlaySnapshotterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stat_RepeatedWhileOtherCallsWrite_AlwaysSeesTheLatestCommittedState()
+    {
+        await _snapshotter.PrepareAsync("a", "", NoLabels);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        var writes = 0;
+        var writer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var n = ++writes;
+                await _snapshotter.UpdateAsync(new SnapshotInfo("a", "", SnapshotKind.Active, default, default, new Dictionary<string, string> { ["n"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture) }), ["labels"]);
+            }
+        });
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var last = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                var info = await _snapshotter.StatAsync("a");
+                var seen = info.Labels.TryGetValue("n", out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
+                Assert.True(seen >= last, $"a Stat went back in time: {seen} after {last}");
+                last = seen;
+            }
+        })).ToArray();
+        await Task.WhenAll(readers.Append(writer));
+
+        var final = await _snapshotter.StatAsync("a");
+        Assert.Equal(writes.ToString(System.Globalization.CultureInfo.InvariantCulture), final.Labels["n"]);
+        await _snapshotter.RemoveAsync("a");
+        await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.StatAsync("a").AsTask());
+    }
+
+    [Fact]
     public async Task OpenAsync_SchemaVersion1_MigratesKeepingSnapshots()
     {
         await _snapshotter.PrepareAsync("a", "", NoLabels);

@@ -99,11 +99,14 @@ public sealed class ImageConverterTests : IDisposable
         await layout.PutManifestAsync(new OciDescriptor(OciLayout.ManifestMediaType, Digest(manifest), manifest.Length), manifest);
 
         string dst = Path.Combine(_work, "dst2");
-        var progress = new StringWriter();
+        var reports = new List<ConversionProgress>();
         var summary = new StringWriter();
-        int code = await Snapshotter.Erofs.Tooling.ImageConversionRunner.RunAsync($"oci:{src}:t", $"oci:{dst}:lazy", ChunkCompressor.Lz4Block, 4096, null, summary, progress);
+        int code = await Snapshotter.Erofs.Tooling.ImageConversionRunner.RunAsync(
+            $"oci:{src}:t", $"oci:{dst}:lazy", ChunkCompressor.Lz4Block, 4096, null, summary, new ListProgress(reports));
         Assert.Equal(0, code);
-        Assert.Contains("layer 1/1", progress.ToString());
+        Assert.NotEmpty(reports);
+        Assert.All(reports, r => Assert.Equal((0, 1, (long)layerBytes.Length), (r.Layer, r.LayerCount, r.LayerSize)));
+        Assert.Equal(layerBytes.Length, reports[^1].LayerBytesRead);
         Assert.Contains("bootstrap layer sha256:", summary.ToString());
 
         var output = new StringWriter();
@@ -145,4 +148,9 @@ public sealed class ImageConverterTests : IDisposable
     private static string BlobPath(string layout, string digest) => Path.Combine(layout, "blobs", "sha256", digest[7..]);
 
     private static string Digest(byte[] data) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(data));
+
+    private sealed class ListProgress(List<ConversionProgress> reports) : IProgress<ConversionProgress>
+    {
+        public void Report(ConversionProgress value) => reports.Add(value);
+    }
 }

@@ -6,7 +6,8 @@ namespace Snapshotter.IntegrationTests.Fixtures;
 
 /// <summary>
 /// Real containerd 1.6 (<c>/usr/bin/containerd</c>) on a temp config, root, state and socket, with
-/// our <c>snapshotter serve</c> registered as the proxy snapshot plugin <c>lazy</c>. Both start
+/// our <c>snapshotter serve</c> registered as the proxy snapshot plugin <c>lazy</c> (or as
+/// <see cref="ContainerdFixtureOptions"/> say: another name, CRI on, serve arguments). Both start
 /// once per test class; everything (processes, shims, mounts, dirs) is removed on dispose.
 /// </summary>
 /// <remarks>
@@ -15,8 +16,11 @@ namespace Snapshotter.IntegrationTests.Fixtures;
 /// </remarks>
 public sealed class ContainerdFixture : IAsyncLifetime
 {
-    /// <summary>The proxy plugin name in the generated containerd config.</summary>
-    public const string ProxyName = "lazy";
+    /// <summary>The proxy plugin name in the generated containerd config unless the options name another.</summary>
+    public const string DefaultProxyName = "lazy";
+
+    /// <summary>The namespace containerd's CRI plugin keeps its images and containers in.</summary>
+    public const string CriNamespace = "k8s.io";
 
     /// <summary>A namespace holding one active snapshot, <see cref="ProbeKey"/>, used to check containerd reaches the snapshotter.</summary>
     public const string ProbeNamespace = "fixture-probe";
@@ -24,15 +28,30 @@ public sealed class ContainerdFixture : IAsyncLifetime
     public const string ProbeKey = "probe";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly ContainerdFixtureOptions _options;
     private DaemonProcess? _containerd;
     private int _namespaceCounter;
 
     public ContainerdFixture()
+        : this(new ContainerdFixtureOptions())
     {
+    }
+
+    /// <summary>A fixture started as <paramref name="options"/> say (xunit uses the public parameterless constructor).</summary>
+    internal ContainerdFixture(ContainerdFixtureOptions options)
+    {
+        _options = options;
+
         // Short path: unix socket paths are limited to 107 bytes.
         Directory = Path.Combine("/tmp", "lzit-" + Guid.NewGuid().ToString("N")[..10]);
-        SnapshotterName = Environment.GetEnvironmentVariable("LAZY_IT_SNAPSHOTTER") is { Length: > 0 } s ? s : ProxyName;
+        SnapshotterName = Environment.GetEnvironmentVariable("LAZY_IT_SNAPSHOTTER") is { Length: > 0 } s ? s : options.ProxyName;
     }
+
+    /// <summary>The proxy plugin's name in containerd's config.</summary>
+    public string ProxyName => _options.ProxyName;
+
+    /// <summary>True when containerd's CRI plugin runs (<see cref="ContainerdFixtureOptions.CriHostsDirectory"/>).</summary>
+    public bool CriEnabled => _options.CriHostsDirectory is not null;
 
     /// <summary>The temp directory holding every file of this fixture.</summary>
     public string Directory { get; }
@@ -162,7 +181,8 @@ public sealed class ContainerdFixture : IAsyncLifetime
         string snapshotterSocket = Path.Combine(Directory, "snapshotter.sock");
         if (SnapshotterName == ProxyName)
         {
-            Snapshotter = await SnapshotterProcess.StartAsync(Path.Combine(Directory, "snapshotter"), snapshotterSocket).ConfigureAwait(false);
+            Snapshotter = await SnapshotterProcess.StartAsync(
+                Path.Combine(Directory, "snapshotter"), snapshotterSocket, _options.SnapshotterArguments, _options.SnapshotterConfigJson).ConfigureAwait(false);
         }
 
         string config = Path.Combine(Directory, "containerd.toml");
@@ -207,13 +227,13 @@ public sealed class ContainerdFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>The containerd config: its own dirs and socket, the proxy plugin, no CRI (starts fast).</summary>
+    /// <summary>The containerd config: its own dirs and socket, the proxy plugin, CRI only when the options ask for it.</summary>
     internal string ConfigToml(string snapshotterSocket) => $"""
         version = 2
         root = "{ContainerdRoot}"
         state = "{ContainerdState}"
         disabled_plugins = [
-          "io.containerd.grpc.v1.cri",
+          {(CriEnabled ? "" : "\"io.containerd.grpc.v1.cri\",")}
           "io.containerd.snapshotter.v1.aufs",
           "io.containerd.snapshotter.v1.btrfs",
           "io.containerd.snapshotter.v1.devmapper",
@@ -239,7 +259,40 @@ public sealed class ContainerdFixture : IAsyncLifetime
           [proxy_plugins.{ProxyName}]
             type = "snapshot"
             address = "{snapshotterSocket}"
+        {CriToml()}
         """;
+
+    /// <summary>
+    /// containerd's CRI plugin for image pulls: the proxy plugin as its snapshotter with the remote-snapshot labels on
+    /// (<c>disable_snapshot_annotations = false</c>), registries from the hosts directory, streaming on loopback only,
+    /// CNI pointed at empty temp dirs (CRI starts without a network config; images need none).
+    /// </summary>
+    private string CriToml()
+    {
+        if (_options.CriHostsDirectory is not { } hosts)
+        {
+            return "";
+        }
+
+        string cni = Path.Combine(Directory, "cni");
+        System.IO.Directory.CreateDirectory(Path.Combine(cni, "bin"));
+        System.IO.Directory.CreateDirectory(Path.Combine(cni, "conf"));
+        return $"""
+
+            [plugins."io.containerd.grpc.v1.cri"]
+              disable_tcp_service = true
+              stream_server_address = "127.0.0.1"
+              stream_server_port = "0"
+              [plugins."io.containerd.grpc.v1.cri".containerd]
+                snapshotter = "{SnapshotterName}"
+                disable_snapshot_annotations = false
+              [plugins."io.containerd.grpc.v1.cri".cni]
+                bin_dir = "{Path.Combine(cni, "bin")}"
+                conf_dir = "{Path.Combine(cni, "conf")}"
+              [plugins."io.containerd.grpc.v1.cri".registry]
+                config_path = "{hosts}"
+            """;
+    }
 
     /// <summary>
     /// runc shims outlive containerd by design; kill (by pid) only the ones started for THIS

@@ -7,15 +7,20 @@ namespace Snapshotter.IntegrationTests.Fixtures;
 internal static class Mounts
 {
     /// <summary>Mount points at or below <paramref name="root"/>, deepest first.</summary>
-    public static IReadOnlyList<string> Under(string root)
+    public static IReadOnlyList<string> Under(string root) => EntriesUnder(root).Select(e => e.MountPoint).ToList();
+
+    /// <summary>The mounts at or below <paramref name="root"/> with their file system type, source and options, deepest first.</summary>
+    public static IReadOnlyList<MountEntry> EntriesUnder(string root)
     {
         string prefix = root.TrimEnd('/') + "/";
-        var result = new List<string>();
+        var result = new List<MountEntry>();
         foreach (string line in File.ReadLines("/proc/self/mountinfo"))
         {
-            // Field 5 is the mount point, with spaces etc. octal-escaped (\040).
+            // Field 5 is the mount point, with spaces etc. octal-escaped (\040); after the " - " separator come the
+            // file system type, the source and the super block options.
             string[] fields = line.Split(' ');
-            if (fields.Length < 5)
+            int separator = Array.IndexOf(fields, "-");
+            if (fields.Length < 5 || separator < 0 || separator + 3 >= fields.Length)
             {
                 continue;
             }
@@ -23,11 +28,11 @@ internal static class Mounts
             string mountPoint = Unescape(fields[4]);
             if (mountPoint == root.TrimEnd('/') || mountPoint.StartsWith(prefix, StringComparison.Ordinal))
             {
-                result.Add(mountPoint);
+                result.Add(new MountEntry(mountPoint, fields[separator + 1], Unescape(fields[separator + 2]), Unescape(fields[separator + 3])));
             }
         }
 
-        return result.OrderByDescending(m => m.Length).ToList();
+        return result.OrderByDescending(m => m.MountPoint.Length).ToList();
     }
 
     /// <summary>Detaches every mount under <paramref name="root"/> (best effort, repeated for stacked mounts).</summary>

@@ -7,12 +7,16 @@ namespace Snapshotter.IntegrationTests.Fixtures;
 public sealed class SnapshotterProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly IReadOnlyList<string> _arguments;
+    private readonly string _configJson;
     private DaemonProcess _daemon;
 
-    private SnapshotterProcess(string root, string socketPath, DaemonProcess daemon)
+    private SnapshotterProcess(string root, string socketPath, IReadOnlyList<string> arguments, string configJson, DaemonProcess daemon)
     {
         Root = root;
         SocketPath = socketPath;
+        _arguments = arguments;
+        _configJson = configJson;
         _daemon = daemon;
     }
 
@@ -29,11 +33,21 @@ public sealed class SnapshotterProcess : IAsyncDisposable
 
     internal int LogLineCount => _daemon.LineCount;
 
-    /// <summary>Starts <c>snapshotter serve --root ROOT --address SOCKET --log-level debug</c> and waits until it accepts connections.</summary>
-    public static async Task<SnapshotterProcess> StartAsync(string root, string socketPath, CancellationToken cancellationToken = default)
+    /// <summary>The config every fixture's daemon gets unless told otherwise: no metrics endpoint (several fixtures' daemons run side by side and would fight over the default port).</summary>
+    public const string DefaultConfigJson = """{ "metrics_address": "" }""";
+
+    /// <summary>
+    /// Starts <c>snapshotter serve --config FILE --root ROOT --address SOCKET --log-level debug ARGUMENTS...</c> and waits
+    /// until it accepts connections. FILE holds <paramref name="configJson"/> (<see cref="DefaultConfigJson"/> by default:
+    /// a config installed on this machine must not change the tests); <paramref name="arguments"/> (e.g.
+    /// <c>--lazy-mode fuse</c>) are kept for restarts.
+    /// </summary>
+    public static async Task<SnapshotterProcess> StartAsync(
+        string root, string socketPath, IReadOnlyList<string>? arguments = null, string configJson = DefaultConfigJson, CancellationToken cancellationToken = default)
     {
-        var daemon = Launch(root, socketPath);
-        var process = new SnapshotterProcess(root, socketPath, daemon);
+        arguments ??= [];
+        var daemon = Launch(root, socketPath, arguments, configJson);
+        var process = new SnapshotterProcess(root, socketPath, arguments, configJson, daemon);
         try
         {
             await UnixSockets.WaitConnectableAsync(socketPath, daemon, StartTimeout, cancellationToken).ConfigureAwait(false);
@@ -66,7 +80,7 @@ public sealed class SnapshotterProcess : IAsyncDisposable
 
         string[] oldLines = _daemon.Lines();
         _daemon.Dispose();
-        _daemon = Launch(Root, SocketPath, [.. oldLines, "[fixture] ---- restarting ----"]);
+        _daemon = Launch(Root, SocketPath, _arguments, _configJson, [.. oldLines, "[fixture] ---- restarting ----"]);
         await UnixSockets.WaitConnectableAsync(SocketPath, _daemon, StartTimeout, cancellationToken).ConfigureAwait(false);
     }
 
@@ -76,7 +90,7 @@ public sealed class SnapshotterProcess : IAsyncDisposable
         _daemon.Dispose();
     }
 
-    private static DaemonProcess Launch(string root, string socketPath, IEnumerable<string>? earlierLines = null)
+    private static DaemonProcess Launch(string root, string socketPath, IReadOnlyList<string> arguments, string configJson, IEnumerable<string>? earlierLines = null)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "snapshotter.dll");
         if (!File.Exists(dll))
@@ -84,16 +98,16 @@ public sealed class SnapshotterProcess : IAsyncDisposable
             throw new FileNotFoundException($"snapshotter.dll is not next to the tests ({AppContext.BaseDirectory}); the test project must reference src/Snapshotter", dll);
         }
 
-        // An explicit empty config file: a config installed on this machine must not change the tests.
+        // An explicit config file: a config installed on this machine must not change the tests.
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(root))!, "snapshotter-config.json");
-        File.WriteAllText(config, "{}");
+        File.WriteAllText(config, configJson);
 
         // The SDK tells child processes which dotnet runs the tests.
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         return DaemonProcess.Start(
             "snapshotter",
             dotnet,
-            [dll, "serve", "--config", config, "--root", root, "--address", socketPath, "--log-level", "debug"],
+            [dll, "serve", "--config", config, "--root", root, "--address", socketPath, "--log-level", "debug", .. arguments],
             earlierLines);
     }
 }

@@ -14,6 +14,10 @@ internal static class Tools
         ["umoci"] = "umoci",
         ["tar"] = "tar",
         ["dotnet"] = "the .NET 10 SDK",
+        ["ctr-remote"] = "stargz-snapshotter",
+        ["docker-registry"] = "docker-registry",
+        ["skopeo"] = "skopeo",
+        ["getfattr"] = "attr",
     };
 
     /// <summary>Returns the absolute path of <paramref name="name"/> (or the path itself if it is absolute).</summary>

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Daemon;
 using Xunit.Abstractions;
 
@@ -22,14 +22,14 @@ public sealed class LazyBlobKernelTests(ITestOutputHelper output)
             throw new InvalidDataException("raw blob chunks are not compressed");
     }
 
-    private sealed record Setup(MkfsErofsImage Image, ToggleReader Reader, BlobChunkFetcher Fetcher, LazyMetrics Metrics, TestObjectResolver Registry, LocalFileObjectSource Boot, FileBlobRangeReader File);
+    private sealed record Setup(MkfsErofsImage Image, ToggleReader Reader, BlobChunkFetcher Fetcher, SnapshotterMetrics Metrics, TestObjectResolver Registry, LocalFileObjectSource Boot, FileBlobRangeReader File);
 
     private static Setup Create(string fsid, string? domain, ChunkFetcherOptions options, MkfsErofsImage? image = null, TestObjectResolver? registry = null, BlobObjectSource? shared = null)
     {
         image ??= MkfsErofsImage.Create(BlobTag, ChunkSize);
         var file = new FileBlobRangeReader(image.Blob);
         var reader = new ToggleReader(file);
-        var metrics = new LazyMetrics();
+        var metrics = new SnapshotterMetrics();
         var fetcher = shared?.Fetcher ?? new BlobChunkFetcher(RawBlobChunks.Build(image.Blob, ChunkSize), reader, new Unused(), options, metrics, NullLogger.Instance);
         var boot = new LocalFileObjectSource(image.Bootstrap);
         registry ??= new TestObjectResolver();

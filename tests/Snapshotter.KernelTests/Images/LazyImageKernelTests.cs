@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Cache.Metrics;
+using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Daemon;
 using Snapshotter.Core;
 using Snapshotter.Lazy;
@@ -21,11 +21,11 @@ public sealed class LazyImageKernelTests(LazyImageFixture fixture, ITestOutputHe
     private static string NewDir(string prefix) =>
         Directory.CreateDirectory(Path.Combine(KernelEnvironment.Scratch, prefix + "-" + Guid.NewGuid().ToString("N")[..8])).FullName;
 
-    private sealed class Session(LazyFileSystem lazy, RegistryClient client, LazyMetrics metrics, ILoggerFactory loggers, string reference) : IAsyncDisposable
+    private sealed class Session(LazyFileSystem lazy, RegistryClient client, SnapshotterMetrics metrics, ILoggerFactory loggers, string reference) : IAsyncDisposable
     {
         public LazyFileSystem Lazy { get; } = lazy;
 
-        public LazyMetrics Metrics { get; } = metrics;
+        public SnapshotterMetrics Metrics { get; } = metrics;
 
         /// <summary>Resolves the fixture image from the registry and mounts it at a new directory.</summary>
         public async Task<string> MountAsync(string prefix)
@@ -50,7 +50,7 @@ public sealed class LazyImageKernelTests(LazyImageFixture fixture, ITestOutputHe
         var loggers = LoggerFactory.Create(b => b.AddProvider(new TestOutputLoggerProvider(output)).SetMinimumLevel(LogLevel.Information));
         var timeout = fetchTimeout ?? TimeSpan.FromSeconds(60);
         var client = new RegistryClient(new RegistryClientOptions { HostsDirectory = null, OverallTimeout = timeout, AttemptTimeout = timeout, RetryMaxDelay = TimeSpan.FromSeconds(1) });
-        var metrics = new LazyMetrics();
+        var metrics = new SnapshotterMetrics();
         var lazy = await LazyFileSystem.CreateAsync(
             new LazyOptions
             {

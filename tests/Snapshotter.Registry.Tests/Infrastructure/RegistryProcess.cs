@@ -42,11 +42,11 @@ internal sealed class RegistryProcess : IAsyncDisposable
     {
         options ??= new RegistryProcessOptions();
         var dir = new TempDirectory("docker-registry");
-        int port = FreePort.Get();
+        int port = options.Port ?? FreePort.Get();
         var yaml = new StringBuilder();
         yaml.AppendLine("version: 0.1");
         yaml.AppendLine($"log:\n  level: warn\n  accesslog:\n    disabled: {(options.AccessLog ? "false" : "true")}");
-        yaml.AppendLine($"storage:\n  filesystem:\n    rootdirectory: {dir.Combine("data")}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false");
+        yaml.AppendLine($"storage:\n  filesystem:\n    rootdirectory: {options.StorageDirectory ?? dir.Combine("data")}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false");
         yaml.AppendLine($"http:\n  addr: 127.0.0.1:{port}\n  secret: test-upload-secret");
         if (options.TlsCertificatePath is not null)
         {

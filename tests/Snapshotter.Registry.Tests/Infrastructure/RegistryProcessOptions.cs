@@ -15,4 +15,10 @@ internal sealed record RegistryProcessOptions
 
     /// <summary>Write an access log line per request (it names the HTTP protocol version) to <see cref="RegistryProcess.Log"/>.</summary>
     public bool AccessLog { get; init; }
+
+    /// <summary>Storage kept outside the process (not deleted on dispose), so a restarted registry serves the same images.</summary>
+    public string? StorageDirectory { get; init; }
+
+    /// <summary>The loopback port to listen on (a restart keeps its address); a free one when unset.</summary>
+    public int? Port { get; init; }
 }

@@ -29,7 +29,7 @@ internal static class TestCertificates
         serverRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
         byte[] serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using X509Certificate2 server = serverRequest.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7), serial);
+        using X509Certificate2 server = serverRequest.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), ca.NotAfter.AddDays(-1), serial);
 
         string caPath = Path.Combine(directory, "ca.pem");
         string certPath = Path.Combine(directory, name + ".pem");
@@ -61,7 +61,7 @@ internal static class TestCertificates
         clientRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
         byte[] serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using X509Certificate2 client = clientRequest.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddDays(7), serial);
+        using X509Certificate2 client = clientRequest.Create(ca, DateTimeOffset.UtcNow.AddHours(-1), ca.NotAfter.AddDays(-1), serial);
 
         string caPath = Path.Combine(directory, "client-ca.pem");
         string certPath = Path.Combine(directory, "client.pem");

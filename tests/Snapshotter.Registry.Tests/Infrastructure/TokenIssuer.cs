@@ -41,6 +41,11 @@ internal sealed class TokenIssuer : IAsyncDisposable
     /// <summary>Every request: (method, user or null, scopes).</summary>
     public ConcurrentQueue<(string Method, string? User, string Scopes)> Requests { get; } = new();
 
+    /// <summary>Every token handed out (tests check that none is ever logged).</summary>
+    public IReadOnlyList<string> IssuedTokens => [.. IssuedTokenQueue];
+
+    private ConcurrentQueue<string> IssuedTokenQueue { get; } = new();
+
     public int RequestCount => Volatile.Read(ref _requests);
 
     /// <summary>The lifetime claimed in <c>expires_in</c>.</summary>
@@ -123,6 +128,7 @@ internal sealed class TokenIssuer : IAsyncDisposable
             access,
         });
         context.Response.ContentType = "application/json";
+        IssuedTokenQueue.Enqueue(token);
         await context.Response.WriteAsync(JsonSerializer.Serialize(new { token, expires_in = ExpiresIn, issued_at = DateTimeOffset.UtcNow.ToString("O") }));
     }
 

@@ -204,6 +204,8 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("""{ "domain": "a,b" }""", "domain")]
     [InlineData("""{ "platform": "linux" }""", "platform 'linux'")]
     [InlineData("""{ "lazy_mod": "auto" }""", "lazy_mod")]
+    [InlineData("""{ "cache_dir": "/var/a,b" }""", "cache_dir /var/a,b must not contain")]
+    [InlineData("""{ "root": "/var/a:b" }""", "root /var/a:b must not contain")]
     public void Load_BadLazySetting_FailsNamingIt(string json, string named)
     {
         var file = WriteConfig(json);

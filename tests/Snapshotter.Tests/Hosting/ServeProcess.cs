@@ -81,7 +81,9 @@ internal sealed class ServeProcess : IAsyncDisposable
 
     public static async Task<ServeProcess> StartAsync(string root, string address, params string[] extraArgs)
     {
-        var psi = StartInfo(["serve", "--root", root, "--address", address, "--log-level", "debug", .. extraArgs]);
+        // No metrics endpoint unless a test asks for one: parallel daemons would fight over the default port.
+        string[] metrics = extraArgs.Contains("--metrics-address") ? [] : ["--metrics-address", ""];
+        var psi = StartInfo(["serve", "--root", root, "--address", address, "--log-level", "debug", .. metrics, .. extraArgs]);
         var process = Process.Start(psi)!;
         var serve = new ServeProcess(process, root, address);
         process.OutputDataReceived += (_, e) => serve.Append(e.Data);
@@ -102,7 +104,7 @@ internal sealed class ServeProcess : IAsyncDisposable
                 throw new InvalidOperationException($"snapshotter exited with {_process.ExitCode} before listening:\n{Output}");
             }
 
-            // The socket exists once Kestrel bound it; its mode is set when the host reports it started.
+            // The socket appears already listening with its final mode; the host logs "listening on" once started.
             if (File.Exists(Address) && Output.Contains("listening on", StringComparison.Ordinal))
             {
                 return;

@@ -1,0 +1,8 @@
+namespace Snapshotter.P1.Benchmarks.Image;
+
+internal enum ImageEntryKind
+{
+    Directory,
+    File,
+    Symlink,
+}

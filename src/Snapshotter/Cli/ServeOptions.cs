@@ -1,0 +1,98 @@
+using System.CommandLine;
+using Snapshotter.Configuration;
+
+namespace Snapshotter.Cli;
+
+/// <summary>
+/// The configuration flags of <c>serve</c>, shared with <c>check</c> so that the same command line (and the same
+/// config file and environment) can be checked before it is served.
+/// </summary>
+internal sealed class ServeOptions
+{
+    public Option<string?> Config { get; } = new("--config")
+    {
+        Description = $"JSON config file (keys: root, address, log_level, shutdown_timeout_seconds, lazy_mode, cache_dir, hosts_dir, " +
+            "docker_config, domain, platform, prefetch, prefetch_rate, fetch_timeout_seconds, metrics_address, log_format). " +
+            $"Default: {SnapshotterConfig.DefaultConfigPath} when it exists. Env: {ConfigLoader.ConfigEnv}.",
+        HelpName = "FILE",
+    };
+
+    public Option<string?> Root { get; } = new("--root")
+    {
+        Description = $"State directory (metadata.db, snapshots/). Default: {SnapshotterConfig.DefaultRoot}. Env: {ConfigLoader.RootEnv}.",
+        HelpName = "DIR",
+    };
+
+    public Option<string?> Address { get; } = new("--address")
+    {
+        Description = $"Unix socket to serve containerd's snapshots API on (mode 0660, parent dir created 0700). " +
+            $"Default: {SnapshotterConfig.DefaultAddress}. Env: {ConfigLoader.AddressEnv}.",
+        HelpName = "SOCKET",
+    };
+
+    public Option<string?> LogLevel { get; } = new("--log-level")
+    {
+        Description = $"trace, debug, info, warn or error. Default: info. Env: {ConfigLoader.LogLevelEnv}.",
+        HelpName = "LEVEL",
+    };
+
+    public Option<string?> LazyMode { get; } = new("--lazy-mode")
+    {
+        Description = "How lazily pullable images are served: auto (fscache when the kernel has cachefiles on-demand, else fuse " +
+            "when it mounts EROFS from regular files (6.12+), else blob-fetch), fscache, fuse, blob-fetch (download each data blob whole at " +
+            "first use, then mount) or off (unpack every layer the ordinary way); an unavailable mode falls back to the next. " +
+            $"`snapshotter check` shows which one this host gets. Default: auto. Env: {ConfigLoader.LazyModeEnv}.",
+        HelpName = "MODE",
+    };
+
+    public Option<string?> CacheDir { get; } = new("--cache-dir")
+    {
+        Description = "Cache of lazily pulled data (ext4, xfs or btrfs for fscache). Default: <root>/cache.",
+        HelpName = "DIR",
+    };
+
+    public Option<string?> HostsDir { get; } = new("--hosts-dir")
+    {
+        Description = "containerd-style registry configuration (<host>/hosts.toml: mirrors, CAs, client certificates). Default: /etc/containerd/certs.d.",
+        HelpName = "DIR",
+    };
+
+    public Option<bool?> Prefetch { get; } = new("--prefetch")
+    {
+        Description = "Fetch the rest of each data blob in the background once it is first read (yields to reads). Default: off.",
+    };
+
+    public Option<string?> MetricsAddress { get; } = new("--metrics-address")
+    {
+        Description = "host:port of the HTTP endpoint with Prometheus metrics (/metrics) and a liveness check (/healthz); \"\" turns it off. Default: 127.0.0.1:9110.",
+        HelpName = "ADDRESS",
+    };
+
+    public Option<string?> LogFormat { get; } = new("--log-format")
+    {
+        Description = "text or json log lines on standard output. Default: text.",
+        HelpName = "FORMAT",
+    };
+
+    /// <summary>Adds every flag to <paramref name="command"/>.</summary>
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Config, Root, Address, LogLevel, LazyMode, CacheDir, HostsDir, Prefetch, MetricsAddress, LogFormat })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The effective configuration (<see cref="ConfigLoader"/>); throws <see cref="ConfigException"/> naming the problem.</summary>
+    public SnapshotterConfig Load(ParseResult result) => ConfigLoader.Load(new ConfigOverrides(
+        result.GetValue(Config),
+        result.GetValue(Root),
+        result.GetValue(Address),
+        result.GetValue(LogLevel),
+        result.GetValue(LazyMode),
+        result.GetValue(CacheDir),
+        result.GetValue(HostsDir),
+        result.GetValue(Prefetch),
+        result.GetValue(MetricsAddress),
+        result.GetValue(LogFormat)));
+}
