@@ -47,10 +47,16 @@ internal sealed class LazyVmImage
     /// <summary>The data blob of the data layer (the big one).</summary>
     public OciDescriptor DataBlob { get; }
 
+    /// <summary>Every data blob of the image (base, data, top), what a lazy pull must not download.</summary>
+    public IReadOnlyList<OciDescriptor> DataBlobs => Conversion.DataBlobs;
+
     public ConversionResult Conversion { get; }
 
-    /// <summary>Builds the image and converts it into <paramref name="reference"/> (<paramref name="workDirectory"/> holds the converter's temp files).</summary>
-    public static async Task<LazyVmImage> BuildAsync(string reference, long bigSize, string workDirectory)
+    /// <summary>
+    /// Builds the image and converts it into <paramref name="reference"/> (registry settings from
+    /// <paramref name="hostsDirectory"/>; <paramref name="workDirectory"/> holds the converter's temp files).
+    /// </summary>
+    public static async Task<LazyVmImage> BuildAsync(string reference, long bigSize, string hostsDirectory, string workDirectory)
     {
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var config = JsonSerializer.SerializeToUtf8Bytes(new
@@ -61,7 +67,11 @@ internal sealed class LazyVmImage
             rootfs = new { type = "layers", diff_ids = Array.Empty<string>() },
         });
         var source = new GeneratedImageSource(config, [w => BaseLayer(w, files), w => DataLayer(w, files, bigSize), w => TopLayer(w, files)]);
-        using var client = new RegistryClient(new RegistryClientOptions { HostsDirectory = null });
+        using var client = new RegistryClient(new RegistryClientOptions
+        {
+            HostsDirectory = hostsDirectory,
+            DockerConfigPath = Path.Combine(workDirectory, "no-docker-config.json"),
+        });
         var conversion = await ImageConverter.ConvertAsync(
             source,
             new RegistryImageSink(client, Registry.ImageReference.Parse(reference)),

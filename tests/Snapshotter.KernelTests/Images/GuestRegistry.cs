@@ -6,16 +6,14 @@ namespace Snapshotter.KernelTests.Images;
 
 /// <summary>
 /// The real docker-registry inside the VM on 127.0.0.1, with storage that survives <see cref="Stop"/> so that a test
-/// can take the registry away mid-read and bring the same content back. With <c>accessLog</c> its access log (one
-/// combined-log-format line per request, on stdout) is kept, so a test can count what the registry really served.
+/// can take the registry away mid-read and bring the same content back.
 /// </summary>
 internal sealed class GuestRegistry : IDisposable
 {
     private readonly string _config;
-    private readonly List<string> _lines = [];
     private Process? _process;
 
-    public GuestRegistry(bool accessLog = false)
+    public GuestRegistry()
     {
         var dir = Directory.CreateDirectory(Path.Combine(KernelEnvironment.Scratch, "registry-" + Guid.NewGuid().ToString("N")[..8])).FullName;
         using (var listener = new TcpListener(IPAddress.Loopback, 0))
@@ -25,7 +23,7 @@ internal sealed class GuestRegistry : IDisposable
         }
 
         _config = Path.Combine(dir, "config.yml");
-        File.WriteAllText(_config, $"version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: {(accessLog ? "false" : "true")}\nstorage:\n  filesystem:\n    rootdirectory: {dir}/data\nhttp:\n  addr: 127.0.0.1:{Port}\n");
+        File.WriteAllText(_config, $"version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {dir}/data\nhttp:\n  addr: 127.0.0.1:{Port}\n");
         Start();
     }
 
@@ -33,14 +31,11 @@ internal sealed class GuestRegistry : IDisposable
 
     public string Host => $"127.0.0.1:{Port}";
 
-    /// <summary>The registry's process id (-1 while stopped).</summary>
-    public int Pid => _process?.Id ?? -1;
-
     public void Start()
     {
         _process = Process.Start(new ProcessStartInfo("docker-registry", ["serve", _config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         var watch = Stopwatch.StartNew();
@@ -59,21 +54,6 @@ internal sealed class GuestRegistry : IDisposable
         }
     }
 
-    /// <summary>How many output lines the registry printed so far (a mark for <see cref="Lines"/>).</summary>
-    public int LineCount
-    {
-        get { lock (_lines) { return _lines.Count; } }
-    }
-
-    /// <summary>The registry's output lines (access log and errors) from <paramref name="fromLine"/> on.</summary>
-    public string[] Lines(int fromLine = 0)
-    {
-        lock (_lines)
-        {
-            return _lines.Skip(fromLine).ToArray();
-        }
-    }
-
     public void Stop()
     {
         if (_process is { HasExited: false })
@@ -87,15 +67,4 @@ internal sealed class GuestRegistry : IDisposable
     }
 
     public void Dispose() => Stop();
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_lines)
-            {
-                _lines.Add(line);
-            }
-        }
-    }
 }
