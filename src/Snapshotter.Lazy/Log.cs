@@ -34,4 +34,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6009, Level = LogLevel.Warning, Message = "unmounting {MountPoint} failed: {Error}")]
     public static partial void UnmountFailed(ILogger logger, string mountPoint, string error);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Warning, Message = "EROFS domain {Domain} is still held by a mount of an earlier run (a container kept running across the restart); this run mounts in domain {Fresh} with a cold cache")]
+    public static partial void StaleDomain(ILogger logger, string domain, string fresh);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Information, Message = "deleted {Count} cache directory(ies) of earlier runs' fresh EROFS domains")]
+    public static partial void FreshDomainsDeleted(ILogger logger, int count);
 }

@@ -15,10 +15,12 @@ public sealed partial class FscacheLazyPullTests
         await CriPullAsync(Image.Reference);
         string holder = ContainerId();
         await StartSleeperAsync(CriCtr(), Image.Reference, holder);
-        var (script, expected) = Image.ReadScript('a');
+        var (script, expected) = Image.ReadScript('a', 30_000);
         var run = await RunAsync(ctr, Image.Reference, script);
         Assert.True(run.ExitCode == 0 && run.StdOut == expected, $"expected:\n{expected}\n{run}");
-        Assert.Single(LazyMounts());
+
+        // Each namespace's snapshot chain gets its own mount of the image; both are in the service's one domain.
+        Assert.NotEmpty(LazyMounts());
         Assert.True(FscacheProc.Volumes(FscacheProc.ServiceVolume).Count == 1, FscacheProc.Describe());
 
         int logMark = Lazy.Snapshotter.LogLineCount;
@@ -59,6 +61,7 @@ public sealed partial class FscacheLazyPullTests
 
         var clock = Stopwatch.StartNew();
         await ours.KillAsync();
+        Output.WriteLine($"kill -9: the process was reaped after {clock.Elapsed.TotalSeconds:F1} s");
         await Fixture.RestartSnapshotterAsync();
         Output.WriteLine($"kill -9 and restart: containerd reached the new service after {clock.Elapsed.TotalSeconds:F1} s");
 
@@ -66,14 +69,19 @@ public sealed partial class FscacheLazyPullTests
         var stale = Mounts.EntriesUnder(ours.Root);
         Assert.True(stale.Count == 0, $"stale mounts under {ours.Root} after the restart: {string.Join(", ", stale.Select(m => $"{m.FsType} {m.MountPoint}"))}");
 
+        // The old container still holds the detached superblock, and with it the domain's volume and blob cookies of the
+        // dead session: the new process must mount in a fresh domain, or its reads of those blobs would get EIO.
+        Assert.True(FscacheProc.Volumes(FscacheProc.ServiceVolume).Count == 1, FscacheProc.Describe());
+
         // A new container on the already pulled image: mounted again by the new process, over fscache, lazily.
         int mark = Registry.Mark();
         int logMark = ours.LogLineCount;
-        var (script, expected) = Image.ReadScript('b');
+        var (script, expected) = Image.ReadScript('b', 45_000);
         var run = await RunAsync(ctr, Image.Reference, script);
         Assert.True(run.ExitCode == 0 && run.StdOut == expected, $"expected:\n{expected}\n{run}");
         string logs = ours.Logs(logMark);
         Assert.Contains("(fscache, ", logs, StringComparison.Ordinal);
+        Assert.Contains("Snapshotter.Lazy[6010]", logs, StringComparison.Ordinal);
         Assert.DoesNotContain("Snapshotter.Lazy[6002]", logs, StringComparison.Ordinal);
         var served = await SettledServeBytesAsync(mark, Image.DataBlobs);
         Output.WriteLine($"after the restart the registry served {served.Values.Sum()} of {Image.DataBlobs.Sum(b => b.Size)} data blob bytes");
@@ -83,10 +91,13 @@ public sealed partial class FscacheLazyPullTests
         var after = Assert.Single(LazyMounts());
         Assert.Equal(before.MountPoint, after.MountPoint);
         Assert.Contains("fsid=", after.SuperOptions, StringComparison.Ordinal);
+        Assert.Matches("domain_id=lazysnap-[0-9a-f]{8}", after.SuperOptions);
 
+        // Once the old container is gone the stale superblock is freed: no volume of either domain is left.
         await RemoveAllAsync(ctr);
         await Fixture.CollectGarbageAsync();
         Assert.Empty(LazyMounts());
+        Assert.True(!File.ReadAllText(FscacheProc.VolumesFile).Contains("erofs,lazysnap", StringComparison.Ordinal), FscacheProc.Describe());
         await AssertSnapshotDirectoriesMatchAsync();
     }
 }

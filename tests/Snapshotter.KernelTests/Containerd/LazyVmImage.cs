@@ -95,13 +95,18 @@ internal sealed class LazyVmImage
     }
 
     /// <summary>
-    /// A shell command reading a few small files of group <paramref name="group"/> (<c>a</c> or <c>b</c>) and one 4 KiB block
-    /// of the big file, and exactly what it must print.
+    /// A shell command reading a few small files of group <paramref name="group"/> (<c>a</c> or <c>b</c>) and the 4 KiB
+    /// block number <paramref name="block"/> of the big file, and exactly what it must print. Tests read different blocks,
+    /// so each one's read of the big file is a cold chunk whatever ran before.
     /// </summary>
-    public (string Script, string Expected) ReadScript(char group)
+    public (string Script, string Expected) ReadScript(char group, long block)
     {
+        if (block < 0 || block >= BigSize / 4096)
+        {
+            throw new ArgumentOutOfRangeException(nameof(block), block, $"the big file has {BigSize / 4096} blocks");
+        }
+
         var paths = (group == 'a' ? new[] { 2, 5, 11 } : new[] { 3, 8, 14 }).Select(i => $"/data/small/{group}{i:D2}.txt").ToArray();
-        var block = (group == 'a' ? 12_345L : 40_000L) % (BigSize / 4096);
         var script = new StringBuilder()
             .Append("cat /etc/motd; ")
             .Append("sha256sum ").AppendJoin(' ', paths).Append("; ")

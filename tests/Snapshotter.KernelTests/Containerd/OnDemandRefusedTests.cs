@@ -38,7 +38,7 @@ public sealed class OnDemandRefusedTests(OnDemandRefusedVmFixture fixture, ITest
         Output.WriteLine($"lazy mount: {lazy}");
         Assert.StartsWith("/dev/loop", lazy.Source, StringComparison.Ordinal);
 
-        var (script, expected) = image.ReadScript('a');
+        var (script, expected) = image.ReadScript('a', 1_000);
         var run = await RunAsync(ctr, image.Reference, script);
         Assert.True(run.ExitCode == 0 && run.StdOut == expected, $"expected:\n{expected}\n{run}");
 

@@ -15,6 +15,9 @@ public abstract class VmLazyFixture : IAsyncLifetime
     /// <summary>The proxy plugin's name: nerdctl adds remote-snapshot labels only for names containing <c>nydus</c>, <c>stargz</c>, ....</summary>
     public const string ProxyName = "nydus";
 
+    /// <summary>The emulated guest JIT-compiles the service (and its ASP.NET Core host) for a minute or more before it listens.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+
     private ContainerdFixture? _containerd;
 
     protected VmLazyFixture(LazyVmImages images, string lazyMode)
@@ -60,6 +63,7 @@ public abstract class VmLazyFixture : IAsyncLifetime
             CriHostsDirectory = Images.HostsDirectory,
             SnapshotterArguments = ["--lazy-mode", LazyMode, "--hosts-dir", Images.HostsDirectory, "--cache-dir", CacheDirectory],
             SnapshotterConfigJson = $$"""{ "metrics_address": "{{MetricsAddress}}", "fetch_timeout_seconds": 300 }""",
+            StartTimeout = StartTimeout,
         });
 
         // Cleans up after itself when it fails to start.
