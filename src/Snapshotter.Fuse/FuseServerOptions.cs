@@ -37,7 +37,7 @@ public sealed class FuseServerOptions
     public int ReaderThreads { get; init; } = 2;
 
     /// <summary>
-    /// Threads that start READs (<see cref="IFuseFile.ReadAsync"/>; one that completes synchronously, like a pread of
+    /// Threads that start READs (<see cref="IFuseFile.ReadAsync(long, Memory{byte}, CancellationToken)"/>; one that completes synchronously, like a pread of
     /// a local file, runs to its reply on them, an asynchronous one continues on the thread pool). Defaults to 4.
     /// </summary>
     public int ReadWorkers { get; init; } = 4;

@@ -29,8 +29,8 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     /// <summary>
     /// Creates the sparse cache file at <paramref name="sparsePath"/> (emptied). Chunks whose fetch failed are answered
-    /// EIO without fetching for <paramref name="failureHold"/> (<see cref="ChunkFailureHold"/>; defaults to
-    /// <see cref="ChunkFailureHold.DefaultDuration"/>).
+    /// EIO without fetching for <paramref name="failureHold"/> to READs of the thread whose READ failed
+    /// (<see cref="ChunkFailureHold"/>; defaults to <see cref="ChunkFailureHold.DefaultDuration"/>).
     /// </summary>
     public FuseBlobFile(LazyBlob blob, string sparsePath, BlobFetcherFactory fetchers, SnapshotterMetrics metrics, ILogger logger, TimeSpan? failureHold = null)
     {
@@ -61,12 +61,12 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     /// started runs on, since other READs may wait for the same chunks, readahead outlives the READ, and the server
     /// reuses a READ's token source for later READs. Its chunks land in the cache file for the kernel's retry.
     /// </summary>
-    public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, FuseCaller caller, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         if (_fetcher.Value is { } fetcher)
         {
-            if (_failures.IsHeld(fetcher, offset, destination.Length))
+            if (_failures.IsHeld(fetcher, offset, destination.Length, caller.Pid))
             {
                 return ValueTask.FromResult(Record(FuseReadResult.IoError, destination.Length, started));
             }
@@ -74,12 +74,16 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
             // No allocation on the hit path: FillAsync completes synchronously when every chunk is present.
             var fill = fetcher.FillAsync(offset, destination.Length, _sink, _lifetime.Token);
             return fill.IsCompletedSuccessfully
-                ? ValueTask.FromResult(Answer(fetcher, fill.Result, offset, destination.Span, started))
-                : AwaitFillAsync(fetcher, fill, offset, destination, started, cancellationToken);
+                ? ValueTask.FromResult(Answer(fetcher, fill.Result, offset, destination.Span, caller, started))
+                : AwaitFillAsync(fetcher, fill, offset, destination, caller, started, cancellationToken);
         }
 
-        return ReadSlowAsync(offset, destination, started, cancellationToken);
+        return ReadSlowAsync(offset, destination, caller, started, cancellationToken);
     }
+
+    /// <summary>A READ from no known thread (<see cref="FuseCaller.Unknown"/>: any earlier failure holds it).</summary>
+    public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+        ReadAsync(offset, destination, FuseCaller.Unknown, cancellationToken);
 
     public SafeFileHandle? GetPassthroughHandle() => null;
 
@@ -92,21 +96,21 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     }
 
     private async ValueTask<FuseReadResult> AwaitFillAsync(
-        BlobChunkFetcher fetcher, ValueTask<FillResult> fill, long offset, Memory<byte> destination, long started, CancellationToken cancellationToken)
+        BlobChunkFetcher fetcher, ValueTask<FillResult> fill, long offset, Memory<byte> destination, FuseCaller caller, long started, CancellationToken cancellationToken)
     {
         // An interrupted READ ends here (OperationCanceledException: the server answers EINTR), its fetch does not.
         var result = cancellationToken.CanBeCanceled
             ? await fill.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false)
             : await fill.ConfigureAwait(false);
-        return Answer(fetcher, result, offset, destination.Span, started);
+        return Answer(fetcher, result, offset, destination.Span, caller, started);
     }
 
-    private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, long started, CancellationToken cancellationToken)
+    private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, FuseCaller caller, long started, CancellationToken cancellationToken)
     {
         BlobChunkFetcher fetcher;
         try
         {
-            fetcher = await GetFetcherAsync(cancellationToken).ConfigureAwait(false);
+            fetcher = await GetFetcherAsync(caller, cancellationToken).ConfigureAwait(false);
         }
         catch (SnapshotterException e)
         {
@@ -114,20 +118,20 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
             return Record(FuseReadResult.IoError, destination.Length, started);
         }
 
-        if (_failures.IsHeld(fetcher, offset, destination.Length))
+        if (_failures.IsHeld(fetcher, offset, destination.Length, caller.Pid))
         {
             return Record(FuseReadResult.IoError, destination.Length, started);
         }
 
-        return await AwaitFillAsync(fetcher, fetcher.FillAsync(offset, destination.Length, _sink, _lifetime.Token), offset, destination, started, cancellationToken)
+        return await AwaitFillAsync(fetcher, fetcher.FillAsync(offset, destination.Length, _sink, _lifetime.Token), offset, destination, caller, started, cancellationToken)
             .ConfigureAwait(false);
     }
 
-    private FuseReadResult Answer(BlobChunkFetcher fetcher, FillResult fill, long offset, Span<byte> destination, long started)
+    private FuseReadResult Answer(BlobChunkFetcher fetcher, FillResult fill, long offset, Span<byte> destination, FuseCaller caller, long started)
     {
         if (!fill.IsSuccess)
         {
-            _failures.Remember(fetcher, offset, destination.Length);
+            _failures.Remember(fetcher, offset, destination.Length, caller.Pid);
             return Record(FuseReadResult.Error(fill.Errno), destination.Length, started);
         }
 
@@ -151,11 +155,11 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         return result;
     }
 
-    // A chunk-table read that just failed is not retried within the hold (the kernel's retries of that READ).
-    private Task<BlobChunkFetcher> GetFetcherAsync(CancellationToken cancellationToken) =>
-        _fetcher.GetAsync(CreateFetcherAsync, retryFailed: !_failures.TableHeld, cancellationToken);
+    // A chunk-table read that just failed is not retried within the hold for the kernel's retries of that READ.
+    private Task<BlobChunkFetcher> GetFetcherAsync(FuseCaller caller, CancellationToken cancellationToken) =>
+        _fetcher.GetAsync(() => CreateFetcherAsync(caller), retryFailed: !_failures.IsTableHeld(caller.Pid), cancellationToken);
 
-    private async Task<BlobChunkFetcher> CreateFetcherAsync()
+    private async Task<BlobChunkFetcher> CreateFetcherAsync(FuseCaller caller)
     {
         ChunkTable table;
         try
@@ -165,7 +169,7 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         }
         catch
         {
-            _failures.RememberTableFailure();
+            _failures.RememberTableFailure(caller.Pid);
             throw;
         }
 

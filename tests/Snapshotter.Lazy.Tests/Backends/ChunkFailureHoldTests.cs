@@ -16,6 +16,10 @@ namespace Snapshotter.Lazy.Tests.Backends;
 public sealed class ChunkFailureHoldTests : IDisposable
 {
     private const int Chunk = 4096;
+
+    // Thread ids as FUSE reports them: the failed reader, and another one.
+    private const uint Reader = 4242;
+    private const uint Other = 4343;
     private readonly TempDirectory _dir = new("lazy-tests-hold");
     private readonly SnapshotterMetrics _metrics = new();
     private readonly FileBlobRangeReader _reader;
@@ -42,45 +46,62 @@ public sealed class ChunkFailureHoldTests : IDisposable
     public void IsHeld_ChunkOfAFailedRead_HeldOthersNot()
     {
         var hold = new ChunkFailureHold(TimeSpan.FromMinutes(1));
-        Assert.False(hold.IsHeld(_fetcher, 0, 4 * Chunk));
+        Assert.False(hold.IsHeld(_fetcher, 0, 4 * Chunk, Reader));
 
         // A READ of chunks 1..2 failed.
-        hold.Remember(_fetcher, Chunk + 100, Chunk);
+        hold.Remember(_fetcher, Chunk + 100, Chunk, Reader);
 
-        Assert.True(hold.IsHeld(_fetcher, Chunk, 512));
-        Assert.True(hold.IsHeld(_fetcher, 2 * Chunk, Chunk));
-        Assert.True(hold.IsHeld(_fetcher, 0, 4 * Chunk), "a READ that needs a held chunk among others is held");
-        Assert.False(hold.IsHeld(_fetcher, 0, Chunk));
-        Assert.False(hold.IsHeld(_fetcher, 3 * Chunk, Chunk));
+        Assert.True(hold.IsHeld(_fetcher, Chunk, 512, Reader));
+        Assert.True(hold.IsHeld(_fetcher, 2 * Chunk, Chunk, Reader));
+        Assert.True(hold.IsHeld(_fetcher, 0, 4 * Chunk, Reader), "a READ that needs a held chunk among others is held");
+        Assert.False(hold.IsHeld(_fetcher, 0, Chunk, Reader));
+        Assert.False(hold.IsHeld(_fetcher, 3 * Chunk, Chunk, Reader));
+    }
+
+    [Fact]
+    public void IsHeld_AnotherThread_NotHeldUnlessEitherIsUnknown()
+    {
+        var hold = new ChunkFailureHold(TimeSpan.FromMinutes(1));
+        hold.Remember(_fetcher, 0, Chunk, Reader);
+        hold.RememberTableFailure(Reader);
+
+        // Another thread's READ is a new read: it fetches (the registry may be back).
+        Assert.False(hold.IsHeld(_fetcher, 0, Chunk, Other));
+        Assert.False(hold.IsTableHeld(Other));
+
+        // A READ the kernel gives no thread for is taken as a retry; a failure of no known thread holds everyone.
+        Assert.True(hold.IsHeld(_fetcher, 0, Chunk, 0));
+        hold.Remember(_fetcher, Chunk, Chunk, 0);
+        Assert.True(hold.IsHeld(_fetcher, Chunk, Chunk, Other));
     }
 
     [Fact]
     public async Task IsHeld_ChunkBecamePresent_NotHeld()
     {
         var hold = new ChunkFailureHold(TimeSpan.FromMinutes(1));
-        hold.Remember(_fetcher, Chunk, 2 * Chunk);
+        hold.Remember(_fetcher, Chunk, 2 * Chunk, Reader);
         using var file = File.OpenHandle(_dir.Combine("sparse"), FileMode.Create, FileAccess.ReadWrite);
 
         // Another READ (after a readahead, say) fetched chunk 1.
         Assert.True((await _fetcher.FillAsync(Chunk, Chunk, new FileChunkSink(file))).IsSuccess);
 
-        Assert.False(hold.IsHeld(_fetcher, Chunk, Chunk));
-        Assert.True(hold.IsHeld(_fetcher, 2 * Chunk, Chunk));
+        Assert.False(hold.IsHeld(_fetcher, Chunk, Chunk, Reader));
+        Assert.True(hold.IsHeld(_fetcher, 2 * Chunk, Chunk, Reader));
     }
 
     [Fact]
     public async Task IsHeld_AfterTheDuration_NotHeld()
     {
         var hold = new ChunkFailureHold(TimeSpan.FromMilliseconds(200));
-        hold.Remember(_fetcher, 0, Chunk);
-        hold.RememberTableFailure();
-        Assert.True(hold.IsHeld(_fetcher, 0, Chunk));
-        Assert.True(hold.TableHeld);
+        hold.Remember(_fetcher, 0, Chunk, Reader);
+        hold.RememberTableFailure(Reader);
+        Assert.True(hold.IsHeld(_fetcher, 0, Chunk, Reader));
+        Assert.True(hold.IsTableHeld(Reader));
 
         await Task.Delay(400);
 
-        Assert.False(hold.IsHeld(_fetcher, 0, Chunk));
-        Assert.False(hold.TableHeld);
+        Assert.False(hold.IsHeld(_fetcher, 0, Chunk, Reader));
+        Assert.False(hold.IsTableHeld(Reader));
     }
 
     [Fact]
@@ -89,11 +110,11 @@ public sealed class ChunkFailureHoldTests : IDisposable
         var hold = new ChunkFailureHold(TimeSpan.FromMinutes(1));
 
         // The per-chunk array is created by whichever failure comes first: none may be lost.
-        Parallel.For(0, 4, i => hold.Remember(_fetcher, i * Chunk, Chunk));
+        Parallel.For(0, 4, i => hold.Remember(_fetcher, i * Chunk, Chunk, Reader));
 
         for (var i = 0; i < 4; i++)
         {
-            Assert.True(hold.IsHeld(_fetcher, i * Chunk, Chunk), $"chunk {i}");
+            Assert.True(hold.IsHeld(_fetcher, i * Chunk, Chunk, Reader), $"chunk {i}");
         }
     }
 }

@@ -15,7 +15,8 @@ namespace Snapshotter.Lazy.Tests.Backends;
 
 /// <summary>
 /// A blob file's READs without the kernel in between, against the real registry (through the fault proxy, which sees
-/// every request): an interrupted READ ends alone, and failed chunks are held briefly, then fetched again.
+/// every request): an interrupted READ ends alone, and failed chunks are held briefly for the failed thread's retries,
+/// then fetched again.
 /// </summary>
 [Collection(FuseRegistryCollection.Name)]
 public sealed class FuseBlobFileTests(FuseRegistryFixture fixture, ITestOutputHelper output)
@@ -24,6 +25,11 @@ public sealed class FuseBlobFileTests(FuseRegistryFixture fixture, ITestOutputHe
 
     // Far from the first chunk read (1 MiB chunks, 24 MiB file at the blob's start): no readahead or amplification reaches it.
     private const long Far = 16L * 1024 * 1024;
+
+    // Reading threads as FUSE reports them (fuse_in_header.pid).
+    private static readonly FuseCaller Reader = new(4242);
+    private static readonly FuseCaller OtherReader = new(4343);
+    private static readonly FuseCaller NewReader = new(4444);
 
     private static readonly RegistryClientOptions Client = new()
     {
@@ -60,64 +66,58 @@ public sealed class FuseBlobFileTests(FuseRegistryFixture fixture, ITestOutputHe
     }
 
     [Fact]
-    public async Task ReadAsync_FetchFailed_RetriesWithinTheHoldFailAtOnceOtherChunksAndLaterReadsFetch()
+    public async Task ReadAsync_FetchFailed_RetriesOfThatThreadFailAtOnceOtherThreadsAndChunksAndLaterReadsFetch()
     {
         await using var blobs = await BlobsAsync();
         using var file = blobs.NewFile();
-        Assert.True((await file.ReadAsync(0, new byte[Page], CancellationToken.None)).BytesRead == Page);
+        Assert.True((await file.ReadAsync(0, new byte[Page], Reader, CancellationToken.None)).BytesRead == Page);
         var expectedFar = await blobs.ReferenceAsync(Far, Page);
         var expectedOther = await blobs.ReferenceAsync(Far + (4L * 1024 * 1024), Page);
 
         await fixture.StopRegistryAsync();
-        FuseReadResult failed;
         try
         {
-            failed = await file.ReadAsync(Far, new byte[Page], CancellationToken.None);
-            Assert.True(failed.IsError, "a READ with the registry down succeeded");
+            Assert.True((await file.ReadAsync(Far, new byte[Page], Reader, CancellationToken.None)).IsError, "a READ with the registry down succeeded");
 
-            // The kernel's retry of that read (the same chunk, a page further): answered without asking the registry.
+            // The kernel's retry of that read (same thread, same chunk, a page further): answered without asking the registry.
             var requests = fixture.Proxy.Seen.Count;
             var watch = Stopwatch.StartNew();
-            var retry = await file.ReadAsync(Far + Page, new byte[Page], CancellationToken.None);
-            Assert.True(retry.IsError);
+            Assert.True((await file.ReadAsync(Far + Page, new byte[Page], Reader, CancellationToken.None)).IsError);
             Assert.True(watch.Elapsed < TimeSpan.FromSeconds(0.2), $"the held READ took {watch.Elapsed.TotalMilliseconds:F0} ms");
             Assert.Equal(requests, fixture.Proxy.Seen.Count);
+
+            // Another thread's READ of the same chunk is a new read: it asks the registry (still down).
+            Assert.True((await file.ReadAsync(Far, new byte[Page], OtherReader, CancellationToken.None)).IsError);
+            Assert.True(fixture.Proxy.Seen.Count > requests, "another thread's READ was held");
         }
         finally
         {
             await fixture.StartRegistryAsync();
         }
 
-        // Another chunk is not held: it is fetched (the registry is back).
-        var other = new byte[Page];
-        var otherResult = await file.ReadAsync(Far + (4L * 1024 * 1024), other, CancellationToken.None);
-        Assert.False(otherResult.IsError, $"errno {otherResult.Errno}");
-        Assert.Equal(expectedOther, other);
-
-        // Once the hold is over, the failed chunk is fetched again.
-        await Task.Delay(ChunkFailureHold.DefaultDuration);
+        // The registry is back: a new reader of the failed chunk gets it at once, as does any reader of another chunk.
         var again = new byte[Page];
-        var againResult = await file.ReadAsync(Far, again, CancellationToken.None);
+        var againResult = await file.ReadAsync(Far, again, NewReader, CancellationToken.None);
         Assert.False(againResult.IsError, $"errno {againResult.Errno}");
         Assert.Equal(expectedFar, again);
+        var other = new byte[Page];
+        var otherResult = await file.ReadAsync(Far + (4L * 1024 * 1024), other, Reader, CancellationToken.None);
+        Assert.False(otherResult.IsError, $"errno {otherResult.Errno}");
+        Assert.Equal(expectedOther, other);
     }
 
     [Fact]
-    public async Task ReadAsync_ChunkTableReadFailed_RetryWithinTheHoldFailsAtOnceThenTheTableIsReadAgain()
+    public async Task ReadAsync_HoldIsOver_TheFailedThreadFetchesAgain()
     {
         await using var blobs = await BlobsAsync();
         using var file = blobs.NewFile();
-        var expected = await blobs.ReferenceAsync(0, Page);
+        Assert.True((await file.ReadAsync(0, new byte[Page], Reader, CancellationToken.None)).BytesRead == Page);
+        var expected = await blobs.ReferenceAsync(Far, Page);
 
         await fixture.StopRegistryAsync();
         try
         {
-            Assert.True((await file.ReadAsync(0, new byte[Page], CancellationToken.None)).IsError);
-            var requests = fixture.Proxy.Seen.Count;
-            var watch = Stopwatch.StartNew();
-            Assert.True((await file.ReadAsync(0, new byte[Page], CancellationToken.None)).IsError);
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(0.2), $"the held READ took {watch.Elapsed.TotalMilliseconds:F0} ms");
-            Assert.Equal(requests, fixture.Proxy.Seen.Count);
+            Assert.True((await file.ReadAsync(Far, new byte[Page], Reader, CancellationToken.None)).IsError);
         }
         finally
         {
@@ -126,7 +126,35 @@ public sealed class FuseBlobFileTests(FuseRegistryFixture fixture, ITestOutputHe
 
         await Task.Delay(ChunkFailureHold.DefaultDuration);
         var data = new byte[Page];
-        var result = await file.ReadAsync(0, data, CancellationToken.None);
+        var result = await file.ReadAsync(Far, data, Reader, CancellationToken.None);
+        Assert.False(result.IsError, $"errno {result.Errno}");
+        Assert.Equal(expected, data);
+    }
+
+    [Fact]
+    public async Task ReadAsync_ChunkTableReadFailed_RetryOfThatThreadFailsAtOnceAnotherThreadReadsTheTable()
+    {
+        await using var blobs = await BlobsAsync();
+        using var file = blobs.NewFile();
+        var expected = await blobs.ReferenceAsync(0, Page);
+
+        await fixture.StopRegistryAsync();
+        try
+        {
+            Assert.True((await file.ReadAsync(0, new byte[Page], Reader, CancellationToken.None)).IsError);
+            var requests = fixture.Proxy.Seen.Count;
+            var watch = Stopwatch.StartNew();
+            Assert.True((await file.ReadAsync(0, new byte[Page], Reader, CancellationToken.None)).IsError);
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(0.2), $"the held READ took {watch.Elapsed.TotalMilliseconds:F0} ms");
+            Assert.Equal(requests, fixture.Proxy.Seen.Count);
+        }
+        finally
+        {
+            await fixture.StartRegistryAsync();
+        }
+
+        var data = new byte[Page];
+        var result = await file.ReadAsync(0, data, OtherReader, CancellationToken.None);
         Assert.False(result.IsError, $"errno {result.Errno}");
         Assert.Equal(expected, data);
     }
