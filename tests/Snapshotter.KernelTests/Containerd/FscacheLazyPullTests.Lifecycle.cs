@@ -81,7 +81,7 @@ public sealed partial class FscacheLazyPullTests
         Assert.True(run.ExitCode == 0 && run.StdOut == expected, $"expected:\n{expected}\n{run}");
         string logs = ours.Logs(logMark);
         Assert.Contains("(fscache, ", logs, StringComparison.Ordinal);
-        Assert.Contains("Snapshotter.Lazy[6010]", logs, StringComparison.Ordinal);
+        Assert.Contains("Snapshotter.Lazy[6011] EROFS domain lazysnap is still held", logs, StringComparison.Ordinal);
         Assert.DoesNotContain("Snapshotter.Lazy[6002]", logs, StringComparison.Ordinal);
         var served = await SettledServeBytesAsync(mark, Image.DataBlobs);
         Output.WriteLine($"after the restart the registry served {served.Values.Sum()} of {Image.DataBlobs.Sum(b => b.Size)} data blob bytes");
