@@ -67,7 +67,7 @@ for p in "${projects[@]}"; do
       echo "test.sh: $vm not found: the kernel tier cannot run (set VM_RUNNER or put shared/ beside the repo)" >&2
       failed=$((failed + 1)); status=1; continue
     fi
-    "$vm" --timeout 1800 -- dotnet test "tests/$p/bin/Release/net10.0/$p.dll" "${filter[@]}" 2>&1 | tee "$log"
+    "$vm" --timeout 2700 -- dotnet test "tests/$p/bin/Release/net10.0/$p.dll" "${filter[@]}" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
   else
     dotnet test "tests/$p/$p.csproj" -c Release --no-build -nologo "${filter[@]}" 2>&1 | tee "$log"

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Formats.Tar;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Snapshotter.Erofs;
@@ -10,6 +7,7 @@ using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Registry;
 using Snapshotter.Lazy.Conversion;
+using static BenchTools;
 
 // On-demand read benchmark (issue: cache daemon). Inside one VM run: a 256 MiB file converted (zstd, 1 MiB chunks)
 // into a loopback docker-registry; cold sequential read through `snapshotter mount` vs the same file once cached
@@ -17,6 +15,10 @@ using Snapshotter.Lazy.Conversion;
 const int FileMiB = 256;
 // `--host`: no VM, no kernel; measures the daemon's fetch pipeline on the host's CPU against curl (HostPipeline).
 var hostOnly = args.Contains("--host");
+// `--fuse`: on the host's real kernel, the FUSE mode (`snapshotter mount --lazy-mode fuse`) against curl, the cached
+// image and squashfuse (FuseBenchmark).
+var fuse = args.Contains("--fuse");
+// `--levers`: fuse-mode settings compared side by side in this process (FuseLevers).
 var scratch = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "/run/scratch";
 // BENCH_SNAPSHOTTER: the daemon to measure (bench/run-ondemand.sh passes the ReadyToRun publish that scripts/serve.sh
 // and the Dockerfile ship); defaults to the build output next to this program.
@@ -38,7 +40,7 @@ for (var i = data.Length / 2; i < data.Length; i += 64)
     Encoding.ASCII.GetBytes($"line {i:D12} of a log-like text file\n").CopyTo(data.AsSpan(i));
 }
 
-WriteLayout(layout, data);
+WriteLayout(layout, [("big.bin", data)]);
 using (var client = new RegistryClient(new RegistryClientOptions { HostsDirectory = null }))
 {
     var result = await ImageConverter.ConvertAsync(
@@ -49,6 +51,21 @@ using (var client = new RegistryClient(new RegistryClientOptions { HostsDirector
     var blob = result.DataBlobs[0];
 
     var budget = await CpuBudgetAsync(client, reference, blob.Digest, port, scratch);
+    if (args.Contains("--levers"))
+    {
+        Console.WriteLine(await FuseLevers.RunAsync(client, reference, blob, data.Length, port, registry.Id, scratch));
+        registry.Kill();
+        return 0;
+    }
+
+    if (fuse)
+    {
+        Console.WriteLine(await FuseBenchmark.RunAsync(client, reference, blob, data, port, registry.Id, scratch));
+        Console.WriteLine(budget);
+        registry.Kill();
+        return 0;
+    }
+
     if (hostOnly)
     {
         Console.WriteLine(await HostPipeline.RunAsync(client, Snapshotter.Registry.ImageReference.Parse(reference), blob.Digest, port, scratch, rounds: 5));
@@ -100,9 +117,9 @@ using (var client = new RegistryClient(new RegistryClientOptions { HostsDirector
             {
                 // The ceiling: the same file once cached, page cache dropped: the kernel reads the cachefiles cache
                 // file, the daemon is not involved.
-                Run("sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches");
+                DropCaches();
                 cachedSeconds = ReadAll(Path.Combine(mnt, "big.bin"));
-                Run("sh", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches");
+                DropCaches();
                 hashesMatch &= HashFile(Path.Combine(mnt, "big.bin")) == expectedHash;
             }
 
@@ -120,19 +137,7 @@ using (var client = new RegistryClient(new RegistryClientOptions { HostsDirector
 
     // Cold 4 KiB random reads on a fresh cache (new domain, so nothing is shared with the run above).
     var (mount2, _) = StartMount(reference, mnt, Path.Combine(scratch, "bench-cache-rand"), "rand");
-    var latencies = new List<double>();
-    var random = new Random(11);
-    using (var file = File.OpenHandle(Path.Combine(mnt, "big.bin")))
-    {
-        var buffer = new byte[4096];
-        for (var i = 0; i < 200; i++)
-        {
-            var offset = random.NextInt64(0, data.Length / 4096) * 4096;
-            var watch = Stopwatch.StartNew();
-            RandomAccess.Read(file, buffer, offset);
-            latencies.Add(watch.Elapsed.TotalMilliseconds);
-        }
-    }
+    var latencies = RandomReads(Path.Combine(mnt, "big.bin"), data.Length, 200, 11);
 
     StopMount(mount2);
     latencies.Sort();
@@ -195,145 +200,4 @@ static async Task<string> CpuBudgetAsync(RegistryClient client, string reference
     Console.Error.WriteLine(line);
     File.Delete(blobPath);
     return line;
-}
-
-static (Process Process, int Pid) StartMount(string reference, string mnt, string cacheDir, string domain)
-{
-    var snapshotter = Environment.GetEnvironmentVariable("BENCH_SNAPSHOTTER") ?? Path.Combine(AppContext.BaseDirectory, "snapshotter.dll");
-    var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-    foreach (var a in new[] { snapshotter, "mount", reference, mnt, "--cache-dir", cacheDir, "--domain", domain, "--hosts-dir", "/nonexistent", "--log-level", "warn" }
-        .Concat((Environment.GetEnvironmentVariable("BENCH_MOUNT_ARGS") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)))
-    {
-        psi.ArgumentList.Add(a);
-    }
-
-    // BENCH_MOUNT_ENV="K=V K2=V2": extra environment for the daemon (runtime knobs under test).
-    foreach (var kv in (Environment.GetEnvironmentVariable("BENCH_MOUNT_ENV") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-    {
-        psi.Environment[kv[..kv.IndexOf('=')]] = kv[(kv.IndexOf('=') + 1)..];
-    }
-
-    var p = Process.Start(psi)!;
-    p.ErrorDataReceived += (_, e) =>
-    {
-        if (e.Data is not null)
-        {
-            Console.Error.WriteLine("mount: " + e.Data);
-        }
-    };
-    p.BeginErrorReadLine();
-    var line = p.StandardOutput.ReadLine();
-    if (line is null || !line.StartsWith("mounted", StringComparison.Ordinal))
-    {
-        throw new InvalidOperationException($"mount failed: {line}");
-    }
-
-    return (p, p.Id);
-}
-
-static void StopMount(Process p)
-{
-    Run("kill", "-TERM", p.Id.ToString());
-    p.WaitForExit();
-}
-
-// Timed like `cat FILE > /dev/null` with a 1 MiB buffer: the reader does no other work, as curl -o /dev/null.
-static double ReadAll(string path)
-{
-    var watch = Stopwatch.StartNew();
-    using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-    var buffer = new byte[1 << 20];
-    while (stream.Read(buffer) > 0)
-    {
-    }
-
-    return watch.Elapsed.TotalSeconds;
-}
-
-static string HashFile(string path)
-{
-    using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
-    return Convert.ToHexStringLower(SHA256.HashData(stream));
-}
-
-static double CpuSeconds(int pid)
-{
-    var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-    return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
-}
-
-static long Rss(int pid)
-{
-    try
-    {
-        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
-    }
-    catch (IOException)
-    {
-        return 0;
-    }
-}
-
-static void Run(string file, params string[] args)
-{
-    using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardError = true })!;
-    var err = p.StandardError.ReadToEnd();
-    p.WaitForExit();
-    if (p.ExitCode != 0)
-    {
-        throw new InvalidOperationException($"{file} exited {p.ExitCode}: {err}");
-    }
-}
-
-static int FreePort()
-{
-    using var l = new TcpListener(IPAddress.Loopback, 0);
-    l.Start();
-    return ((IPEndPoint)l.LocalEndpoint).Port;
-}
-
-static void WaitForPort(int port)
-{
-    for (var i = 0; i < 600; i++)
-    {
-        try
-        {
-            using var c = new TcpClient();
-            c.Connect(IPAddress.Loopback, port);
-            return;
-        }
-        catch (SocketException)
-        {
-            Thread.Sleep(100);
-        }
-    }
-
-    throw new TimeoutException("docker-registry did not start");
-}
-
-static void WriteLayout(string dir, byte[] data)
-{
-    using var layer = new MemoryStream();
-    using (var tar = new TarWriter(layer, TarEntryFormat.Pax, leaveOpen: true))
-    {
-        tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "big.bin") { DataStream = new MemoryStream(data), Mode = (UnixFileMode)0x1A4 });
-    }
-
-    var layerBytes = layer.ToArray();
-    Directory.CreateDirectory(Path.Combine(dir, "blobs", "sha256"));
-    File.WriteAllText(Path.Combine(dir, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
-    var layerDigest = Blob(dir, layerBytes);
-    var config = Encoding.UTF8.GetBytes($$$"""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["{{{layerDigest}}}"]}}""");
-    var configDigest = Blob(dir, config);
-    var manifest = Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{configDigest}}","size":{{config.Length}}},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{{layerDigest}}","size":{{layerBytes.Length}}}]}""");
-    var manifestDigest = Blob(dir, manifest);
-    File.WriteAllText(Path.Combine(dir, "index.json"), $$$"""{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{{manifestDigest}}}","size":{{{manifest.Length}}},"annotations":{"org.opencontainers.image.ref.name":"v1"}}]}""");
-}
-
-static string Blob(string dir, byte[] bytes)
-{
-    var hex = Convert.ToHexStringLower(SHA256.HashData(bytes));
-    File.WriteAllBytes(Path.Combine(dir, "blobs", "sha256", hex), bytes);
-    return "sha256:" + hex;
 }

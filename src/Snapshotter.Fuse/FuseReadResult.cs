@@ -1,6 +1,6 @@
 namespace Snapshotter.Fuse;
 
-/// <summary>The outcome of <see cref="IFuseFile.ReadAsync"/>: a byte count, or an errno for the reader.</summary>
+/// <summary>The outcome of <see cref="IFuseFile.ReadAsync(long, Memory{byte}, CancellationToken)"/>: a byte count, or an errno for the reader.</summary>
 public readonly struct FuseReadResult
 {
     private FuseReadResult(int bytesRead, int errno)

@@ -37,7 +37,7 @@ public sealed partial class FuseServer
 
         var operation = _pool.Rent();
         var length = (int)Math.Min(Math.Min(read.ReadSize, (uint)operation.MaxRead), node.Size - offset);
-        operation.Prepare(reader.Device, request.Unique, node, offset, length);
+        operation.Prepare(reader.Device, request.Unique, new FuseCaller(request.Pid), node, offset, length);
         if (!_inFlight.TryRegister(operation))
         {
             // Its INTERRUPT was read first by another reader: the reader is waiting for EINTR.

@@ -136,7 +136,7 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
     /// <summary>
     /// Removes a file from the directory and drops the kernel's cached name. Open files (an EROFS mount's blob)
     /// keep being served until they are closed. Returns false when no such file is served. Do not call it from
-    /// <see cref="IFuseFile.ReadAsync"/> (the invalidation may wait for requests in that directory).
+    /// <see cref="IFuseFile.ReadAsync(long, Memory{byte}, CancellationToken)"/> (the invalidation may wait for requests in that directory).
     /// </summary>
     public bool Remove(string name)
     {

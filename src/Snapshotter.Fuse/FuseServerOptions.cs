@@ -37,7 +37,7 @@ public sealed class FuseServerOptions
     public int ReaderThreads { get; init; } = 2;
 
     /// <summary>
-    /// Threads that start READs (<see cref="IFuseFile.ReadAsync"/>; one that completes synchronously, like a pread of
+    /// Threads that start READs (<see cref="IFuseFile.ReadAsync(long, Memory{byte}, CancellationToken)"/>; one that completes synchronously, like a pread of
     /// a local file, runs to its reply on them, an asynchronous one continues on the thread pool). Defaults to 4.
     /// </summary>
     public int ReadWorkers { get; init; } = 4;
@@ -65,7 +65,8 @@ public sealed class FuseServerOptions
     /// <summary>
     /// Negotiate FUSE_ASYNC_DIO: O_DIRECT reads (EROFS mounted with <c>-o directio</c>) are split into parallel
     /// background requests. Such requests cannot be interrupted, so a signalled O_DIRECT reader waits for the READ
-    /// to finish. Defaults to false.
+    /// to finish; without it each O_DIRECT read is a synchronous request that a caught signal interrupts (EINTR, which
+    /// EROFS reports as EIO). Defaults to false.
     /// </summary>
     public bool AsyncDirectIo { get; init; }
 

@@ -36,7 +36,7 @@ public sealed class FuseStatistics
     /// <summary>Data bytes answered to READ requests.</summary>
     public long ReadBytes => Volatile.Read(ref _readBytes);
 
-    /// <summary>READs answered with an errno other than EINTR (e.g. EIO from <see cref="IFuseFile.ReadAsync"/>).</summary>
+    /// <summary>READs answered with an errno other than EINTR (e.g. EIO from <see cref="IFuseFile.ReadAsync(long, Memory{byte}, CancellationToken)"/>).</summary>
     public long ReadErrors => Volatile.Read(ref _readErrors);
 
     /// <summary>READs answered EINTR because the kernel interrupted them.</summary>

@@ -4,7 +4,7 @@ namespace Snapshotter.Fuse;
 
 /// <summary>
 /// One read-only file of a <see cref="FuseServer"/>'s flat root directory (a data blob's uncompressed address
-/// space, or a bootstrap). Implementations must be safe for concurrent <see cref="ReadAsync"/> calls.
+/// space, or a bootstrap). Implementations must be safe for concurrent <see cref="ReadAsync(long, Memory{byte}, CancellationToken)"/> calls.
 /// </summary>
 public interface IFuseFile
 {
@@ -25,9 +25,16 @@ public interface IFuseFile
     ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken);
 
     /// <summary>
+    /// As <see cref="ReadAsync(long, Memory{byte}, CancellationToken)"/>, knowing the requesting thread
+    /// (<paramref name="caller"/>); the server calls this one. Defaults to ignoring the caller.
+    /// </summary>
+    ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, FuseCaller caller, CancellationToken cancellationToken) =>
+        ReadAsync(offset, destination, cancellationToken);
+
+    /// <summary>
     /// For FUSE passthrough (Linux 6.9+, <see cref="FuseServerOptions.Passthrough"/>): an open, readable handle of a
     /// local regular file holding the file's FULL content, once it is completely local; null while it is not (the
-    /// server then serves READs through <see cref="ReadAsync"/>). The server registers the handle with the kernel at
+    /// server then serves READs through <see cref="ReadAsync(long, Memory{byte}, CancellationToken)"/>). The server registers the handle with the kernel at
     /// the first OPEN that gets it (the kernel takes its own reference) and never closes it: the file keeps
     /// ownership. Asked at every OPEN until a handle is given.
     /// </summary>

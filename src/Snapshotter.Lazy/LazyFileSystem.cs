@@ -62,6 +62,9 @@ internal sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// <summary>Data blobs in use by mounted images.</summary>
     public int BlobsInUse => _blobs.Count;
 
+    /// <summary>Requests the fuse mode's FUSE server answered (null in other modes or before the first mount), for tests and benchmarks.</summary>
+    internal Fuse.FuseStatistics? FuseStatistics => (_backend as FuseBackend)?.Statistics;
+
     /// <summary>
     /// Probes the host (<see cref="LazyModeProbe"/>), then picks and starts the backend for <paramref name="options"/>
     /// (<see cref="BackendSelector"/>): fscache, fuse or blob-fetch, the reason logged. A refused on-demand mode is counted

@@ -39,4 +39,26 @@ internal sealed class LazyOptions
 
     /// <summary>The cachefiles device. Defaults to <c>/dev/cachefiles</c>.</summary>
     public string CachefilesDevice { get; init; } = "/dev/cachefiles";
+
+    /// <summary>
+    /// How the fuse mode's FUSE server mounts and negotiates (benchmarks and tests compare settings). Defaults to
+    /// <see cref="Fuse.FuseServerOptions"/>' defaults with <see cref="Fuse.FuseServerOptions.AsyncDirectIo"/> on: with
+    /// <see cref="FuseErofsDirectIo"/> each EROFS read of a blob file is otherwise a synchronous FUSE request, which the
+    /// kernel interrupts on any signal the reader catches, and EROFS turns the interrupted read into EIO (a dd(1) sent
+    /// SIGUSR1 during a slow fetch failed; FuseSignalTests). Background requests are never interrupted.
+    /// </summary>
+    internal Fuse.FuseServerOptions FuseServer { get; init; } = new() { AsyncDirectIo = true };
+
+    /// <summary>
+    /// Mount the fuse mode's EROFS with <c>-o directio</c>: EROFS reads the FUSE blob files with O_DIRECT (split into
+    /// parallel background READs by FUSE_ASYNC_DIO), so blob data is not cached a second time in the blob files' page
+    /// cache. Why on: measured with bench/run-fuse-lazy.sh (bench/RESULTS.md, FUSE blob files: in-process variants,
+    /// interleaved, 5-9 rounds, load 10-16 on 2 cores), a cold sequential read of 256 MiB added 648 instead of 906 MiB
+    /// of page cache, and took less time than buffered reads in each of seven runs (medians 0.74 vs 1.00 s, 0.92 vs
+    /// 1.07 s, 1.01 vs 1.19 s, 1.07 vs 1.19 s, 1.09 vs 1.10 s, 1.22 vs 1.34 s, 1.22 vs 1.87 s). A re-mounted image's
+    /// pages are then answered from the sparse cache file (1027 READs, 1.5-2.2 GB/s) instead of kept by
+    /// FOPEN_KEEP_CACHE (0 READs, 1.2-2.8 GB/s). A kernel without the option (before 6.13) gets the buffered mount.
+    /// Defaults to true.
+    /// </summary>
+    internal bool FuseErofsDirectIo { get; init; } = true;
 }

@@ -34,4 +34,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6009, Level = LogLevel.Warning, Message = "unmounting {MountPoint} failed: {Error}")]
     public static partial void UnmountFailed(ILogger logger, string mountPoint, string error);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Information, Message = "EROFS refused -o directio ({Error}); fuse-mode images are mounted with buffered reads of the blob files")]
+    public static partial void ErofsDirectIoUnsupported(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Warning, Message = "EROFS domain {Domain} is still held by a mount of an earlier run (a container kept running across the restart); this run mounts in domain {Fresh} with a cold cache")]
+    public static partial void StaleDomain(ILogger logger, string domain, string fresh);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "deleted {Count} cache directory(ies) of earlier runs' fresh EROFS domains")]
+    public static partial void FreshDomainsDeleted(ILogger logger, int count);
 }

@@ -72,9 +72,14 @@ internal sealed class SampleRunner(P1Options options, ThrottlingProxy proxy, Gen
         // The same image again, already local (page cache dropped): the floor.
         Libc.DropCaches();
         var again = new ContainerRun();
+        var requestsBefore = proxy.Trace.Count;
+        var localStartUtc = DateTime.UtcNow;
         var localStart = Stopwatch.GetTimestamp();
         await again.RunAsync("ctr", RunArgs(env, snapshotter, reference, $"{name}b"), localStart, cancellationToken);
         Check(again, kind);
+        var localTrace = options.Trace
+            ? Describe([.. proxy.Trace.Skip(requestsBefore)], localStart, localStartUtc, kind == PullCase.Lazy ? env.ServeLog : null, again.ExitSeconds, [])
+            : [];
 
         var mode = kind == PullCase.Lazy ? CheckLazy(env.ServeLog) : null;
         var phases = Phases(proxy.Trace, start, run.Lines[0].Seconds);
@@ -86,6 +91,12 @@ internal sealed class SampleRunner(P1Options options, ThrottlingProxy proxy, Gen
         if (options.Trace)
         {
             foreach (var line in trace)
+            {
+                log.WriteLine("    " + line);
+            }
+
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"p1: local start of the same image (first line {sample.LocalFirstLineSeconds:F3} s), on its own clock:"));
+            foreach (var line in localTrace)
             {
                 log.WriteLine("    " + line);
             }

@@ -41,10 +41,13 @@ internal sealed class FuseReadOperation : IThreadPoolWorkItem, IDisposable
 
     public int Length { get; private set; }
 
-    public void Prepare(SafeFdHandle device, ulong unique, FuseNode node, long offset, int length)
+    public FuseCaller Caller { get; private set; }
+
+    public void Prepare(SafeFdHandle device, ulong unique, FuseCaller caller, FuseNode node, long offset, int length)
     {
         Device = device;
         Unique = unique;
+        Caller = caller;
         Node = node;
         Offset = offset;
         Length = length;
@@ -92,7 +95,7 @@ internal sealed class FuseReadOperation : IThreadPoolWorkItem, IDisposable
             var data = _buffer.Memory.Slice(HeaderRoom, Length);
             while (filled < Length)
             {
-                var result = await Node.File.ReadAsync(Offset + filled, data[filled..], token).ConfigureAwait(false);
+                var result = await Node.File.ReadAsync(Offset + filled, data[filled..], Caller, token).ConfigureAwait(false);
                 if (result.IsError)
                 {
                     errno = result.Errno;

@@ -63,7 +63,7 @@ internal static class BackendSelector
                 var mountPoint = Path.Combine(cacheDirectory, "fuse");
                 try
                 {
-                    backend = FuseBackend.Start(mountPoint, blobFetch.Cache, fetchers, logger);
+                    backend = FuseBackend.Start(mountPoint, options, blobFetch.Cache, fetchers, logger);
                     return true;
                 }
                 catch (IOException e)

@@ -22,17 +22,21 @@ internal sealed class FscacheBackend : ILazyBackend, ICacheObjectResolver
     private readonly LazyBlobRegistry _blobs;
     private readonly BlobFetcherFactory _fetchers;
     private readonly PrefetchOptions _prefetch;
-    private readonly string _domain;
+    private readonly string _configuredDomain;
+    private readonly string _cacheDirectory;
+    private readonly Lock _domainGate = new();
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, LocalFileObjectSource> _bootstraps = new(StringComparer.Ordinal);
     private OnDemandDaemon? _daemon;
+    private string? _domain;
 
-    private FscacheBackend(LazyBlobRegistry blobs, BlobFetcherFactory fetchers, PrefetchOptions prefetch, string domain, ILogger logger)
+    private FscacheBackend(LazyBlobRegistry blobs, BlobFetcherFactory fetchers, PrefetchOptions prefetch, string domain, string cacheDirectory, ILogger logger)
     {
         _blobs = blobs;
         _fetchers = fetchers;
         _prefetch = prefetch;
-        _domain = domain;
+        _configuredDomain = domain;
+        _cacheDirectory = cacheDirectory;
         _logger = logger;
     }
 
@@ -46,9 +50,10 @@ internal sealed class FscacheBackend : ILazyBackend, ICacheObjectResolver
         string devicePath, string cacheDirectory, string domain, LazyBlobRegistry blobs, BlobFetcherFactory fetchers, PrefetchOptions prefetch,
         SnapshotterMetrics metrics, ILogger logger)
     {
-        var backend = new FscacheBackend(blobs, fetchers, prefetch, domain, logger);
+        cacheDirectory = Directory.CreateDirectory(cacheDirectory).FullName;
+        var backend = new FscacheBackend(blobs, fetchers, prefetch, domain, cacheDirectory, logger);
         backend._daemon = OnDemandDaemon.Start(
-            new OnDemandDaemonOptions { DevicePath = devicePath, CacheDirectory = Directory.CreateDirectory(cacheDirectory).FullName },
+            new OnDemandDaemonOptions { DevicePath = devicePath, CacheDirectory = cacheDirectory },
             backend,
             logger,
             metrics);
@@ -57,7 +62,7 @@ internal sealed class FscacheBackend : ILazyBackend, ICacheObjectResolver
 
     public ValueTask<ICacheObjectSource?> ResolveAsync(string volumeKey, string cookieKey, CancellationToken cancellationToken = default)
     {
-        if (volumeKey != "erofs," + _domain)
+        if (Volatile.Read(ref _domain) is not { } domain || volumeKey != "erofs," + domain)
         {
             return ValueTask.FromResult<ICacheObjectSource?>(null);
         }
@@ -82,7 +87,8 @@ internal sealed class FscacheBackend : ILazyBackend, ICacheObjectResolver
         try
         {
             // The kernel OPENs and READs the bootstrap through this daemon while mount(2) blocks.
-            await Task.Factory.StartNew(() => ErofsMounter.Mount(fsid, _domain, mountPoint), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            var domain = SessionDomain();
+            await Task.Factory.StartNew(() => ErofsMounter.Mount(fsid, domain, mountPoint), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
         }
         catch
         {
@@ -111,6 +117,37 @@ internal sealed class FscacheBackend : ILazyBackend, ICacheObjectResolver
         foreach (var fsid in _bootstraps.Keys)
         {
             Forget(fsid);
+        }
+    }
+
+    /// <summary>
+    /// The domain of this session, chosen at its first mount (by then the service has detached the mounts an earlier run
+    /// left, so a volume of the configured domain still alive is held by a container across a restart).
+    /// </summary>
+    private string SessionDomain()
+    {
+        lock (_domainGate)
+        {
+            if (_domain is { } chosen)
+            {
+                return chosen;
+            }
+
+            var volumes = FscacheDomain.ReadVolumes();
+            var domain = FscacheDomain.Choose(_configuredDomain, volumes, () => Guid.NewGuid().ToString("N")[..8]);
+            if (domain != _configuredDomain)
+            {
+                Log.StaleDomain(_logger, _configuredDomain, domain);
+            }
+
+            var deleted = FscacheDomain.DeleteUnusedFreshDomains(_cacheDirectory, _configuredDomain, volumes, domain);
+            if (deleted > 0)
+            {
+                Log.FreshDomainsDeleted(_logger, deleted);
+            }
+
+            Volatile.Write(ref _domain, domain);
+            return domain;
         }
     }
 

@@ -35,7 +35,7 @@ internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetche
         inner?.Opened(writer);
         if (inner is null && prefetch.Enabled)
         {
-            _ = _creating.GetAsync(CreateAsync, CancellationToken.None);
+            _ = _creating.GetAsync(CreateAsync, cancellationToken: CancellationToken.None);
         }
     }
 
@@ -56,7 +56,7 @@ internal sealed class FscacheBlobSource(LazyBlob blob, BlobFetcherFactory fetche
         BlobObjectSource inner;
         try
         {
-            inner = _inner ?? await _creating.GetAsync(CreateAsync, cancellationToken).ConfigureAwait(false);
+            inner = _inner ?? await _creating.GetAsync(CreateAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is SnapshotterException or OperationCanceledException)
         {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Fuse;
+using Snapshotter.Interop;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
 using Snapshotter.Lazy.Mounting;
@@ -18,6 +19,8 @@ internal sealed class FuseBackend : ILazyBackend
     public const string ModeName = "fuse";
 
     private readonly string _mountPoint;
+    private readonly FuseServerOptions _serverOptions;
+    private volatile bool _erofsDirectIo;
     private readonly BlobFileCache _cache;
     private readonly BlobFetcherFactory _fetchers;
     private readonly ILogger _logger;
@@ -25,9 +28,11 @@ internal sealed class FuseBackend : ILazyBackend
     private readonly Lock _lock = new();
     private FuseServer? _server;
 
-    private FuseBackend(string mountPoint, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
+    private FuseBackend(string mountPoint, LazyOptions options, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
     {
         _mountPoint = mountPoint;
+        _serverOptions = options.FuseServer;
+        _erofsDirectIo = options.FuseErofsDirectIo;
         _cache = cache;
         _fetchers = fetchers;
         _logger = logger;
@@ -44,9 +49,10 @@ internal sealed class FuseBackend : ILazyBackend
     /// <summary>
     /// Prepares the blob-file directory at <paramref name="mountPoint"/>: stale FUSE mounts an earlier run left there
     /// are detached, and /dev/fuse must open. The FUSE mount itself is made when the first image needs it, so a host
-    /// that never pulls a lazy image carries no FUSE mount. Throws an IOException naming the failure.
+    /// that never pulls a lazy image carries no FUSE mount. <paramref name="options"/> gives the FUSE server's settings
+    /// (<see cref="LazyOptions.FuseServer"/>). Throws an IOException naming the failure.
     /// </summary>
-    public static FuseBackend Start(string mountPoint, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
+    public static FuseBackend Start(string mountPoint, LazyOptions options, BlobFileCache cache, BlobFetcherFactory fetchers, ILogger logger)
     {
         Directory.CreateDirectory(mountPoint);
         FuseMounts.CleanStale(Path.GetDirectoryName(mountPoint)!, logger);
@@ -56,7 +62,7 @@ internal sealed class FuseBackend : ILazyBackend
             // Only proving that we may open it.
         }
 
-        return new FuseBackend(mountPoint, cache, fetchers, logger);
+        return new FuseBackend(mountPoint, options, cache, fetchers, logger);
     }
 
     public async ValueTask<IAsyncDisposable> MountAsync(LazyImage image, string mountPoint, CancellationToken cancellationToken = default)
@@ -67,7 +73,7 @@ internal sealed class FuseBackend : ILazyBackend
             devices.Add(Path.Combine(_mountPoint, FileOf(blob).Name));
         }
 
-        await Task.Run(() => ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, _cache.LinkDirectory(mountPoint)), cancellationToken).ConfigureAwait(false);
+        await Task.Run(() => MountErofs(image, devices, mountPoint), cancellationToken).ConfigureAwait(false);
         return new BackendMount(() =>
         {
             MountTable.Unmount(mountPoint);
@@ -121,11 +127,32 @@ internal sealed class FuseBackend : ILazyBackend
         _files.Clear();
     }
 
+    private void MountErofs(LazyImage image, List<string> devices, string mountPoint)
+    {
+        var links = _cache.LinkDirectory(mountPoint);
+        if (_erofsDirectIo)
+        {
+            try
+            {
+                ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, links, "directio");
+                return;
+            }
+            catch (SyscallException e) when (e.ErrorNumber == LibC.EINVAL)
+            {
+                // EROFS before Linux 6.13 rejects the option: mount buffered (a bootstrap that is bad fails again below).
+                _erofsDirectIo = false;
+                Log.ErofsDirectIoUnsupported(_logger, e.Message);
+            }
+        }
+
+        ErofsMounts.Mount(image.BootstrapPath, devices, mountPoint, fileBacked: true, links);
+    }
+
     private FuseBlobFile FileOf(LazyBlob blob)
     {
         lock (_lock)
         {
-            _server ??= FuseServer.Mount(_mountPoint, new FuseServerOptions(), _logger);
+            _server ??= FuseServer.Mount(_mountPoint, _serverOptions, _logger);
             if (!_files.TryGetValue(blob.Digest, out var file))
             {
                 file = new FuseBlobFile(blob, _cache.SparsePath(blob), _fetchers, _fetchers.Metrics, _logger);

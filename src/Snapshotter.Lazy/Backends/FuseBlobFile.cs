@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
+using Snapshotter.Cache.Chunks;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Fuse;
 using Snapshotter.Lazy.Blobs;
@@ -21,14 +23,22 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     private readonly SnapshotterMetrics _metrics;
     private readonly SafeFileHandle _file;
     private readonly FileChunkSink _sink;
+    private readonly ChunkFailureHold _failures;
+    private readonly CancellationTokenSource _lifetime = new();
     private readonly SingleFlight<BlobChunkFetcher> _fetcher = new();
 
-    public FuseBlobFile(LazyBlob blob, string sparsePath, BlobFetcherFactory fetchers, SnapshotterMetrics metrics, ILogger logger)
+    /// <summary>
+    /// Creates the sparse cache file at <paramref name="sparsePath"/> (emptied). Chunks whose fetch failed are answered
+    /// EIO without fetching for <paramref name="failureHold"/> to READs of the thread whose READ failed
+    /// (<see cref="ChunkFailureHold"/>; defaults to <see cref="ChunkFailureHold.DefaultDuration"/>).
+    /// </summary>
+    public FuseBlobFile(LazyBlob blob, string sparsePath, BlobFetcherFactory fetchers, SnapshotterMetrics metrics, ILogger logger, TimeSpan? failureHold = null)
     {
         _metrics = metrics;
         _blob = blob;
         _fetchers = fetchers;
         _logger = logger;
+        _failures = new ChunkFailureHold(failureHold ?? ChunkFailureHold.DefaultDuration);
         SparsePath = sparsePath;
         _file = File.OpenHandle(sparsePath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         RandomAccess.SetLength(_file, blob.DeviceSize);
@@ -46,34 +56,61 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     /// <summary>The blob's chunk fetcher, once a READ created it.</summary>
     public BlobChunkFetcher? Fetcher => _fetcher.Value;
 
-    public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    /// <summary>
+    /// Answers a READ. <paramref name="cancellationToken"/> (the kernel's INTERRUPT) ends only this READ: the fetch it
+    /// started runs on, since other READs may wait for the same chunks, readahead outlives the READ, and the server
+    /// reuses a READ's token source for later READs. Its chunks land in the cache file for the kernel's retry.
+    /// </summary>
+    public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, FuseCaller caller, CancellationToken cancellationToken)
     {
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         if (_fetcher.Value is { } fetcher)
         {
+            if (_failures.IsHeld(fetcher, offset, destination.Length, caller.Pid))
+            {
+                return ValueTask.FromResult(Record(FuseReadResult.IoError, destination.Length, started));
+            }
+
             // No allocation on the hit path: FillAsync completes synchronously when every chunk is present.
-            var fill = fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken);
+            var fill = fetcher.FillAsync(offset, destination.Length, _sink, _lifetime.Token);
             return fill.IsCompletedSuccessfully
-                ? ValueTask.FromResult(Answer(fill.Result, offset, destination.Span, started))
-                : AwaitFillAsync(fill, offset, destination, started);
+                ? ValueTask.FromResult(Answer(fetcher, fill.Result, offset, destination.Span, caller, started))
+                : AwaitFillAsync(fetcher, fill, offset, destination, caller, started, cancellationToken);
         }
 
-        return ReadSlowAsync(offset, destination, started, cancellationToken);
+        return ReadSlowAsync(offset, destination, caller, started, cancellationToken);
     }
+
+    /// <summary>A READ from no known thread (<see cref="FuseCaller.Unknown"/>: any earlier failure holds it).</summary>
+    public ValueTask<FuseReadResult> ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
+        ReadAsync(offset, destination, FuseCaller.Unknown, cancellationToken);
 
     public SafeFileHandle? GetPassthroughHandle() => null;
 
-    public void Dispose() => _file.Dispose();
+    /// <summary>Stops the fetches in flight and closes the cache file.</summary>
+    public void Dispose()
+    {
+        // The source is not disposed: a READ still arriving must find its token (cancelled) rather than an ObjectDisposedException.
+        _lifetime.Cancel();
+        _file.Dispose();
+    }
 
-    private async ValueTask<FuseReadResult> AwaitFillAsync(ValueTask<FillResult> fill, long offset, Memory<byte> destination, long started) =>
-        Answer(await fill.ConfigureAwait(false), offset, destination.Span, started);
+    private async ValueTask<FuseReadResult> AwaitFillAsync(
+        BlobChunkFetcher fetcher, ValueTask<FillResult> fill, long offset, Memory<byte> destination, FuseCaller caller, long started, CancellationToken cancellationToken)
+    {
+        // An interrupted READ ends here (OperationCanceledException: the server answers EINTR), its fetch does not.
+        var result = cancellationToken.CanBeCanceled
+            ? await fill.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false)
+            : await fill.ConfigureAwait(false);
+        return Answer(fetcher, result, offset, destination.Span, caller, started);
+    }
 
-    private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, long started, CancellationToken cancellationToken)
+    private async ValueTask<FuseReadResult> ReadSlowAsync(long offset, Memory<byte> destination, FuseCaller caller, long started, CancellationToken cancellationToken)
     {
         BlobChunkFetcher fetcher;
         try
         {
-            fetcher = await _fetcher.GetAsync(CreateFetcherAsync, cancellationToken).ConfigureAwait(false);
+            fetcher = await GetFetcherAsync(caller, cancellationToken).ConfigureAwait(false);
         }
         catch (SnapshotterException e)
         {
@@ -81,13 +118,20 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
             return Record(FuseReadResult.IoError, destination.Length, started);
         }
 
-        return Answer(await fetcher.FillAsync(offset, destination.Length, _sink, cancellationToken).ConfigureAwait(false), offset, destination.Span, started);
+        if (_failures.IsHeld(fetcher, offset, destination.Length, caller.Pid))
+        {
+            return Record(FuseReadResult.IoError, destination.Length, started);
+        }
+
+        return await AwaitFillAsync(fetcher, fetcher.FillAsync(offset, destination.Length, _sink, _lifetime.Token), offset, destination, caller, started, cancellationToken)
+            .ConfigureAwait(false);
     }
 
-    private FuseReadResult Answer(FillResult fill, long offset, Span<byte> destination, long started)
+    private FuseReadResult Answer(BlobChunkFetcher fetcher, FillResult fill, long offset, Span<byte> destination, FuseCaller caller, long started)
     {
         if (!fill.IsSuccess)
         {
+            _failures.Remember(fetcher, offset, destination.Length, caller.Pid);
             return Record(FuseReadResult.Error(fill.Errno), destination.Length, started);
         }
 
@@ -107,13 +151,28 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
 
     private FuseReadResult Record(FuseReadResult result, int requested, long started)
     {
-        _metrics.RecordRead(ReadBackend.Fuse, requested, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, result.IsError);
+        _metrics.RecordRead(ReadBackend.Fuse, requested, Stopwatch.GetElapsedTime(started).TotalSeconds, result.IsError);
         return result;
     }
 
-    private async Task<BlobChunkFetcher> CreateFetcherAsync()
+    // A chunk-table read that just failed is not retried within the hold for the kernel's retries of that READ.
+    private Task<BlobChunkFetcher> GetFetcherAsync(FuseCaller caller, CancellationToken cancellationToken) =>
+        _fetcher.GetAsync(() => CreateFetcherAsync(caller), retryFailed: !_failures.IsTableHeld(caller.Pid), cancellationToken);
+
+    private async Task<BlobChunkFetcher> CreateFetcherAsync(FuseCaller caller)
     {
-        var table = await _blob.GetChunkTableAsync().ConfigureAwait(false);
+        ChunkTable table;
+        try
+        {
+            // Not a READ's token: the read is shared by every READ until it completes.
+            table = await _blob.GetChunkTableAsync(_lifetime.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            _failures.RememberTableFailure(caller.Pid);
+            throw;
+        }
+
         return _fetchers.Create(_blob, table);
     }
 }

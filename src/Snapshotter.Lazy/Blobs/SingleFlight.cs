@@ -15,12 +15,16 @@ internal sealed class SingleFlight<T>
     /// <summary>The value once a creation succeeded; null before.</summary>
     public T? Value => Volatile.Read(ref _value);
 
-    /// <summary>The value, creating it with <paramref name="create"/> (or joining the creation in progress) when there is none yet.</summary>
-    public Task<T> GetAsync(Func<Task<T>> create, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The value, creating it with <paramref name="create"/> (or joining the creation in progress) when there is none
+    /// yet. With <paramref name="retryFailed"/> false a failed or cancelled creation is answered again as it failed
+    /// instead of starting a new one (a caller holding off retries for a while). Defaults to true.
+    /// </summary>
+    public Task<T> GetAsync(Func<Task<T>> create, bool retryFailed = true, CancellationToken cancellationToken = default)
     {
         lock (_lock)
         {
-            if (_creating is null || _creating.IsFaulted || _creating.IsCanceled)
+            if (_creating is null || (retryFailed && (_creating.IsFaulted || _creating.IsCanceled)))
             {
                 _creating = CreateAsync(create);
             }

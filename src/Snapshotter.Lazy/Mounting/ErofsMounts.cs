@@ -59,14 +59,21 @@ internal static class ErofsMounts
     /// <summary>
     /// Mounts <paramref name="bootstrap"/> with <paramref name="blobs"/> (in device-table order) read-only at
     /// <paramref name="mountPoint"/>. <paramref name="linkDirectory"/> may hold short symlinks when the device paths do not
-    /// fit one page of mount options.
+    /// fit one page of mount options. <paramref name="extraOptions"/> (e.g. <c>directio</c>) are appended to a
+    /// file-backed mount's options.
     /// </summary>
-    public static void Mount(string bootstrap, IReadOnlyList<string> blobs, string mountPoint, bool fileBacked, string linkDirectory)
+    public static void Mount(string bootstrap, IReadOnlyList<string> blobs, string mountPoint, bool fileBacked, string linkDirectory, string? extraOptions = null)
     {
         if (fileBacked)
         {
-            var devices = FitOptions(blobs, linkDirectory);
-            MountCalls.Mount(bootstrap, mountPoint, "erofs", LibC.MS_RDONLY, DeviceOptions(devices));
+            var devices = FitOptions(blobs, linkDirectory, extraOptions is null ? 0 : extraOptions.Length + 1);
+            var options = DeviceOptions(devices);
+            if (extraOptions is not null)
+            {
+                options = options is null ? extraOptions : options + "," + extraOptions;
+            }
+
+            MountCalls.Mount(bootstrap, mountPoint, "erofs", LibC.MS_RDONLY, options);
             return;
         }
 
@@ -98,9 +105,9 @@ internal static class ErofsMounts
     private static string? DeviceOptions(IReadOnlyList<string> devices) =>
         devices.Count == 0 ? null : string.Join(',', devices.Select(d => "device=" + d));
 
-    private static IReadOnlyList<string> FitOptions(IReadOnlyList<string> blobs, string linkDirectory)
+    private static IReadOnlyList<string> FitOptions(IReadOnlyList<string> blobs, string linkDirectory, int reserved)
     {
-        if ((DeviceOptions(blobs)?.Length ?? 0) <= MaxMountData)
+        if ((DeviceOptions(blobs)?.Length ?? 0) + reserved <= MaxMountData)
         {
             return blobs;
         }
@@ -116,7 +123,7 @@ internal static class ErofsMounts
             links.Add(link);
         }
 
-        if ((DeviceOptions(links)?.Length ?? 0) > MaxMountData)
+        if ((DeviceOptions(links)?.Length ?? 0) + reserved > MaxMountData)
         {
             throw new SyscallException("mount", LibC.E2BIG, $"erofs with {blobs.Count} devices: the device options do not fit one page");
         }

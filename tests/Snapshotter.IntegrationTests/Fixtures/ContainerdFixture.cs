@@ -27,7 +27,6 @@ public sealed class ContainerdFixture : IAsyncLifetime
 
     public const string ProbeKey = "probe";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly ContainerdFixtureOptions _options;
     private DaemonProcess? _containerd;
     private int _namespaceCounter;
@@ -182,13 +181,13 @@ public sealed class ContainerdFixture : IAsyncLifetime
         if (SnapshotterName == ProxyName)
         {
             Snapshotter = await SnapshotterProcess.StartAsync(
-                Path.Combine(Directory, "snapshotter"), snapshotterSocket, _options.SnapshotterArguments, _options.SnapshotterConfigJson).ConfigureAwait(false);
+                Path.Combine(Directory, "snapshotter"), snapshotterSocket, _options.SnapshotterArguments, _options.SnapshotterConfigJson, _options.StartTimeout).ConfigureAwait(false);
         }
 
         string config = Path.Combine(Directory, "containerd.toml");
         await File.WriteAllTextAsync(config, ConfigToml(snapshotterSocket)).ConfigureAwait(false);
         _containerd = DaemonProcess.Start("containerd", "containerd", ["--config", config, "--log-level", "info"]);
-        await UnixSockets.WaitConnectableAsync(Address, _containerd, StartTimeout).ConfigureAwait(false);
+        await UnixSockets.WaitConnectableAsync(Address, _containerd, _options.StartTimeout).ConfigureAwait(false);
         await Ctr(ProbeNamespace).SnapshotsOkAsync(SnapshotterName, "prepare", ProbeKey).ConfigureAwait(false);
     }
 

@@ -18,4 +18,10 @@ public sealed record ContainerdFixtureOptions
 
     /// <summary>The JSON config file given to <c>snapshotter serve --config</c>. Defaults to <see cref="SnapshotterProcess.DefaultConfigJson"/> (no metrics endpoint).</summary>
     public string SnapshotterConfigJson { get; init; } = SnapshotterProcess.DefaultConfigJson;
+
+    /// <summary>
+    /// How long containerd and our service may take to accept connections, at start and at a restart (the emulated VM
+    /// guest JIT-compiles the service for minutes). Defaults to <see cref="SnapshotterProcess.DefaultStartTimeout"/>.
+    /// </summary>
+    public TimeSpan StartTimeout { get; init; } = SnapshotterProcess.DefaultStartTimeout;
 }

@@ -6,13 +6,17 @@ namespace Snapshotter.IntegrationTests.Fixtures;
 /// </summary>
 public sealed class SnapshotterProcess : IAsyncDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>How long a start waits for the socket unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(60);
+
     private readonly IReadOnlyList<string> _arguments;
+    private readonly TimeSpan _startTimeout;
     private readonly string _configJson;
     private DaemonProcess _daemon;
 
-    private SnapshotterProcess(string root, string socketPath, IReadOnlyList<string> arguments, string configJson, DaemonProcess daemon)
+    private SnapshotterProcess(string root, string socketPath, IReadOnlyList<string> arguments, string configJson, TimeSpan startTimeout, DaemonProcess daemon)
     {
+        _startTimeout = startTimeout;
         Root = root;
         SocketPath = socketPath;
         _arguments = arguments;
@@ -40,17 +44,19 @@ public sealed class SnapshotterProcess : IAsyncDisposable
     /// Starts <c>snapshotter serve --config FILE --root ROOT --address SOCKET --log-level debug ARGUMENTS...</c> and waits
     /// until it accepts connections. FILE holds <paramref name="configJson"/> (<see cref="DefaultConfigJson"/> by default:
     /// a config installed on this machine must not change the tests); <paramref name="arguments"/> (e.g.
-    /// <c>--lazy-mode fuse</c>) are kept for restarts.
+    /// <c>--lazy-mode fuse</c>) are kept for restarts, and so is <paramref name="startTimeout"/> (how long a start may take
+    /// until the socket accepts connections; defaults to <see cref="DefaultStartTimeout"/>).
     /// </summary>
     public static async Task<SnapshotterProcess> StartAsync(
-        string root, string socketPath, IReadOnlyList<string>? arguments = null, string configJson = DefaultConfigJson, CancellationToken cancellationToken = default)
+        string root, string socketPath, IReadOnlyList<string>? arguments = null, string configJson = DefaultConfigJson, TimeSpan? startTimeout = null,
+        CancellationToken cancellationToken = default)
     {
         arguments ??= [];
         var daemon = Launch(root, socketPath, arguments, configJson);
-        var process = new SnapshotterProcess(root, socketPath, arguments, configJson, daemon);
+        var process = new SnapshotterProcess(root, socketPath, arguments, configJson, startTimeout ?? DefaultStartTimeout, daemon);
         try
         {
-            await UnixSockets.WaitConnectableAsync(socketPath, daemon, StartTimeout, cancellationToken).ConfigureAwait(false);
+            await UnixSockets.WaitConnectableAsync(socketPath, daemon, process._startTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -81,7 +87,7 @@ public sealed class SnapshotterProcess : IAsyncDisposable
         string[] oldLines = _daemon.Lines();
         _daemon.Dispose();
         _daemon = Launch(Root, SocketPath, _arguments, _configJson, [.. oldLines, "[fixture] ---- restarting ----"]);
-        await UnixSockets.WaitConnectableAsync(SocketPath, _daemon, StartTimeout, cancellationToken).ConfigureAwait(false);
+        await UnixSockets.WaitConnectableAsync(SocketPath, _daemon, _startTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -49,7 +49,7 @@ public sealed class SingleFlightTests
         var gate = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var cts = new CancellationTokenSource();
 
-        var cancelled = flight.GetAsync(() => gate.Task, cts.Token);
+        var cancelled = flight.GetAsync(() => gate.Task, cancellationToken: cts.Token);
         var patient = flight.GetAsync(() => Task.FromResult("unused"));
         await cts.CancelAsync();
         gate.SetResult("table");

@@ -16,6 +16,13 @@ internal static class HostMounts
 
     public static bool IsMounted(string path) => TypesAt(path).Count > 0;
 
+    /// <summary>The mount options of the topmost mount on <paramref name="path"/> (findmnt's VFS and filesystem options), empty when nothing is mounted.</summary>
+    public static IReadOnlyList<string> OptionsAt(string path)
+    {
+        var (code, output, _) = HostTool.TryRun("findmnt", "--noheadings", "--raw", "--output", "OPTIONS", "--mountpoint", Path.GetFullPath(path));
+        return code == 0 ? output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Split(',') : [];
+    }
+
     /// <summary>Mounts a small tmpfs on <paramref name="path"/> with mount(8).</summary>
     public static void MountTmpfs(string path) => HostTool.Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", path);
 

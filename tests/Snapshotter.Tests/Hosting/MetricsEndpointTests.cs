@@ -178,7 +178,9 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         Assert.Equal(["Commit", "Prepare", "Remove", "Stat"], operations.Select(s => s.Labels["operation"]).Order().ToArray());
 
         // A quantile of the calls' durations over the last minute is a finite number of seconds within the buckets.
-        var p99 = await prometheus.QueryAsync($"histogram_quantile(0.99, sum by (le) (rate({DurationBucket}{{operation=\"Prepare\"}}[1m])))");
+        // rate() needs two scrapes of the new buckets inside the window: wait for them (slow on a loaded machine).
+        var p99 = await prometheus.WaitForAsync(
+            $"histogram_quantile(0.99, sum by (le) (rate({DurationBucket}{{operation=\"Prepare\"}}[1m])))", r => r.Count == 1 && !double.IsNaN(r[0].Value));
         var seconds = Assert.Single(p99).Value;
         Assert.True(seconds > 0 && seconds <= 60, $"p99 {seconds}");
 

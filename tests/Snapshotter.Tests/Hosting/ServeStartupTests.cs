@@ -19,15 +19,23 @@ public sealed class ServeStartupTests
             var dir = Directory.CreateTempSubdirectory("servestart").FullName;
             var address = Path.Combine(dir, "run", "snapshotter.sock");
             using var stop = new CancellationTokenSource();
-            var probe = Task.Factory.StartNew(() => ProbeUntilStopped(address, stop.Token), TaskCreationOptions.LongRunning);
+            var result = new ProbeResult();
+            var probe = Task.Factory.StartNew(() => ProbeUntilStopped(address, result, stop.Token), TaskCreationOptions.LongRunning);
             try
             {
                 await using (var serve = await ServeProcess.StartAsync(Path.Combine(dir, "root"), address))
                 {
-                    // Keep probing a little after the daemon reported it listens.
-                    await Task.Delay(200);
+                    // Keep probing a little after the daemon reported it listens, at least until the probe (a thread
+                    // that a loaded machine may not schedule for a while) has connected a few times.
+                    var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+                    do
+                    {
+                        await Task.Delay(200);
+                    }
+                    while (Volatile.Read(ref result.ConnectedCount) < 3 && DateTime.UtcNow < deadline);
+
                     await stop.CancelAsync();
-                    var result = await probe;
+                    await probe;
 
                     Assert.True(result.Connected > 0, $"run {run}: never connected");
                     Assert.Empty(result.Failures);
@@ -44,9 +52,8 @@ public sealed class ServeStartupTests
     }
 
     /// <summary>Connects in a tight loop; every attempt made after the path was seen must succeed.</summary>
-    private static ProbeResult ProbeUntilStopped(string path, CancellationToken stop)
+    private static void ProbeUntilStopped(string path, ProbeResult result, CancellationToken stop)
     {
-        var result = new ProbeResult();
         var endpoint = new UnixDomainSocketEndPoint(path);
         while (!stop.IsCancellationRequested)
         {
@@ -75,7 +82,7 @@ public sealed class ServeStartupTests
             try
             {
                 socket.Connect(endpoint);
-                result.Connected++;
+                Interlocked.Increment(ref result.ConnectedCount);
             }
             catch (SocketException e) when (result.Failures.Count >= 20)
             {
@@ -87,12 +94,14 @@ public sealed class ServeStartupTests
             }
         }
 
-        return result;
     }
 
     private sealed class ProbeResult
     {
-        public int Connected { get; set; }
+        // A field: the test polls it (Volatile) while the probe thread counts.
+        public int ConnectedCount;
+
+        public int Connected => Volatile.Read(ref ConnectedCount);
 
         public UnixFileMode? FirstMode { get; set; }
 
