@@ -224,5 +224,5 @@ public sealed partial class FuseServer
         }
     }
 
-    private Span<byte> ReplyBodySpan(FuseDeviceReader reader) => reader.Reply.GetSpan()[FuseOutHeader.Size..];
+    private static Span<byte> ReplyBodySpan(FuseDeviceReader reader) => reader.Reply.GetSpan()[FuseOutHeader.Size..];
 }

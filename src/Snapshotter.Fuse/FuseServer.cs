@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Nodes;
-using Snapshotter.Fuse.Protocol;
 using Snapshotter.Fuse.Session;
 using Tmds.Linux;
 

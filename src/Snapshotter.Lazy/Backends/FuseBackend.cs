@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Tmds.Linux;
 using Snapshotter.Fuse;
 using Snapshotter.Interop;
 using Snapshotter.Lazy.Blobs;
