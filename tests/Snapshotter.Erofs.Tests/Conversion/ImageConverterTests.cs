@@ -2,7 +2,6 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Snapshotter.Erofs.Conversion;
-using Snapshotter.Erofs.Reading;
 using Snapshotter.Erofs.Tests.Infrastructure;
 using Snapshotter.Oci;
 
