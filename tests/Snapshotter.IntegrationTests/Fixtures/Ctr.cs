@@ -39,7 +39,7 @@ public sealed class Ctr
         {
             var result = await RunAsync(timeout,
             [
-                "run", "--rm", "--snapshotter", snapshotter, "--mount", $"type=bind,src={dir.FullName},dst=/dev/ctr-out,options=rbind:rw",
+                "run", "--rm", "--snapshotter", snapshotter, "--mount", OutputMount(dir.FullName),
                 reference, id, "/bin/sh", "-c", "exec \"$@\" > /dev/ctr-out/stdout 2> /dev/ctr-out/stderr", "sh", .. command,
             ]).ConfigureAwait(false);
             string stdout = ReadIfExists(Path.Combine(dir.FullName, "stdout"));
@@ -50,6 +50,26 @@ public sealed class Ctr
         {
             dir.Delete(recursive: true);
         }
+    }
+
+    /// <summary>The <c>--mount</c> value for <c>ctr run</c> that <see cref="ExecAsync"/> needs: <paramref name="directory"/> at /dev/ctr-out.</summary>
+    public static string OutputMount(string directory) => $"type=bind,src={directory},dst=/dev/ctr-out,options=rbind:rw";
+
+    /// <summary>
+    /// <c>ctr task exec --exec-id ID CONTAINER COMMAND...</c> with the output written by the container to files in
+    /// <paramref name="outputDirectory"/>, which the container was started with (<see cref="OutputMount"/>); same reason as
+    /// <see cref="RunContainerAsync"/>.
+    /// </summary>
+    public async Task<ProcessResult> ExecAsync(string container, string outputDirectory, string execId, params string[] command)
+    {
+        string stdoutFile = Path.Combine(outputDirectory, execId + ".stdout");
+        string stderrFile = Path.Combine(outputDirectory, execId + ".stderr");
+        var result = await RunAsync(
+        [
+            "task", "exec", "--exec-id", execId, container,
+            "/bin/sh", "-c", $"exec \"$@\" > /dev/ctr-out/{execId}.stdout 2> /dev/ctr-out/{execId}.stderr", "sh", .. command,
+        ]).ConfigureAwait(false);
+        return result with { StdOut = ReadIfExists(stdoutFile) + result.StdOut, StdErr = ReadIfExists(stderrFile) + result.StdErr };
     }
 
     private static string ReadIfExists(string path) => File.Exists(path) ? File.ReadAllText(path) : "";
