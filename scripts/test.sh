@@ -57,6 +57,7 @@ fi
 
 passed=0; failed=0; skipped=0; status=0
 log=$(mktemp)
+failures=$(mktemp)
 for p in "${projects[@]}"; do
   echo "test.sh: === $p ==="
   if [ "$p" = Snapshotter.KernelTests ]; then
@@ -73,6 +74,8 @@ for p in "${projects[@]}"; do
     dotnet test "tests/$p/$p.csproj" -c Release --no-build -nologo "${filter[@]}" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
   fi
+  # The names of failed tests are repeated at the end, where a CI log's tail shows them.
+  tr -d '\r' < "$log" | grep -E '^\[xUnit\.net [0-9:.]+\] +.*\[FAIL\]$' | sed -E "s/^\[xUnit\.net [0-9:.]+\] +/  $p: /" >> "$failures"
   line=$(grep -E '^(Passed|Failed)! +- +Failed: ' "$log" | tail -n 1)
   if [ -z "$line" ]; then
     echo "test.sh: $p produced no test summary (exit $rc)" >&2
@@ -85,6 +88,11 @@ for p in "${projects[@]}"; do
   [ "$rc" -ne 0 ] && status=1
 done
 rm -f "$log"
+if [ -s "$failures" ]; then
+  echo "test.sh: failed tests:"
+  cat "$failures"
+fi
+rm -f "$failures"
 
 if [ "${CI:-}" = "true" ] && [ "$skipped" -gt 0 ]; then
   echo "test.sh: $skipped test(s) skipped; in CI every tier must run" >&2

@@ -136,8 +136,13 @@ public sealed class ImageRunTests : IntegrationTest, IClassFixture<ContainerdFix
     private async Task ImportAsync() =>
         (await _ctr.RunAsync("images", "import", "--base-name", TestImage.BaseName, "--snapshotter", Snapshotter, _image.ArchivePath)).EnsureSuccess();
 
-    private Task<ProcessResult> RunContainerAsync(params string[] command) =>
-        _ctr.RunAsync(["run", "--rm", "--snapshotter", Snapshotter, TestImage.Reference, "c-" + Guid.NewGuid().ToString("N")[..12], .. command]);
+    private Task<ProcessResult> RunContainerAsync(params string[] command)
+    {
+        string id = "c-" + Guid.NewGuid().ToString("N")[..12];
+        return command.Length == 0
+            ? _ctr.RunAsync(["run", "--rm", "--snapshotter", Snapshotter, TestImage.Reference, id])
+            : _ctr.RunContainerAsync(ProcessRunner.DefaultTimeout, Snapshotter, TestImage.Reference, id, command);
+    }
 
     private static string[] Lines(ProcessResult result) => result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

@@ -161,7 +161,7 @@ public abstract partial class LazyPullTests : IntegrationTest, IAsyncLifetime
         Assert.True(run.ExitCode == 0, run.ToString());
         var seen = ImageTree.FromReport(run.StdOut);
         var diffs = Images.Expected.Differences(seen);
-        Assert.True(diffs.Count == 0, $"the container's tree differs from the source image:\n{string.Join('\n', diffs)}");
+        Assert.True(diffs.Count == 0, $"the container's tree differs from the source image:\n{string.Join('\n', diffs)}\n--- the container's stderr ---\n{run.StdErr}");
 
         // The oracle itself has the designed shape (a broken fixture must not pass silently).
         Assert.True(Images.Expected.Files.Count > LazyTestImage.SmallDirectories * LazyTestImage.FilesPerDirectory, $"{Images.Expected.Files.Count} files");
@@ -204,7 +204,9 @@ public abstract partial class LazyPullTests : IntegrationTest, IAsyncLifetime
 
     /// <summary><c>ctr run --rm --snapshotter nydus REF ID [COMMAND...]</c>.</summary>
     protected Task<ProcessResult> RunAsync(Ctr ctr, string reference, params string[] command) =>
-        ctr.RunAsync(PullTimeout, ["run", "--rm", "--snapshotter", Snapshotter, reference, ContainerId(), .. command]);
+        command.Length == 0
+            ? ctr.RunAsync(PullTimeout, ["run", "--rm", "--snapshotter", Snapshotter, reference, ContainerId()])
+            : ctr.RunContainerAsync(PullTimeout, Snapshotter, reference, ContainerId(), command);
 
     protected static string ContainerId() => "c-" + Guid.NewGuid().ToString("N")[..12];
 

@@ -51,7 +51,7 @@ public sealed class RestartTests : IntegrationTest, IClassFixture<ContainerdFixt
         }
 
         Assert.Equal(usageBefore, CtrOutput.Usage(await ctr.SnapshotsOkAsync(Snapshotter, "usage", "-b")));
-        var run = await ctr.RunAsync("run", "--rm", "--snapshotter", Snapshotter, TestImage.Reference, "after-restart", "cat", "/data/replace.txt");
+        var run = await ctr.RunContainerAsync(ProcessRunner.DefaultTimeout, Snapshotter, TestImage.Reference, "after-restart", "cat", "/data/replace.txt");
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("replace-v2", run.StdOut.Trim());
         await ctr.SnapshotsOkAsync(Snapshotter, "commit", "work-done", "work");

@@ -49,7 +49,8 @@ public sealed class LazyMetricsTests : IntegrationTest, IClassFixture<LazyMetric
 
         // A container: the image is mounted once, at its first container.
         var container = "reader-" + Guid.NewGuid().ToString("N")[..6];
-        (await _ctr.RunAsync("run", "-d", "--snapshotter", Snapshotter, _lazy.LazyImage, container, "sleep", "600")).EnsureSuccess();
+        var output = Directory.CreateTempSubdirectory("ctr-out-");
+        (await _ctr.RunAsync("run", "-d", "--snapshotter", Snapshotter, "--mount", Ctr.OutputMount(output.FullName), _lazy.LazyImage, container, "sleep", "600")).EnsureSuccess();
         try
         {
             var running = await ScrapeAsync();
@@ -57,9 +58,9 @@ public sealed class LazyMetricsTests : IntegrationTest, IClassFixture<LazyMetric
             Assert.Equal(1, Delta(before, running, "snapshotter_lazy_mount_duration_seconds_count", ("mode", "fuse")));
 
             // Reads: every byte of the file comes over FUSE from chunks fetched from the registry.
-            var md5 = (await _ctr.RunAsync("task", "exec", "--exec-id", "md5", container, "md5sum", LazyMetricsFixture.BigFile)).EnsureSuccess();
+            var md5 = (await _ctr.ExecAsync(container, output.FullName, "md5", "md5sum", LazyMetricsFixture.BigFile)).EnsureSuccess();
             Assert.StartsWith(_lazy.BigFileMd5 + " ", md5.StdOut);
-            var hello = (await _ctr.RunAsync("task", "exec", "--exec-id", "cat", container, "cat", LazyMetricsFixture.HelloFile)).EnsureSuccess();
+            var hello = (await _ctr.ExecAsync(container, output.FullName, "cat", "cat", LazyMetricsFixture.HelloFile)).EnsureSuccess();
             Assert.Equal(LazyMetricsFixture.HelloContent, hello.StdOut.Trim());
             var read = await ScrapeAsync();
             Assert.True(Delta(running, read, ReadRequests, Fuse) > 0);
@@ -105,6 +106,7 @@ public sealed class LazyMetricsTests : IntegrationTest, IClassFixture<LazyMetric
             await _ctr.RunAsync("task", "kill", "-s", "SIGKILL", container);
             await WaitTaskGoneAsync(container);
             await _ctr.RunAsync("containers", "rm", container);
+            output.Delete(recursive: true);
         }
 
         // The container's snapshot is removed with it: the image is unmounted and its per-image series end.

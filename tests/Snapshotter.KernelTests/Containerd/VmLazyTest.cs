@@ -63,9 +63,9 @@ public abstract class VmLazyTest : IntegrationTest, IAsyncLifetime
         return await cri.PullAsync(reference);
     }
 
-    /// <summary><c>ctr run --rm --snapshotter nydus REF ID /bin/sh -c SCRIPT</c>: ctr's exit code is the container's.</summary>
+    /// <summary><c>ctr run --rm --snapshotter nydus REF ID /bin/sh -c SCRIPT</c> (output through files: <see cref="Ctr.RunContainerAsync"/>).</summary>
     protected Task<ProcessResult> RunAsync(Ctr ctr, string reference, string script) =>
-        ctr.RunAsync(RunTimeout, "run", "--rm", "--snapshotter", Snapshotter, reference, ContainerId(), "/bin/sh", "-c", script);
+        ctr.RunContainerAsync(RunTimeout, Snapshotter, reference, ContainerId(), "/bin/sh", "-c", script);
 
     /// <summary><c>ctr run -d</c> of a container that reads a file, then sleeps, holding its rootfs (and the image's lazy mount).</summary>
     protected async Task StartSleeperAsync(Ctr ctr, string reference, string id) =>
