@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Snapshotter.Fuse.Interop;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Fuse.Benchmarks;
 
@@ -47,7 +47,7 @@ internal sealed class BenchSetup : IAsyncDisposable
     {
         foreach (var mount in _erofsMounts)
         {
-            Syscalls.Unmount(mount, 0);
+            MountCalls.Unmount(mount, detach: false);
         }
 
         foreach (var server in _servers)

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Snapshotter.Fuse.Interop;
+using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Fuse.Benchmarks;
@@ -179,5 +179,5 @@ internal static class BenchmarkRunner
     }
 
     internal static void MountErofs(string bootstrap, string blob, string target) =>
-        Syscalls.Mount(bootstrap, target, "erofs", (ulong)LibC.MS_RDONLY, "device=" + blob);
+        MountCalls.Mount(bootstrap, target, "erofs", (ulong)LibC.MS_RDONLY, "device=" + blob);
 }

@@ -29,7 +29,13 @@ internal static class BenchTools
         }
 
         var p = Process.Start(psi)!;
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("mount: " + e.Data); };
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                Console.Error.WriteLine("mount: " + e.Data);
+            }
+        };
         p.BeginErrorReadLine();
         var line = p.StandardOutput.ReadLine();
         if (line is null || !line.StartsWith("mounted", StringComparison.Ordinal))

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Snapshotter.Erofs;
-using Snapshotter.Erofs.Compression;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Registry;
 using static BenchTools;
@@ -197,7 +196,7 @@ internal static class FuseBenchmark
                     }
                 }
 
-                Console.Error.WriteLine($"walk round {round}: " + string.Join("; ", dirs.Select(d => $"{d.Item1} " + string.Join("/", states.Select(x => $"{results[d.Item1][x.Item1][^1] * 1000:F0}"))) ) + " ms");
+                Console.Error.WriteLine($"walk round {round}: " + string.Join("; ", dirs.Select(d => $"{d.Item1} " + string.Join("/", states.Select(x => $"{results[d.Item1][x.Item1][^1] * 1000:F0}")))) + " ms");
             }
 
             var text = new StringBuilder();

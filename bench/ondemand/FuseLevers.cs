@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Erofs.Conversion;
 using Snapshotter.Fuse;
 using Snapshotter.Fuse.Protocol;
 using Snapshotter.Lazy;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Snapshotter.Registry;
 using Snapshotter.Oci;
 
 // Range-read throughput of RegistryClient against a loopback docker-registry, compared with curl fetching the

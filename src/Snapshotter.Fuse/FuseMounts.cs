@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Fuse.Interop;
-using Tmds.Linux;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Fuse;
 
@@ -44,7 +44,7 @@ public static class FuseMounts
                 continue;
             }
 
-            var result = Syscalls.Unmount(mountPoint, LibC.MNT_DETACH);
+            var result = MountCalls.Unmount(mountPoint, detach: true);
             if (result == 0)
             {
                 cleaned++;

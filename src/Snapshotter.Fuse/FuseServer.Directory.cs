@@ -1,6 +1,6 @@
-using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Protocol;
 using Snapshotter.Fuse.Session;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Fuse;
 

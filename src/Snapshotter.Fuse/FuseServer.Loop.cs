@@ -1,6 +1,7 @@
 using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Protocol;
 using Snapshotter.Fuse.Session;
+using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Fuse;
@@ -135,11 +136,7 @@ public sealed partial class FuseServer
                 HandleLookup(reader, header, body);
                 break;
             case FuseOpcode.Forget:
-                if (body.Length >= sizeof(ulong))
-                {
-                    CloseBacking(_nodes.Forget(header.NodeId, FuseWire.Read<ulong>(body)));
-                }
-
+                HandleForget(header, body);
                 break;
             case FuseOpcode.BatchForget:
                 HandleBatchForget(body);
@@ -166,12 +163,7 @@ public sealed partial class FuseServer
                 HandleReaddir(reader, header, body, plus: true);
                 break;
             case FuseOpcode.Releasedir:
-                if (body.Length >= FuseReleaseIn.Size)
-                {
-                    _directories.Release(FuseWire.Read<FuseReleaseIn>(body).Fh);
-                }
-
-                ReplyError(reader, header, 0);
+                HandleReleasedir(reader, header, body);
                 break;
             case FuseOpcode.Statfs:
                 HandleStatfs(reader, header);
@@ -180,8 +172,7 @@ public sealed partial class FuseServer
                 HandleInterrupt(body);
                 break;
             case FuseOpcode.Destroy:
-                ReplyError(reader, header, 0);
-                _endReason ??= "DESTROY";
+                HandleDestroy(reader, header);
                 break;
             case FuseOpcode.NotifyReply:
                 // A reply to a retrieve notification; this server never sends one, and a reply must not be answered.
@@ -191,6 +182,30 @@ public sealed partial class FuseServer
                 ReplyError(reader, header, Errno.ENOSYS);
                 break;
         }
+    }
+
+    private void HandleForget(in FuseInHeader request, ReadOnlySpan<byte> body)
+    {
+        if (body.Length >= sizeof(ulong))
+        {
+            CloseBacking(_nodes.Forget(request.NodeId, FuseWire.Read<ulong>(body)));
+        }
+    }
+
+    private void HandleReleasedir(FuseDeviceReader reader, in FuseInHeader request, ReadOnlySpan<byte> body)
+    {
+        if (body.Length >= FuseReleaseIn.Size)
+        {
+            _directories.Release(FuseWire.Read<FuseReleaseIn>(body).Fh);
+        }
+
+        ReplyError(reader, request, 0);
+    }
+
+    private void HandleDestroy(FuseDeviceReader reader, in FuseInHeader request)
+    {
+        ReplyError(reader, request, 0);
+        _endReason ??= "DESTROY";
     }
 
     private unsafe void ReplyError(FuseDeviceReader reader, in FuseInHeader request, int errno)
@@ -224,5 +239,5 @@ public sealed partial class FuseServer
         }
     }
 
-    private Span<byte> ReplyBodySpan(FuseDeviceReader reader) => reader.Reply.GetSpan()[FuseOutHeader.Size..];
+    private static Span<byte> ReplyBodySpan(FuseDeviceReader reader) => reader.Reply.GetSpan()[FuseOutHeader.Size..];
 }

@@ -3,6 +3,7 @@ using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Nodes;
 using Snapshotter.Fuse.Protocol;
 using Snapshotter.Fuse.Session;
+using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Fuse;

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Nodes;
-using Snapshotter.Fuse.Protocol;
 using Snapshotter.Fuse.Session;
+using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Fuse;
@@ -102,7 +102,7 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
             var type = options.Subtype is null ? "fuse" : $"fuse.{options.Subtype}";
             var maxRead = options.MaxPages * NativeBuffer.PageSize;
             var data = $"fd={session.Fd},rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions,max_read={maxRead}";
-            Syscalls.Mount(options.FsName, mountPoint, type, (ulong)(LibC.MS_RDONLY | LibC.MS_NOSUID | LibC.MS_NODEV), data);
+            MountCalls.Mount(options.FsName, mountPoint, type, (ulong)(LibC.MS_RDONLY | LibC.MS_NOSUID | LibC.MS_NODEV), data);
             server = new FuseServer(mountPoint, options, logger, session, wake);
             server.StartReaders();
             if (!server._initialized.Task.Wait(options.InitTimeout))
@@ -121,7 +121,7 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
             }
             else
             {
-                Syscalls.Unmount(mountPoint, LibC.MNT_DETACH);
+                MountCalls.Unmount(mountPoint, detach: true);
                 wake?.Dispose();
                 session.Dispose();
             }
@@ -163,11 +163,11 @@ public sealed partial class FuseServer : IAsyncDisposable, IFuseReadCompletion
             return;
         }
 
-        var result = Syscalls.Unmount(_mountPoint, 0);
+        var result = MountCalls.Unmount(_mountPoint, detach: false);
         if (result == -Errno.EBUSY)
         {
             Log.UnmountDetached(_logger, _mountPoint);
-            result = Syscalls.Unmount(_mountPoint, LibC.MNT_DETACH);
+            result = MountCalls.Unmount(_mountPoint, detach: true);
         }
 
         if (result != 0 && result != -Errno.EINVAL && result != -Errno.ENOENT)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using Tmds.Linux;
 
@@ -76,9 +77,11 @@ internal static unsafe class FdCalls
     }
 
     /// <summary>Adapter of write(2) for <see cref="Call"/>.</summary>
+    [SuppressMessage("Style", "IDE0060:Remove unused parameter", Justification = "every adapter of Call has the same signature")]
     public static long Write(int fd, nint buffer, nint count, long offset) => LibC.write(fd, (void*)buffer, (int)count);
 
     /// <summary>Adapter of read(2) for <see cref="Call"/>.</summary>
+    [SuppressMessage("Style", "IDE0060:Remove unused parameter", Justification = "every adapter of Call has the same signature")]
     public static long Read(int fd, nint buffer, nint count, long offset) => LibC.read(fd, (void*)buffer, (int)count);
 
     /// <summary>Adapter of pwrite(2) for <see cref="Call"/> and <see cref="Full"/>.</summary>
@@ -88,5 +91,6 @@ internal static unsafe class FdCalls
     public static long Pread(int fd, nint buffer, nint count, long offset) => LibC.pread(fd, (void*)buffer, (int)count, offset);
 
     /// <summary>Adapter of ioctl(2) for <see cref="Call"/>: the argument rides in the pointer, the request in the count.</summary>
+    [SuppressMessage("Style", "IDE0060:Remove unused parameter", Justification = "every adapter of Call has the same signature")]
     public static long Ioctl(int fd, nint argument, nint request, long offset) => LibC.ioctl(fd, (int)request, (void*)argument);
 }

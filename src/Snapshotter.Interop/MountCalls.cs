@@ -5,10 +5,6 @@ namespace Snapshotter.Interop;
 /// <summary>mount(2) and umount2(2) from Tmds.LibC, EINTR retried, failures named after the syscall.</summary>
 internal static unsafe class MountCalls
 {
-    public static readonly int EINVAL = LibC.EINVAL;
-    public static readonly int ENOENT = LibC.ENOENT;
-    public static readonly int EBUSY = LibC.EBUSY;
-
     /// <summary>mount(2); throws <see cref="SyscallException"/> naming the call, the errno and the arguments.</summary>
     public static void Mount(string source, string target, string fsType, ulong flags, string? data)
     {

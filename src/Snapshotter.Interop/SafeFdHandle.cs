@@ -17,5 +17,8 @@ internal sealed class SafeFdHandle : SafeHandleZeroOrMinusOneIsInvalid
         SetHandle(fd);
     }
 
+    /// <summary>The raw descriptor; valid while a reference is held or the handle is known to be open.</summary>
+    public int Fd => (int)handle;
+
     protected override bool ReleaseHandle() => LibC.close((int)handle) == 0;
 }

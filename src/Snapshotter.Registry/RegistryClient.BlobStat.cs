@@ -13,18 +13,9 @@ public sealed partial class RegistryClient
     public Task<long> GetBlobSizeAsync(BlobLocator blob, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
-        var spec = new RequestSpec
-        {
-            Method = HttpMethod.Head,
-            Path = blob.Path,
-            Scope = PullScope(blob.Repository),
-            Capability = HostCapabilities.Pull,
-            Operation = $"HEAD blob {blob}",
-        };
-
         return ExecuteAsync(
             blob.Repository,
-            spec,
+            HeadBlobSpec(blob, HostCapabilities.Pull),
             blob,
             static (response, b, _) => response.Content.Headers.ContentLength is { } length and >= 0
                 ? ValueTask.FromResult(length)
@@ -32,4 +23,18 @@ public sealed partial class RegistryClient
             keepResponse: false,
             cancellationToken);
     }
+
+    /// <summary>
+    /// The HEAD request of a blob (no body transferred): against a host that may pull it (size, existence check before
+    /// a read) or push to it (an upload's existence check, where 404 is an answer: <paramref name="alsoAccept"/>).
+    /// </summary>
+    private static RequestSpec HeadBlobSpec(BlobLocator blob, HostCapabilities capability, int alsoAccept = 0) => new()
+    {
+        Method = HttpMethod.Head,
+        Path = blob.Path,
+        Scope = PullScope(blob.Repository),
+        Capability = capability,
+        Operation = $"HEAD blob {blob}",
+        AlsoAccept = alsoAccept,
+    };
 }

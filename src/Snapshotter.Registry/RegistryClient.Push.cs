@@ -14,17 +14,7 @@ public sealed partial class RegistryClient
     public Task<bool> BlobExistsAsync(BlobLocator blob, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
-        var spec = new RequestSpec
-        {
-            Method = HttpMethod.Head,
-            Path = blob.Path,
-            Scope = PullScope(blob.Repository),
-            Capability = HostCapabilities.Push,
-            Operation = $"HEAD blob {blob}",
-            AlsoAccept = 404,
-        };
-
-        return ExecuteAsync(blob.Repository, spec, 0, static (response, _, _) => ValueTask.FromResult(response.StatusCode != HttpStatusCode.NotFound), keepResponse: false, cancellationToken);
+        return ExecuteAsync(blob.Repository, HeadBlobSpec(blob, HostCapabilities.Push, alsoAccept: 404), 0, static (response, _, _) => ValueTask.FromResult(response.StatusCode != HttpStatusCode.NotFound), keepResponse: false, cancellationToken);
     }
 
     /// <summary>

@@ -53,7 +53,7 @@ public sealed partial class SnapshotterMetrics
         _readDuration = _meter.CreateHistogram(ReadDuration, "s", "time from a READ's arrival to its answer", tags: null, DurationAdvice);
     }
 
-    private static IEnumerable<Measurement<long>> PerBackend(long[] values)
+    private static Measurement<long>[] PerBackend(long[] values)
     {
         var result = new Measurement<long>[Backends.Length];
         for (var i = 0; i < result.Length; i++)

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Snapshotter.Core.Remote;
-using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Tests.Infrastructure;

@@ -11,7 +11,7 @@ namespace Snapshotter.Lazy.Tests;
 [Collection(RegistryImageCollection.Name)]
 public sealed class LazyFileSystemMountTests(RegistryImageFixture fixture, ITestOutputHelper output)
 {
-    private IReadOnlyList<string> DataBlobs => fixture.Converted.Conversion.DataBlobs.Select(b => b.Digest).ToList();
+    private List<string> DataBlobs => fixture.Converted.Conversion.DataBlobs.Select(b => b.Digest).ToList();
 
     private Task<int[]> WholeBlobGetsAsync() => Task.WhenAll(DataBlobs.Select(d => fixture.SettledBlobGetsAsync(d, 200)));
 

@@ -5,7 +5,7 @@ namespace Snapshotter.P1.Benchmarks.Hosting;
 /// <summary>Runs a command-line tool to completion (ctr, cp, ...), failing with its output when it fails.</summary>
 internal static class Tool
 {
-    public static async Task<string> RunAsync(string fileName, IEnumerable<string> args, CancellationToken cancellationToken = default, bool check = true)
+    public static async Task<string> RunAsync(string fileName, IEnumerable<string> args, CancellationToken cancellationToken = default)
     {
         var psi = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args)
@@ -17,7 +17,7 @@ internal static class Tool
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        if (check && process.ExitCode != 0)
+        if (process.ExitCode != 0)
         {
             throw new InvalidOperationException($"{fileName} {string.Join(' ', psi.ArgumentList)} exited {process.ExitCode}: {await stderr.ConfigureAwait(false)}{await stdout.ConfigureAwait(false)}");
         }

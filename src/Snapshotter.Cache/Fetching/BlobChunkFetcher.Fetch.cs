@@ -1,5 +1,3 @@
-using Snapshotter.Cache.Chunks;
-
 namespace Snapshotter.Cache.Fetching;
 
 // Claim and fetch: each missing chunk claimed once, claimed chunks merged into Range GETs.

@@ -8,6 +8,7 @@ namespace Snapshotter.Cachefiles.Daemon;
 /// A data blob served lazily: READs become chunk fetches from the registry; with prefetch enabled, the rest of the
 /// blob is fetched in the background after OPEN, yielding to on-demand READs.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "the prefetch's token source lives from OPEN to CLOSE (or the next OPEN), which cancel and dispose it")]
 public sealed class BlobObjectSource(BlobChunkFetcher fetcher, PrefetchOptions? prefetch = null, ILogger? logger = null) : ICacheObjectSource
 {
     private readonly PrefetchOptions _prefetch = prefetch ?? new PrefetchOptions();
@@ -33,7 +34,7 @@ public sealed class BlobObjectSource(BlobChunkFetcher fetcher, PrefetchOptions? 
 
         lock (_lock)
         {
-            _prefetchCts?.Cancel();
+            StopPrefetch();
             _prefetchCts = new CancellationTokenSource();
             var token = _prefetchCts.Token;
             Prefetch = Task.Run(() => RunPrefetchAsync(writer, token));
@@ -44,13 +45,20 @@ public sealed class BlobObjectSource(BlobChunkFetcher fetcher, PrefetchOptions? 
     {
         lock (_lock)
         {
-            _prefetchCts?.Cancel();
-            _prefetchCts = null;
+            StopPrefetch();
         }
     }
 
     public ValueTask<FillResult> FillAsync(long offset, long length, CacheObjectWriter writer, CancellationToken cancellationToken = default) =>
         Fetcher.FillAsync(offset, length, writer, cancellationToken);
+
+    /// <summary>Cancels the prefetch (it sees the cancellation before anything it calls could register on the disposed source).</summary>
+    private void StopPrefetch()
+    {
+        _prefetchCts?.Cancel();
+        _prefetchCts?.Dispose();
+        _prefetchCts = null;
+    }
 
     private async Task<long> RunPrefetchAsync(CacheObjectWriter writer, CancellationToken cancellationToken)
     {

@@ -1,4 +1,3 @@
-using Snapshotter.Cachefiles.Interop;
 using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;

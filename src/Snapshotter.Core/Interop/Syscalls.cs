@@ -1,6 +1,5 @@
-using System.Runtime.InteropServices;
-using Tmds.Linux;
 using Snapshotter.Interop;
+using Tmds.Linux;
 
 namespace Snapshotter.Core.Interop;
 

@@ -69,6 +69,9 @@ internal sealed class MetadataStore : IAsyncDisposable
 
     private readonly string _connectionString;
     private readonly SqliteConnection _writer;
+    // No AvailableWaitHandle is ever taken, so the semaphore holds nothing to release; disposing it would fault the
+    // calls that race the store's own disposal instead of letting them finish.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2213:Disposable fields should be disposed", Justification = "see above")]
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _idleReaders = new();
     private bool _disposed;

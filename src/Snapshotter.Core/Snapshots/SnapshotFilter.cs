@@ -116,7 +116,7 @@ internal sealed class SnapshotFilter
         private readonly string _text = text;
         private int _pos;
 
-        public IReadOnlyList<Condition> ParseConditions()
+        public List<Condition> ParseConditions()
         {
             var conditions = new List<Condition>();
             while (true)

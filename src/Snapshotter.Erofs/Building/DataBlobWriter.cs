@@ -22,6 +22,7 @@ internal sealed class DataBlobWriter : IDisposable
     // per size, so without our own pool every chunk would be a fresh LOH allocation.
     private static readonly ArrayPool<byte> Buffers = ArrayPool<byte>.Create(maxArrayLength: 32 * 1024 * 1024, maxArraysPerBucket: 80);
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2213:Disposable fields should be disposed", Justification = "the caller's blob file: the writer appends to it, the caller closes it")]
     private readonly Stream _output;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly ChunkCompressor _compressor;

@@ -9,6 +9,7 @@ namespace Snapshotter.Erofs.Building;
 /// are binary (e.g. <c>security.capability</c>) and must survive byte-exact, and because every
 /// header size is bounded: a hostile header cannot make us allocate more than <see cref="MaxHeaderData"/>.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "_current is a view of the caller's tar stream and holds nothing to release")]
 internal sealed class LayerTarReader(Stream stream)
 {
     public const int MaxHeaderData = 1024 * 1024;
@@ -306,6 +307,7 @@ internal sealed class LayerTarReader(Stream stream)
     /// <summary>The current entry's data; skipping the rest also consumes the 512-byte padding.</summary>
     private sealed class EntryStream : Stream
     {
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2213:Disposable fields should be disposed", Justification = "the tar stream belongs to the reader's caller; an entry is a window of it")]
         private readonly Stream _inner;
         private readonly long _size;
         private long _remaining;

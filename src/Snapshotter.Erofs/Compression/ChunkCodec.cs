@@ -81,7 +81,7 @@ public sealed unsafe class ChunkCodec : IDisposable
                 }
 
             default:
-                throw new ArgumentOutOfRangeException(nameof(_compressor));
+                throw new InvalidOperationException($"unknown chunk compressor {_compressor}");
         }
     }
 

@@ -38,10 +38,8 @@ public static class ImageConverter
                 string blobPath = Path.Combine(work, $"blob{i}");
                 blobFiles.Add(blobPath);
                 int index = i;
-                await using Stream raw = await source.OpenBlobAsync(layer, cancellationToken).ConfigureAwait(false);
-                await using var counted = new ProgressStream(raw, read => progress?.Report(new ConversionProgress(index, image.Layers.Count, read, layer.Size)));
-                await using var output = new FileStream(blobPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-                await builder.AddLayerAsync(counted, output, cancellationToken).ConfigureAwait(false);
+                Action<long> report = read => progress?.Report(new ConversionProgress(index, image.Layers.Count, read, layer.Size));
+                await AddLayerAsync(builder, source, layer, blobPath, report, cancellationToken).ConfigureAwait(false);
                 sourceBytes += layer.Size;
             }
 
@@ -60,7 +58,8 @@ public static class ImageConverter
                 {
                     Annotations = new Dictionary<string, string> { [NydusAnnotations.Blob] = "true" },
                 };
-                await using (var file = File.OpenRead(blobFiles[i]))
+                var file = File.OpenRead(blobFiles[i]);
+                await using (file.ConfigureAwait(false))
                 {
                     await sink.PutBlobAsync(descriptor, file, cancellationToken).ConfigureAwait(false);
                 }
@@ -104,17 +103,35 @@ public static class ImageConverter
         }
     }
 
+    /// <summary>Converts one source layer into its data blob file, reporting the source bytes read.</summary>
+    private static async Task AddLayerAsync(ImageBuilder builder, IImageSource source, Descriptor layer, string blobPath, Action<long> report, CancellationToken cancellationToken)
+    {
+        // Disposing the progress stream disposes the source stream under it.
+        var counted = new ProgressStream(await source.OpenBlobAsync(layer, cancellationToken).ConfigureAwait(false), report);
+        await using (counted.ConfigureAwait(false))
+        {
+            var output = new FileStream(blobPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            await using (output.ConfigureAwait(false))
+            {
+                await builder.AddLayerAsync(counted, output, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Extracts <c>image/image.boot</c> from a bootstrap layer (gzip tar) into <paramref name="destination"/>.</summary>
     public static async Task ExtractBootstrapAsync(Stream bootstrapLayer, Stream destination, CancellationToken cancellationToken = default)
     {
-        await using var gzip = new GZipStream(bootstrapLayer, CompressionMode.Decompress, leaveOpen: true);
-        using var reader = new TarReader(gzip);
-        while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
+        var gzip = new GZipStream(bootstrapLayer, CompressionMode.Decompress, leaveOpen: true);
+        await using (gzip.ConfigureAwait(false))
         {
-            if (entry.Name.TrimStart('.', '/') == NydusAnnotations.BootstrapPath && entry.DataStream is not null)
+            using var reader = new TarReader(gzip);
+            while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
             {
-                await entry.DataStream.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
-                return;
+                if (entry.Name.TrimStart('.', '/') == NydusAnnotations.BootstrapPath && entry.DataStream is not null)
+                {
+                    await entry.DataStream.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
             }
         }
 
@@ -154,15 +171,18 @@ public static class ImageConverter
             throw new InvalidImageException($"config {descriptor.Digest} of {descriptor.Size} bytes is too large");
         }
 
-        await using Stream stream = await source.OpenBlobAsync(descriptor, cancellationToken).ConfigureAwait(false);
+        Stream stream = await source.OpenBlobAsync(descriptor, cancellationToken).ConfigureAwait(false);
         JsonNode config;
-        try
+        await using (stream.ConfigureAwait(false))
         {
-            config = await JsonNode.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false) ?? new JsonObject();
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidImageException($"config {descriptor.Digest}: malformed JSON: {e.Message}", e);
+            try
+            {
+                config = await JsonNode.ParseAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false) ?? new JsonObject();
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidImageException($"config {descriptor.Digest}: malformed JSON: {e.Message}", e);
+            }
         }
 
         // containerd computes chain ids from diff_ids; they must describe the new layers.

@@ -87,7 +87,8 @@ internal sealed class OciLayout : IImageSource, IImageSink
         }
 
         string temp = path + ".tmp";
-        await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        await using (file.ConfigureAwait(false))
         {
             await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
         }
@@ -201,8 +202,11 @@ internal sealed class OciLayout : IImageSource, IImageSink
 
         try
         {
-            await using var file = File.OpenRead(path);
-            return await JsonNode.ParseAsync(file, cancellationToken: cancellationToken).ConfigureAwait(false) ?? throw new InvalidImageException($"{path} is empty");
+            var file = File.OpenRead(path);
+            await using (file.ConfigureAwait(false))
+            {
+                return await JsonNode.ParseAsync(file, cancellationToken: cancellationToken).ConfigureAwait(false) ?? throw new InvalidImageException($"{path} is empty");
+            }
         }
         catch (JsonException e)
         {

@@ -19,11 +19,11 @@ internal sealed unsafe class SafeZstdHandle : SafeHandle
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    /// <summary>A new compression context; throws <see cref="OutOfMemoryException"/> when zstd cannot allocate one.</summary>
+    /// <summary>A new compression context; throws <see cref="InsufficientMemoryException"/> when zstd cannot allocate one.</summary>
     public static SafeZstdHandle CreateCompressionContext() =>
         Create(Libzstd.ZSTD_createCCtx(), &Libzstd.ZSTD_freeCCtx, "ZSTD_createCCtx");
 
-    /// <summary>A new decompression stream; throws <see cref="OutOfMemoryException"/> when zstd cannot allocate one.</summary>
+    /// <summary>A new decompression stream; throws <see cref="InsufficientMemoryException"/> when zstd cannot allocate one.</summary>
     public static SafeZstdHandle CreateDecompressionStream() =>
         Create(Libzstd.ZSTD_createDStream(), &Libzstd.ZSTD_freeDStream, "ZSTD_createDStream");
 
@@ -34,5 +34,5 @@ internal sealed unsafe class SafeZstdHandle : SafeHandle
     }
 
     private static SafeZstdHandle Create(IntPtr context, delegate*<IntPtr, nuint> free, string call) =>
-        context == IntPtr.Zero ? throw new OutOfMemoryException($"{call} failed") : new SafeZstdHandle(context, free);
+        context == IntPtr.Zero ? throw new InsufficientMemoryException($"{call} failed") : new SafeZstdHandle(context, free);
 }

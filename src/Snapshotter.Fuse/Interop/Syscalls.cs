@@ -1,18 +1,18 @@
-using System.Text;
+using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Fuse.Interop;
 
 /// <summary>
-/// The system calls of the FUSE server over Tmds.LibC: SafeHandle reference counting around each call, EINTR
-/// retried, failures as -errno results (device I/O, on the hot path) or <see cref="SyscallException"/>s naming the
-/// call (setup).
+/// The system calls of the FUSE server over Tmds.LibC: device I/O through <see cref="FdCalls"/> (a reference held on
+/// the handle, EINTR retried, -errno results on the hot path), setup failures as <see cref="SyscallException"/>s naming
+/// the call; mount(2)/umount2(2) are <see cref="MountCalls"/>.
 /// </summary>
 internal static unsafe class Syscalls
 {
     public static SafeFdHandle Open(string path, int flags)
     {
-        var bytes = NulTerminated(path);
+        var bytes = CString.From(path);
         fixed (byte* p = bytes)
         {
             while (true)
@@ -33,32 +33,7 @@ internal static unsafe class Syscalls
     }
 
     /// <summary>One read(2) into <paramref name="buffer"/>; returns the byte count or -errno.</summary>
-    public static int Read(SafeFdHandle fd, byte* buffer, int length)
-    {
-        var added = false;
-        fd.DangerousAddRef(ref added);
-        try
-        {
-            while (true)
-            {
-                long n = LibC.read(fd.Fd, buffer, length);
-                if (n >= 0)
-                {
-                    return (int)n;
-                }
-
-                var errno = LibC.errno;
-                if (errno != Errno.EINTR)
-                {
-                    return -errno;
-                }
-            }
-        }
-        finally
-        {
-            fd.DangerousRelease();
-        }
-    }
+    public static int Read(SafeFdHandle fd, byte* buffer, int length) => (int)FdCalls.Call(fd, &FdCalls.Read, (nint)buffer, length);
 
     /// <summary>
     /// One write(2) of a whole message (the device takes each message in a single call); returns 0 or -errno.
@@ -66,40 +41,17 @@ internal static unsafe class Syscalls
     /// </summary>
     public static int Write(SafeFdHandle fd, byte* buffer, int length)
     {
-        var added = false;
+        long n;
         try
         {
-            fd.DangerousAddRef(ref added);
+            n = FdCalls.Call(fd, &FdCalls.Write, (nint)buffer, length);
         }
         catch (ObjectDisposedException)
         {
             return -Errno.EBADF;
         }
 
-        try
-        {
-            while (true)
-            {
-                long n = LibC.write(fd.Fd, buffer, length);
-                if (n >= 0)
-                {
-                    return n == length ? 0 : -Errno.EIO;
-                }
-
-                var errno = LibC.errno;
-                if (errno != Errno.EINTR)
-                {
-                    return -errno;
-                }
-            }
-        }
-        finally
-        {
-            if (added)
-            {
-                fd.DangerousRelease();
-            }
-        }
+        return n < 0 ? (int)n : n == length ? 0 : -Errno.EIO;
     }
 
     /// <summary>
@@ -138,40 +90,17 @@ internal static unsafe class Syscalls
         }
     }
 
-    /// <summary>ioctl(2) with a pointer argument; returns the (non-negative) result or -errno.</summary>
+    /// <summary>ioctl(2) with a pointer argument; returns the (non-negative) result or -errno (-EBADF for a closed handle).</summary>
     public static int Ioctl(SafeFdHandle fd, uint request, void* argument)
     {
-        var added = false;
         try
         {
-            fd.DangerousAddRef(ref added);
+            // Tmds.LibC takes the request as an Int32: the high direction bits make it negative.
+            return (int)FdCalls.Call(fd, &FdCalls.Ioctl, (nint)argument, unchecked((int)request));
         }
         catch (ObjectDisposedException)
         {
             return -Errno.EBADF;
-        }
-
-        try
-        {
-            while (true)
-            {
-                // Tmds.LibC takes the request as an Int32: the high direction bits make it negative.
-                var result = LibC.ioctl(fd.Fd, unchecked((int)request), argument);
-                if (result >= 0)
-                {
-                    return result;
-                }
-
-                var errno = LibC.errno;
-                if (errno != Errno.EINTR)
-                {
-                    return -errno;
-                }
-            }
-        }
-        finally
-        {
-            fd.DangerousRelease();
         }
     }
 
@@ -194,35 +123,10 @@ internal static unsafe class Syscalls
         Write(eventFd, (byte*)&one, sizeof(ulong));
     }
 
-    public static void Mount(string source, string target, string fsType, ulong flags, string data)
-    {
-        var s = NulTerminated(source);
-        var t = NulTerminated(target);
-        var f = NulTerminated(fsType);
-        var d = NulTerminated(data);
-        fixed (byte* ps = s, pt = t, pf = f, pd = d)
-        {
-            if (LibC.mount(ps, pt, pf, (ulong_t)flags, pd) != 0)
-            {
-                throw new SyscallException("mount", LibC.errno, $"{fsType} {source} on {target} ({data})");
-            }
-        }
-    }
-
-    /// <summary>umount2(2); returns 0 or -errno (callers decide what a busy or absent mount means).</summary>
-    public static int Unmount(string target, int flags)
-    {
-        var t = NulTerminated(target);
-        fixed (byte* pt = t)
-        {
-            return LibC.umount2(pt, flags) == 0 ? 0 : -LibC.errno;
-        }
-    }
-
     /// <summary>stat(2) of <paramref name="path"/>; returns 0 or -errno (ENOTCONN: a FUSE mount whose server is gone).</summary>
     public static int Stat(string path, out ulong device)
     {
-        var p = NulTerminated(path);
+        var p = CString.From(path);
         stat st;
         fixed (byte* pp = p)
         {
@@ -250,7 +154,7 @@ internal static unsafe class Syscalls
     /// </summary>
     public static int StatVfs(string path)
     {
-        var p = NulTerminated(path);
+        var p = CString.From(path);
         statvfs st;
         fixed (byte* pp = p)
         {
@@ -268,12 +172,5 @@ internal static unsafe class Syscalls
                 }
             }
         }
-    }
-
-    private static byte[] NulTerminated(string value)
-    {
-        var bytes = new byte[Encoding.UTF8.GetByteCount(value) + 1];
-        Encoding.UTF8.GetBytes(value, bytes);
-        return bytes;
     }
 }

@@ -1,4 +1,4 @@
-using Snapshotter.Fuse.Interop;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Fuse.Session;
 

@@ -1,8 +1,7 @@
-using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Logging;
 using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Nodes;
 using Snapshotter.Fuse.Protocol;
+using Snapshotter.Interop;
 
 namespace Snapshotter.Fuse.Session;
 
@@ -83,9 +82,11 @@ internal sealed class FuseReadOperation : IThreadPoolWorkItem, IDisposable
         _cancellation.Dispose();
     }
 
-    // Pooled builder: a read that completes asynchronously (network-backed files) reuses its state machine box.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunAsync()
+    // A Task, not a pooled ValueTask: nobody awaits the run (the work item starts it and the reply reports its end),
+    // and a pooled box goes back to its pool only when its result is taken, so pooling never reused one here (CA2012).
+    // A READ that completes synchronously (cached data) gets the cached completed Task without allocating; one that
+    // waits allocates its state machine once, as the never-returned pooled box did.
+    private async Task RunAsync()
     {
         var filled = 0;
         var errno = 0;

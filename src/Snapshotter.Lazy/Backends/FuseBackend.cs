@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Tmds.Linux;
 using Snapshotter.Fuse;
 using Snapshotter.Interop;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
-using Snapshotter.Lazy.Interop;
 using Snapshotter.Lazy.Mounting;
-using Tmds.Linux;
 
 namespace Snapshotter.Lazy.Backends;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
 using Snapshotter.Cache.Chunks;
@@ -24,6 +25,7 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     private readonly SafeFileHandle _file;
     private readonly FileChunkSink _sink;
     private readonly ChunkFailureHold _failures;
+    [SuppressMessage("Usage", "CA2213:Disposable fields should be disposed", Justification = "cancelled, never disposed: a READ still arriving must find its token; it has no timer or wait handle to release")]
     private readonly CancellationTokenSource _lifetime = new();
     private readonly SingleFlight<BlobChunkFetcher> _fetcher = new();
 

@@ -88,7 +88,8 @@ internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, Regis
         var plain = ArrayPool<byte>.Shared.Rent(maxPlain);
         try
         {
-            await using var stream = await client.OpenBlobAsync(blob.Locator, blob.StoredSize).ConfigureAwait(false);
+            var stream = await client.OpenBlobAsync(blob.Locator, blob.StoredSize).ConfigureAwait(false);
+            await using var streamScope = stream.ConfigureAwait(false);
             long position = 0;
             long previousOffset = -1;
             foreach (var index in order)

@@ -16,6 +16,7 @@ namespace Snapshotter.Lazy.Images;
 internal sealed class LazyImageResolver(LazyBlobRegistry blobs, IBlobReader reader)
 {
     /// <summary>Checks the bootstrap against the image's layers without taking references (FailedPrecondition when broken).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822:Mark members as static", Justification = "part of the resolver's contract: callers validate through the instance they resolve with")]
     public void Validate(RemoteImage image)
     {
         using var bootstrap = OpenBootstrap(image);

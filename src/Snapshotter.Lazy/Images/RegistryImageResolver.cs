@@ -12,6 +12,7 @@ namespace Snapshotter.Lazy.Images;
 /// unpacked the bootstrap layer): manifest, then the bootstrap layer downloaded once per digest into
 /// <c>&lt;cache&gt;/bootstraps</c>.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "its SemaphoreSlim never hands out a wait handle, so it holds nothing to release")]
 internal sealed class RegistryImageResolver(RegistryClient client, string cacheDirectory, string? platform, long maxBootstrapSize)
 {
     private readonly SemaphoreSlim _download = new(1, 1);
@@ -72,15 +73,22 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
             {
                 var name = $"bootstrap {layer.Digest}";
                 progress?.Report(new DownloadProgress(name, 0, layer.Size));
-                await using (var blob = await client.OpenBlobAsync(new BlobLocator(repository, layer.Digest), layer.Size, cancellationToken).ConfigureAwait(false))
-                await using (var layerStream = progress is null ? blob : new ProgressStream(blob, read => progress.Report(new DownloadProgress(name, read, layer.Size))))
-                await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write))
+                var blob = await client.OpenBlobAsync(new BlobLocator(repository, layer.Digest), layer.Size, cancellationToken).ConfigureAwait(false);
+                await using (blob.ConfigureAwait(false))
                 {
-                    await ImageConverter.ExtractBootstrapAsync(layerStream, output, cancellationToken).ConfigureAwait(false);
+                    var layerStream = progress is null ? blob : new ProgressStream(blob, read => progress.Report(new DownloadProgress(name, read, layer.Size)));
+                    await using (layerStream.ConfigureAwait(false))
+                    {
+                        var output = new FileStream(temp, FileMode.Create, FileAccess.Write);
+                        await using (output.ConfigureAwait(false))
+                        {
+                            await ImageConverter.ExtractBootstrapAsync(layerStream, output, cancellationToken).ConfigureAwait(false);
 
-                    // Read the layer to its end: the registry client checks the layer's digest only there, and the
-                    // extraction stops after image.boot (a tampered layer would otherwise be trusted from now on).
-                    await layerStream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                            // Read the layer to its end: the registry client checks the layer's digest only there, and the
+                            // extraction stops after image.boot (a tampered layer would otherwise be trusted from now on).
+                            await layerStream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
                 }
             }
             catch (RegistryException e)

@@ -1,5 +1,4 @@
 using System.Text;
-using Snapshotter.Lazy.Interop;
 using Snapshotter.Interop;
 
 namespace Snapshotter.Lazy.Mounting;
@@ -49,7 +48,7 @@ internal static class MountTable
     public static bool Unmount(string path)
     {
         var result = MountCalls.Unmount(path, detach: false);
-        if (result == -MountCalls.EBUSY)
+        if (result == -Errno.EBUSY)
         {
             result = MountCalls.Unmount(path, detach: true);
         }

@@ -103,9 +103,9 @@ internal static partial class ContainerdConfigChecks
     {
         var (table, keys) = config.Version switch
         {
-            >= 3 => ($"[plugins.'{V3Images}']", new[] { "plugins", V3Images }),
-            2 => ($"[plugins.\"{V2Cri}\".containerd]", new[] { "plugins", V2Cri, "containerd" }),
-            _ => ("[plugins.cri.containerd]", new[] { "plugins", "cri", "containerd" }),
+            >= 3 => ($"[plugins.'{V3Images}']", (string[])["plugins", V3Images]),
+            2 => ($"[plugins.\"{V2Cri}\".containerd]", ["plugins", V2Cri, "containerd"]),
+            _ => ("[plugins.cri.containerd]", ["plugins", "cri", "containerd"]),
         };
         var annotations = config.Get([.. keys, "disable_snapshot_annotations"]);
         yield return annotations switch

@@ -7,6 +7,8 @@ namespace Snapshotter.Checks;
 /// <summary>What <c>serve</c> needs to start at all: its root directory, its socket's directory, overlayfs on the root.</summary>
 internal static class ServeChecks
 {
+    private static readonly string[] OverlayDirectories = ["lower", "upper", "work", "merged"];
+
     /// <summary>The root exists (or can be created), is writable and no other snapshotter holds its lock.</summary>
     public static CheckResult RootDirectory(string root)
     {
@@ -102,7 +104,7 @@ internal static class ServeChecks
 
         using (scratch)
         {
-            var dirs = new[] { "lower", "upper", "work", "merged" }.Select(d => Directory.CreateDirectory(Path.Combine(scratch.Path, d)).FullName).ToArray();
+            var dirs = OverlayDirectories.Select(d => Directory.CreateDirectory(Path.Combine(scratch.Path, d)).FullName).ToArray();
             File.WriteAllText(Path.Combine(dirs[0], "lower.txt"), "lower\n");
             try
             {

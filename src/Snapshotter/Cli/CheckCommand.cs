@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Snapshotter.Checks;
-using Snapshotter.Configuration;
 
 namespace Snapshotter.Cli;
 
@@ -38,14 +37,8 @@ internal static class CheckCommand
         command.Options.Add(json);
         command.SetAction(async (ParseResult result, CancellationToken cancellationToken) =>
         {
-            SnapshotterConfig config;
-            try
+            if (await options.TryLoadAsync(result, "snapshotter check") is not { } config)
             {
-                config = options.Load(result);
-            }
-            catch (ConfigException e)
-            {
-                await Console.Error.WriteLineAsync($"snapshotter check: {e.Message}");
                 return 2;
             }
 

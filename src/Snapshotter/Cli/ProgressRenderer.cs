@@ -15,6 +15,7 @@ internal sealed class ProgressRenderer : IDisposable
     /// <summary>Shortest time between two redraws of the live line.</summary>
     public static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(200);
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2213:Disposable fields should be disposed", Justification = "the console or the caller's writer: the renderer writes to it, never owns it")]
     private readonly TextWriter _output;
     private readonly bool _live;
     private readonly int _width;

@@ -21,14 +21,8 @@ internal static class ServeCommand
         options.AddTo(command);
         command.SetAction(async (ParseResult result, CancellationToken cancellationToken) =>
         {
-            SnapshotterConfig effective;
-            try
+            if (await options.TryLoadAsync(result, "snapshotter") is not { } effective)
             {
-                effective = options.Load(result);
-            }
-            catch (ConfigException e)
-            {
-                await Console.Error.WriteLineAsync($"snapshotter: {e.Message}");
                 return 2;
             }
 

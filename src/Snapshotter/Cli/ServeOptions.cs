@@ -83,6 +83,23 @@ internal sealed class ServeOptions
         }
     }
 
+    /// <summary>
+    /// The effective configuration (<see cref="Load"/>), or null after writing "<paramref name="program"/>: problem" to
+    /// standard error: the one place a bad configuration becomes a message (the commands then exit 2).
+    /// </summary>
+    public async Task<SnapshotterConfig?> TryLoadAsync(ParseResult result, string program)
+    {
+        try
+        {
+            return Load(result);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"{program}: {e.Message}");
+            return null;
+        }
+    }
+
     /// <summary>The effective configuration (<see cref="ConfigLoader"/>); throws <see cref="ConfigException"/> naming the problem.</summary>
     public SnapshotterConfig Load(ParseResult result) => ConfigLoader.Load(new ConfigOverrides(
         result.GetValue(Config),

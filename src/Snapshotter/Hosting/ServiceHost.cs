@@ -98,7 +98,7 @@ internal static class ServiceHost
         // runs the other way round: lazy mounts are unmounted before the cache daemon stops.
         var statistics = new RemoteStatistics();
         await using var remote = await RemoteComposition.CreateAsync(config, loggerFactory, statistics, cancellationToken);
-        await using ISnapshotter snapshotter = await OverlaySnapshotter.OpenAsync(config.Root, loggerFactory, remote.FileSystem, statistics, cancellationToken);
+        await using OverlaySnapshotter snapshotter = await OverlaySnapshotter.OpenAsync(config.Root, loggerFactory, remote.FileSystem, statistics, cancellationToken);
         TelemetrySetup.ObserveRemote(metrics, statistics, remote.FileSystem);
         opened = snapshotter;
 

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Snapshotter.Core.Interop;
 using Snapshotter.Interop;
 using Snapshotter.Core.Snapshots;
 using Tmds.Linux;

@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
 using Snapshotter.Erofs.Building;

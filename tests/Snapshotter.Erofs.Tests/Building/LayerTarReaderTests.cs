@@ -18,7 +18,7 @@ public sealed class LayerTarReaderTests : IDisposable
         string root = Path.Combine(_work, "root");
         string deep = Path.Combine(root, new string('d', 90), new string('e', 60));
         Directory.CreateDirectory(deep);
-        string longName = new string('f', 140);
+        string longName = new('f', 140);
         File.WriteAllText(Path.Combine(deep, "short"), "short\n");
         File.WriteAllText(Path.Combine(root, longName), "long name\n");
         File.CreateSymbolicLink(Path.Combine(root, "link"), new string('t', 150));

@@ -2,7 +2,6 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Snapshotter.Erofs.Conversion;
-using Snapshotter.Erofs.Reading;
 using Snapshotter.Erofs.Tests.Infrastructure;
 using Snapshotter.Oci;
 
@@ -98,6 +97,4 @@ public sealed class ImageConverterTests : IDisposable
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     private static string BlobPath(string layout, string digest) => Path.Combine(layout, "blobs", "sha256", OciDigest.Hex(digest));
-
-    private static string Digest(byte[] data) => OciDigest.Compute(data);
 }

@@ -107,7 +107,7 @@ public sealed class OracleImageFixture : IAsyncLifetime
                 t.Dir("data/", 0x1ED, 1000, 1000, xattrs);
                 t.File("data/file1", "version one\n", 0x1A4);
                 t.File("data/empty", []);
-                t.File("data/suid", new byte[] { 1, 2, 3 }, 0x9ED, 1000, 1000, xattrs, seconds: 42);
+                t.File("data/suid", [1, 2, 3], 0x9ED, 1000, 1000, xattrs, seconds: 42);
                 t.File("data/hl-a", "hard linked content\n");
                 t.HardLink("data/hl-b", "data/hl-a");
                 t.HardLink("data/hl-c", "data/hl-a");

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace Snapshotter.Fuse.Tests.Infrastructure;

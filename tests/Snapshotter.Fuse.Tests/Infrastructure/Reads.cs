@@ -6,7 +6,7 @@ namespace Snapshotter.Fuse.Tests.Infrastructure;
 /// <summary>Raw reads through the kernel that report the errno (what a reader process really sees).</summary>
 internal static unsafe class Reads
 {
-    /// <summary>pread(2) of up to <paramref name="length"/> bytes at <paramref name="offset"/>; -errno on failure.</summary>
+    /// <summary>pread(2) of up to <paramref name="destination"/>'s length at <paramref name="offset"/>; -errno on failure.</summary>
     public static int Pread(string path, long offset, Span<byte> destination)
     {
         using var fd = Syscalls.Open(path, LibC.O_RDONLY);
@@ -37,6 +37,6 @@ internal static unsafe class Reads
     public static void DropFileCache(string path)
     {
         using var handle = File.OpenHandle(path);
-        LibC.posix_fadvise((int)handle.DangerousGetHandle(), 0, 0, LibC.POSIX_FADV_DONTNEED);
+        Assert.Equal(0, LibC.posix_fadvise((int)handle.DangerousGetHandle(), 0, 0, LibC.POSIX_FADV_DONTNEED));
     }
 }

@@ -1,6 +1,6 @@
 using Snapshotter.Fuse.Protocol;
-using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Tests.Infrastructure;
+using Snapshotter.Interop;
 using Tmds.Linux;
 using Xunit.Abstractions;
 
@@ -119,13 +119,13 @@ public sealed class ErofsOverFuseTests(ErofsImageFixture image, ITestOutputHelpe
         public static ErofsMount Mount(string bootstrap, string blob)
         {
             var directory = new TempDirectory("erofs-mnt");
-            Syscalls.Mount(bootstrap, directory.Path, "erofs", (ulong)LibC.MS_RDONLY, "device=" + blob);
+            MountCalls.Mount(bootstrap, directory.Path, "erofs", (ulong)LibC.MS_RDONLY, "device=" + blob);
             return new ErofsMount(directory);
         }
 
         public void Dispose()
         {
-            Syscalls.Unmount(Path, 0);
+            MountCalls.Unmount(Path, detach: false);
             _directory.Dispose();
         }
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Tests.Infrastructure;
+using Snapshotter.Interop;
 using Xunit.Abstractions;
 
 namespace Snapshotter.Fuse.Tests.Integration;

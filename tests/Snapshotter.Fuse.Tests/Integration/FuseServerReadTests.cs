@@ -1,4 +1,3 @@
-using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Protocol;
 using Snapshotter.Fuse.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -25,7 +25,15 @@ public abstract class IntegrationTest : IDisposable
 
     public void Dispose()
     {
-        Output.WriteLine(Fixture.LogsSince(_mark));
+        Dispose(disposing: true);
         GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Output.WriteLine(Fixture.LogsSince(_mark));
+        }
     }
 }

@@ -1,4 +1,3 @@
-using Snapshotter.Erofs.Conversion;
 using Snapshotter.IntegrationTests.Fixtures;
 using Xunit.Abstractions;
 using Snapshotter.Oci;

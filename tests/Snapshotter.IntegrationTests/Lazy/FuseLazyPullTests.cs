@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Snapshotter.Erofs.Conversion;
 using Snapshotter.IntegrationTests.Fixtures;
 using Xunit.Abstractions;
 using Snapshotter.Oci;

@@ -108,7 +108,8 @@ internal sealed class LazyVmImage
             throw new ArgumentOutOfRangeException(nameof(block), block, $"the big file has {BigSize / 4096} blocks");
         }
 
-        var paths = (group == 'a' ? new[] { 2, 5, 11 } : new[] { 3, 8, 14 }).Select(i => $"/data/small/{group}{i:D2}.txt").ToArray();
+        int[] numbers = group == 'a' ? [2, 5, 11] : [3, 8, 14];
+        var paths = numbers.Select(i => $"/data/small/{group}{i:D2}.txt").ToArray();
         var script = new StringBuilder()
             .Append("cat /etc/motd; ")
             .Append("sha256sum ").AppendJoin(' ', paths).Append("; ")

@@ -1,6 +1,5 @@
 using Snapshotter.Oci;
 using System.Diagnostics;
-using Snapshotter.Erofs.Conversion;
 using Snapshotter.IntegrationTests.Fixtures;
 using Xunit.Abstractions;
 

@@ -33,7 +33,9 @@ public sealed class FuseBlobFileTests(FuseRegistryFixture fixture, ITestOutputHe
 
     private static readonly RegistryClientOptions Client = new()
     {
-        HostsDirectory = null, AttemptTimeout = TimeSpan.FromSeconds(1), OverallTimeout = TimeSpan.FromSeconds(8),
+        HostsDirectory = null,
+        AttemptTimeout = TimeSpan.FromSeconds(1),
+        OverallTimeout = TimeSpan.FromSeconds(8),
     };
 
     [Fact]
@@ -180,7 +182,7 @@ public sealed class FuseBlobFileTests(FuseRegistryFixture fixture, ITestOutputHe
     private sealed class BlobFiles(LazyHarness harness, LazyBlob blob, ITestOutputHelper output) : IAsyncDisposable
     {
         private readonly ILoggerFactory _loggers = LoggerFactory.Create(b => b.AddProvider(new Snapshotter.KernelTests.TestOutputLoggerProvider(output)).SetMinimumLevel(LogLevel.Debug));
-        private readonly BlobFetcherFactory _fetchers = new(harness.Client, new ChunkFetcherOptions(), harness.Metrics, NullLoggerOf());
+        private readonly BlobFetcherFactory _fetchers = new(harness.Client, new ChunkFetcherOptions(), harness.Metrics, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         private int _files;
 
         public FuseBlobFile NewFile() =>
@@ -201,7 +203,5 @@ public sealed class FuseBlobFileTests(FuseRegistryFixture fixture, ITestOutputHe
             _loggers.Dispose();
             await harness.DisposeAsync();
         }
-
-        private static ILogger NullLoggerOf() => Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
     }
 }

@@ -53,7 +53,7 @@ public sealed class BlobFileCacheTests : IDisposable
         var b = cache.NewPartialPath(blob);
 
         Assert.NotEqual(a, b);
-        Assert.All(new[] { a, b }, p =>
+        Assert.All([a, b], p =>
         {
             Assert.StartsWith(Path.Combine(cache.Directory, blob.Hex + "."), p);
             Assert.EndsWith(BlobFileCache.PartialSuffix, p);

@@ -1,4 +1,3 @@
-using Snapshotter.Fuse;
 using Snapshotter.Fuse.Protocol;
 using Snapshotter.Lazy.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Data.Sqlite;
 using Proto = Snapshotter.Containerd.Snapshots;

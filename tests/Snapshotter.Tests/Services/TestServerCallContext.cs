@@ -2,7 +2,7 @@ using Grpc.Core;
 
 namespace Snapshotter.Tests.Services;
 
-/// <summary>The call context of one call to <see cref="Method"/>, for running server handlers without a server.</summary>
+/// <summary>The call context of one call to <paramref name="method"/>, for running server handlers without a server.</summary>
 internal sealed class TestServerCallContext(string method, CancellationToken cancellationToken = default) : ServerCallContext
 {
     protected override string MethodCore => method;
