@@ -160,6 +160,11 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         const int missing = 2;
         await using var prometheus = await PrometheusProcess.StartAsync(MetricsAddress, RepoFiles.Path("deploy/prometheus/snapshotter-alerts.yml"));
         await prometheus.WaitForAsync($"up{{job=\"{PrometheusProcess.Job}\"}}", r => r.Count == 1 && r[0].Value == 1);
+        // rate() needs an increase between two samples: Prometheus first stores the Prepare series before the measured calls
+        // (a series first seen already holding every call has a rate of 0 and its quantile is NaN).
+        await MakeCallsAsync("prom-warm", 1, 0);
+        var warm = (await MetricsText.ScrapeAsync(MetricsAddress)).Value(Operations, ("operation", "Prepare"), ("result", "ok"));
+        await prometheus.WaitForAsync($"{Operations}{{operation=\"Prepare\",result=\"ok\"}}", r => r.Count == 1 && r[0].Value == warm);
         var before = await MetricsText.ScrapeAsync(MetricsAddress);
 
         await MakeCallsAsync("prom", n, missing);
