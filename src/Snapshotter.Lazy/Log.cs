@@ -43,4 +43,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "deleted {Count} cache directory(ies) of earlier runs' fresh EROFS domains")]
     public static partial void FreshDomainsDeleted(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 6013, Level = LogLevel.Debug, Message = "chunk table of blob {Digest} not read at mount ({Error}); its first read tries again")]
+    public static partial void ChunkTableNotPreloaded(ILogger logger, string digest, string error);
 }

@@ -16,8 +16,9 @@ public sealed partial class BlobChunkFetcher
     private int _streamRuns;
 
     /// <summary>
-    /// A READ that starts right after data already present or in flight is taken as sequential: it (re)anchors the
-    /// stream and moves its limit a window past this READ's amplified range, then tops up the background requests.
+    /// A READ that started right after data already present or in flight (<see cref="IsSequential"/>) is taken as
+    /// sequential: once its own chunks are in, it (re)anchors the stream and moves its limit a window past this READ's
+    /// amplified range, then tops up the background requests.
     /// Like the kernel's readahead, the window starts small (twice the amplification) and doubles while the reader
     /// keeps catching up with the stream, up to <see cref="ChunkFetcherOptions.ReadaheadWindow"/>: two neighbouring
     /// small files read one after the other must not pull tens of MiB. A sequential READ that continues no stream
@@ -25,18 +26,8 @@ public sealed partial class BlobChunkFetcher
     /// </summary>
     private void StartReadahead(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
     {
-        if (_options.ReadaheadWindow <= 0 || first == 0)
-        {
-            return;
-        }
-
         lock (_gate)
         {
-            if (!IsPresentOrInFlight(first - 1))
-            {
-                return;
-            }
-
             // Skip what this READ fetches itself (the chunks it needs plus its amplification).
             var own = ExtendWithin(first, last, _options.AmplifyWindow);
             var stream = _streams.FirstOrDefault(x => x.Continues(first));
@@ -52,6 +43,20 @@ public sealed partial class BlobChunkFetcher
         }
 
         PumpStreams(sink, cancellationToken);
+    }
+
+    /// <summary>Whether a READ whose first chunk is <paramref name="first"/> starts right after data present or in flight (readahead on).</summary>
+    private bool IsSequential(int first)
+    {
+        if (_options.ReadaheadWindow <= 0 || first == 0)
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            return IsPresentOrInFlight(first - 1);
+        }
     }
 
     /// <summary>

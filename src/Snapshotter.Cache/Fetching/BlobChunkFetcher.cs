@@ -27,6 +27,10 @@ public sealed partial class BlobChunkFetcher
     private readonly SnapshotterMetrics _metrics;
     private readonly ILogger _logger;
     private readonly AlignedBufferPool _pool;
+
+    // The blob's chunk size (0: unknown). A file's chunks lie back to back and only its last one may be shorter, so a
+    // chunk of this size is followed by more of its file.
+    private readonly int _chunkSize;
     private readonly byte[] _present;
     private readonly Dictionary<int, Task<bool>> _inflight = new();
     private readonly Lock _gate = new();
@@ -46,7 +50,8 @@ public sealed partial class BlobChunkFetcher
         ChunkFetcherOptions options,
         SnapshotterMetrics metrics,
         ILogger logger,
-        AlignedBufferPool? pool = null)
+        AlignedBufferPool? pool = null,
+        int chunkSize = 0)
     {
         _table = table;
         _reader = reader;
@@ -56,6 +61,7 @@ public sealed partial class BlobChunkFetcher
         _logger = logger;
         _pool = pool ?? AlignedBufferPool.Shared;
         _present = new byte[table.Count];
+        _chunkSize = chunkSize;
     }
 
     public ChunkTable Table => _table;
@@ -154,8 +160,18 @@ public sealed partial class BlobChunkFetcher
         Interlocked.Increment(ref _demandFetches);
         try
         {
-            StartReadahead(first, last, sink, cancellationToken);
-            return await FetchMissingCoreAsync(first, last, sink, cancellationToken).ConfigureAwait(false);
+            // Sequential or not is decided by what was there when the READ came; the background requests start
+            // once the READ's own chunks are in, so that they do not share the link with the request it waits for
+            // (bench/RESULTS.md, P1 on this host: 1.69 MB of readahead started with busybox's second chunk and made
+            // its 0.54 MB take 134 instead of ~50 ms at 100 Mbit/s).
+            var sequential = IsSequential(first);
+            var result = await FetchMissingCoreAsync(first, last, sink, cancellationToken).ConfigureAwait(false);
+            if (sequential && result.IsSuccess)
+            {
+                StartReadahead(first, last, sink, cancellationToken);
+            }
+
+            return result;
         }
         finally
         {

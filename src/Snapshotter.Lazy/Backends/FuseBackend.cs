@@ -72,6 +72,11 @@ internal sealed class FuseBackend : ILazyBackend
         foreach (var blob in image.Blobs)
         {
             devices.Add(Path.Combine(_mountPoint, FileOf(blob).Name));
+
+            // Each blob's first READ needs its chunk table (a Range GET of the blob's tail): read it now, while the
+            // container is being created, instead of in front of that READ.
+            // On the thread pool: the request is built and sent there, not in the Prepare call that mounts.
+            _ = Task.Run(() => ReadChunkTableAsync(blob), CancellationToken.None);
         }
 
         await Task.Run(() => MountErofs(image, devices, mountPoint), cancellationToken).ConfigureAwait(false);
@@ -126,6 +131,19 @@ internal sealed class FuseBackend : ILazyBackend
         }
 
         _files.Clear();
+    }
+
+    /// <summary>Reads <paramref name="blob"/>'s chunk table in the background; a failure is left to the first READ, which retries it.</summary>
+    private async Task ReadChunkTableAsync(LazyBlob blob)
+    {
+        try
+        {
+            await blob.GetChunkTableAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SnapshotterException or OperationCanceledException)
+        {
+            Log.ChunkTableNotPreloaded(_logger, blob.Digest, e.Message);
+        }
     }
 
     private void MountErofs(LazyImage image, List<string> devices, string mountPoint)

@@ -14,5 +14,5 @@ internal sealed class BlobFetcherFactory(IBlobReader reader, ChunkFetcherOptions
     public SnapshotterMetrics Metrics => metrics;
 
     public BlobChunkFetcher Create(LazyBlob blob, ChunkTable table) =>
-        new(table, new RegistryBlobRangeReader(reader, blob.Locator), new CodecDecompressor(blob.Info.Compressor), options, metrics, logger);
+        new(table, new RegistryBlobRangeReader(reader, blob.Locator), new CodecDecompressor(blob.Info.Compressor), options, metrics, logger, chunkSize: (int)blob.Info.ChunkSize);
 }

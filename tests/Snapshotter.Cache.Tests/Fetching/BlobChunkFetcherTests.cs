@@ -25,22 +25,53 @@ public sealed class BlobChunkFetcherTests
     }
 
     [Fact]
-    public async Task FillAsync_SmallRead_FetchesCoveringChunkAndAmplifiesWithinWindow()
+    public async Task FillAsync_SmallRead_FetchesCoveringChunkThenAmplifiesWithinWindowInTheBackground()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(256 * K, 16).ToArray());
         var (fetcher, reader, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 300 * K });
+        var amplified = Enumerable.Range(2, 14).TakeWhile(i => blob.Table[i].CompressedEnd - blob.Table[1].CompressedOffset <= 300 * K).ToArray();
+        Assert.NotEmpty(amplified);
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(256 * K + 100, 4096, sink));
+        await WaitUntilAsync(() => amplified.All(fetcher.IsPresent));
 
-        var request = Assert.Single(reader.Requests);
-        Assert.Equal(blob.Table[1].CompressedOffset, request.Offset);
-        Assert.True(request.Length <= 300 * K, $"request of {request.Length} bytes exceeds the window");
-        Assert.True(fetcher.IsPresent(1));
+        // The READ's own request is its chunk exactly; the window's other chunks come in a second request.
+        var expected = new[]
+        {
+            (blob.Table[1].CompressedOffset, blob.Table[1].CompressedSize),
+            (blob.Table[2].CompressedOffset, (int)(blob.Table[amplified[^1]].CompressedEnd - blob.Table[2].CompressedOffset)),
+        };
+        Assert.Equal(expected, reader.Requests.ToArray());
         Assert.False(fetcher.IsPresent(0));
-        Assert.False(fetcher.IsPresent(15));
-        AssertRangeMatches(blob, sink, 256 * K, 256 * K);
-        Assert.Equal(1, metrics.RegistryRequestCount);
-        Assert.Equal(request.Length, metrics.FetchedByteCount);
+        Assert.False(fetcher.IsPresent(amplified[^1] + 1));
+        AssertRangeMatches(blob, sink, 256 * K, amplified[^1] * 256 * K);
+        Assert.Equal(2, metrics.RegistryRequestCount);
+        Assert.Equal(reader.Requests.Sum(r => (long)r.Length), metrics.FetchedByteCount);
+    }
+
+    [Fact]
+    public async Task FillAsync_AmplificationStalled_ReadIsAnsweredWithoutIt()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 8).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 4 * 64 * K });
+        reader.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        reader.GateWhen = offset => offset > 0;
+
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 4096, sink).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(fetcher.IsPresent(0));
+        Assert.False(fetcher.IsPresent(1));
+
+        // A READ of an amplified chunk waits for the request already fetching it rather than sending its own.
+        var second = fetcher.FillAsync(2 * 64 * K, 4096, sink).AsTask();
+        await Task.Delay(100);
+        Assert.False(second.IsCompleted);
+        reader.Gate.SetResult();
+        Assert.Equal(FillResult.Success, await second);
+        Assert.Equal(new[] { (0L, 64 * K), (64L * K, 3 * 64 * K) }, reader.Requests.Take(2).ToArray());
+
+        // Only the second READ's own amplification (chunks 4 and 5) may follow.
+        Assert.All(reader.Requests.Skip(2), r => Assert.Equal(4L * 64 * K, r.Offset));
+        AssertRangeMatches(blob, sink, 0, 4 * 64 * K);
     }
 
     [Fact]
@@ -55,6 +86,27 @@ public sealed class BlobChunkFetcherTests
         Assert.Equal(blob.Table[0].CompressedOffset, request.Offset);
         Assert.Equal(blob.Table[1].CompressedEnd - blob.Table[0].CompressedOffset, request.Length);
         Assert.Equal(2, Enumerable.Range(0, 8).Count(fetcher.IsPresent));
+    }
+
+    [Fact]
+    public async Task FillAsync_ReadEndingInAWholeChunk_AlsoFetchesTheNextChunkOfItsFile()
+    {
+        // Two files of 64 KiB chunks: chunks 0..2 (the last one short) and 3..4.
+        var blob = TestBlob.Create([64 * K, 64 * K, 10 * K, 64 * K, 64 * K, 64 * K]);
+        var reader = new RecordingReader(blob.Stored);
+        var fetcher = new BlobChunkFetcher(
+            blob.Table, reader, new DeflateDecompressor(), new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 }, new SnapshotterMetrics(), NullLogger.Instance, chunkSize: 64 * K);
+        var sink = new MemorySink(blob.Table.UncompressedSize);
+
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 4096, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(2 * 64 * K, 4096, sink));
+
+        // Chunk 0 is whole, so chunk 1 came with it; chunk 2 is short (its file ends), so chunk 3 did not.
+        Assert.Equal(
+            new[] { (blob.Table[0].CompressedOffset, (int)(blob.Table[1].CompressedEnd - blob.Table[0].CompressedOffset)), (blob.Table[2].CompressedOffset, blob.Table[2].CompressedSize) },
+            reader.Requests.ToArray());
+        Assert.False(fetcher.IsPresent(3));
+        AssertRangeMatches(blob, sink, 0, 2 * 64 * K + 10 * K);
     }
 
     [Fact]
@@ -300,6 +352,27 @@ public sealed class BlobChunkFetcherTests
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(2 * 64 * K, 64 * K, sink));
         Assert.True(reader.Requests.Count >= requests, "reading a chunk that was read ahead issued no new request for it");
         Assert.DoesNotContain(reader.Requests.Skip(requests), r => r.Offset == blob.Table[2].CompressedOffset);
+        Assert.True(blob.Uncompressed.AsSpan(0, 6 * 64 * K).SequenceEqual(sink.Data.AsSpan(0, 6 * 64 * K)));
+    }
+
+    [Fact]
+    public async Task FillAsync_SequentialRead_ReadaheadStartsOnceTheReadsOwnChunksAreIn()
+    {
+        var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 16).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 4 * 64 * K, MaxRequestSize = 64 * K });
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
+        reader.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        reader.GateWhen = offset => offset == blob.Table[1].CompressedOffset;
+
+        // While the sequential READ's own chunk is being fetched, nothing else shares the link.
+        var read = fetcher.FillAsync(64 * K, 64 * K, sink).AsTask();
+        await WaitUntilAsync(() => reader.Requests.Count == 2);
+        await Task.Delay(100);
+        Assert.Equal(2, reader.Requests.Count);
+
+        reader.Gate.SetResult();
+        Assert.Equal(FillResult.Success, await read);
+        await WaitUntilAsync(() => Enumerable.Range(2, 4).All(fetcher.IsPresent));
         Assert.True(blob.Uncompressed.AsSpan(0, 6 * 64 * K).SequenceEqual(sink.Data.AsSpan(0, 6 * 64 * K)));
     }
 

@@ -32,6 +32,9 @@ internal sealed class RecordingReader(byte[] stored) : IBlobRangeReader
 
     public TaskCompletionSource? Gate { get; set; }
 
+    /// <summary>Which requests (by stored offset) wait for <see cref="Gate"/>; all of them when null.</summary>
+    public Func<long, bool>? GateWhen { get; set; }
+
     /// <summary>Latency added to every request (to observe requests in flight together).</summary>
     public TimeSpan Delay { get; set; }
 
@@ -52,7 +55,7 @@ internal sealed class RecordingReader(byte[] stored) : IBlobRangeReader
 
         try
         {
-            if (Gate is { } gate)
+            if (Gate is { } gate && (GateWhen?.Invoke(offset) ?? true))
             {
                 await gate.Task.WaitAsync(cancellationToken);
             }

@@ -30,7 +30,8 @@ public sealed class FuseImageTests(FuseRegistryFixture fixture, ITestOutputHelpe
         async Task<Dictionary<string, long>> ServedAsync() =>
             (await fixture.SettledBlobBytesSinceAsync(mark)).Where(s => dataBlobs.Contains(s.Key)).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
 
-        // One small file: its chunk (amplified to at most 1 MiB of stored bytes) and its blob's chunk table.
+        // One small file: its chunk (then, in the background, the rest of a window of at most 1 MiB of stored bytes)
+        // and the chunk tables (every blob's, read at mount).
         const string small = "small/f0100.txt";
         Assert.Equal(TreeAssert.Sha(fixture.Image.Files[small]), TreeAssert.ShaOfFile(Path.Combine(mnt, small)));
         var servedForOne = (await ServedAsync()).Values.Sum();
@@ -50,5 +51,25 @@ public sealed class FuseImageTests(FuseRegistryFixture fixture, ITestOutputHelpe
 
         Assert.Equal(0, harness.Lazy.FuseStatistics!.ReadErrors);
         Assert.Equal(0, harness.Metrics.DigestFailureCount);
+    }
+
+    [Fact]
+    public async Task MountAsync_FuseMode_ReadsEachBlobsChunkTableBeforeAnyRead()
+    {
+        await using var harness = await LazyHarness.StartAsync(output, LazyMode.Fuse, fallBack: false);
+        var mark = fixture.Mark();
+        await harness.MountAsync(fixture.Reference);
+
+        // Nothing read yet: each data blob served part of itself (its tail: the chunk table, for its first READ to find
+        // ready; with 10,000 tiny files the table is most of a blob) ...
+        var served = await fixture.SettledBlobBytesSinceAsync(mark);
+        foreach (var blob in fixture.Converted.Conversion.DataBlobs)
+        {
+            Assert.True(served.TryGetValue(blob.Digest, out var bytes), $"no request for blob {blob.Digest}:\n{fixture.Log()}");
+            Assert.InRange(bytes, 1, blob.Size - 1);
+        }
+
+        // ... and no chunk was fetched.
+        Assert.Equal(0, harness.Metrics.RegistryRequestCount);
     }
 }
