@@ -67,7 +67,8 @@ public sealed class BlobChunkFetcherTests
         Assert.False(second.IsCompleted);
         reader.Gate.SetResult();
         Assert.Equal(FillResult.Success, await second);
-        Assert.Equal(new[] { (0L, 64 * K), (64L * K, 3 * 64 * K) }, reader.Requests.Take(2).ToArray());
+        (long, int)[] firstTwo = [(0L, 64 * K), (64L * K, 3 * 64 * K)];
+        Assert.Equal(firstTwo, reader.Requests.Take(2).ToArray());
 
         // Only the second READ's own amplification (chunks 4 and 5) may follow.
         Assert.All(reader.Requests.Skip(2), r => Assert.Equal(4L * 64 * K, r.Offset));
@@ -102,9 +103,12 @@ public sealed class BlobChunkFetcherTests
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(2 * 64 * K, 4096, sink));
 
         // Chunk 0 is whole, so chunk 1 came with it; chunk 2 is short (its file ends), so chunk 3 did not.
-        Assert.Equal(
-            new[] { (blob.Table[0].CompressedOffset, (int)(blob.Table[1].CompressedEnd - blob.Table[0].CompressedOffset)), (blob.Table[2].CompressedOffset, blob.Table[2].CompressedSize) },
-            reader.Requests.ToArray());
+        (long, int)[] expected =
+        [
+            (blob.Table[0].CompressedOffset, (int)(blob.Table[1].CompressedEnd - blob.Table[0].CompressedOffset)),
+            (blob.Table[2].CompressedOffset, blob.Table[2].CompressedSize),
+        ];
+        Assert.Equal(expected, reader.Requests.ToArray());
         Assert.False(fetcher.IsPresent(3));
         AssertRangeMatches(blob, sink, 0, 2 * 64 * K + 10 * K);
     }
