@@ -38,13 +38,8 @@ public sealed class Ctr
         try
         {
             var result = await RunAsync(timeout,
-            [
-                "run", "--rm", "--snapshotter", snapshotter, "--mount", OutputMount(dir.FullName),
-                reference, id, "/bin/sh", "-c", "exec \"$@\" > /dev/ctr-out/stdout 2> /dev/ctr-out/stderr", "sh", .. command,
-            ]).ConfigureAwait(false);
-            string stdout = ReadIfExists(Path.Combine(dir.FullName, "stdout"));
-            string stderr = ReadIfExists(Path.Combine(dir.FullName, "stderr"));
-            return result with { StdOut = stdout + result.StdOut, StdErr = stderr + result.StdErr };
+                ["run", "--rm", "--snapshotter", snapshotter, "--mount", OutputMount(dir.FullName), reference, id, .. Redirected("run", command)]).ConfigureAwait(false);
+            return WithOutput(result, dir.FullName, "run");
         }
         finally
         {
@@ -62,15 +57,20 @@ public sealed class Ctr
     /// </summary>
     public async Task<ProcessResult> ExecAsync(string container, string outputDirectory, string execId, params string[] command)
     {
-        string stdoutFile = Path.Combine(outputDirectory, execId + ".stdout");
-        string stderrFile = Path.Combine(outputDirectory, execId + ".stderr");
-        var result = await RunAsync(
-        [
-            "task", "exec", "--exec-id", execId, container,
-            "/bin/sh", "-c", $"exec \"$@\" > /dev/ctr-out/{execId}.stdout 2> /dev/ctr-out/{execId}.stderr", "sh", .. command,
-        ]).ConfigureAwait(false);
-        return result with { StdOut = ReadIfExists(stdoutFile) + result.StdOut, StdErr = ReadIfExists(stderrFile) + result.StdErr };
+        var result = await RunAsync(["task", "exec", "--exec-id", execId, container, .. Redirected(execId, command)]).ConfigureAwait(false);
+        return WithOutput(result, outputDirectory, execId);
     }
+
+    /// <summary><paramref name="command"/> run by /bin/sh with its output in /dev/ctr-out/NAME.stdout and NAME.stderr.</summary>
+    private static string[] Redirected(string name, string[] command) =>
+        ["/bin/sh", "-c", $"exec \"$@\" > /dev/ctr-out/{name}.stdout 2> /dev/ctr-out/{name}.stderr", "sh", .. command];
+
+    /// <summary><paramref name="result"/> with the output files of <see cref="Redirected"/> in front of ctr's own output.</summary>
+    private static ProcessResult WithOutput(ProcessResult result, string directory, string name) => result with
+    {
+        StdOut = ReadIfExists(Path.Combine(directory, name + ".stdout")) + result.StdOut,
+        StdErr = ReadIfExists(Path.Combine(directory, name + ".stderr")) + result.StdErr,
+    };
 
     private static string ReadIfExists(string path) => File.Exists(path) ? File.ReadAllText(path) : "";
 
