@@ -67,6 +67,7 @@ internal sealed partial class OverlaySnapshotter : ISnapshotter
         var store = await MetadataStore.OpenAsync(Path.Combine(root, "metadata.db"), logger, cancellationToken).ConfigureAwait(false);
         Log.StoreOpened(logger, root);
         var snapshotter = new OverlaySnapshotter(root, store, logger, remote, statistics ?? new RemoteStatistics());
+        snapshotter.DeleteIncomingBootstraps();
         await snapshotter.DetachStaleMountsAsync(cancellationToken).ConfigureAwait(false);
         return snapshotter;
     }
