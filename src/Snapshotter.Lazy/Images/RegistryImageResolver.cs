@@ -8,9 +8,9 @@ using ImageReference = Snapshotter.Registry.ImageReference;
 namespace Snapshotter.Lazy.Images;
 
 /// <summary>
-/// Resolves a lazily pullable image straight from its registry (for <c>snapshotter mount</c>, where no containerd has
-/// unpacked the bootstrap layer): manifest, then the bootstrap layer downloaded once per digest into
-/// <c>&lt;cache&gt;/bootstraps</c>.
+/// Resolves a lazily pullable image straight from its registry (for <c>snapshotter mount</c>, where no containerd
+/// prepares the layers): manifest, then the bootstrap layer downloaded once per digest into
+/// <c>&lt;cache&gt;/bootstraps</c>. <see cref="DownloadBootstrapAsync"/> also serves the bootstrap layer's Prepare.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "its SemaphoreSlim never hands out a wait handle, so it holds nothing to release")]
 internal sealed class RegistryImageResolver(RegistryClient client, string cacheDirectory, string? platform, long maxBootstrapSize)
