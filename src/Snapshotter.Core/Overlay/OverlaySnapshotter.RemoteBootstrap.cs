@@ -69,8 +69,9 @@ internal sealed partial class OverlaySnapshotter
             return await CommitBootstrapAsync(key, target, parent, labels, new RemoteLayerRecord(0, RemoteLayerKind.Bootstrap, imageRef, digest, 0), file, cancellationToken)
                 .ConfigureAwait(false);
         }
-        catch (SnapshotterException e) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is SnapshotterException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
         {
+            // containerd's own unpack is the fallback: a pull that could go the ordinary way must not fail here.
             return DeclineBootstrap(target, e.Message);
         }
         finally
