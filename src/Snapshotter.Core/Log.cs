@@ -43,4 +43,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2015, Level = LogLevel.Warning, Message = "Mounting the lazy image for {Key} failed; the snapshot is removed again")]
     public static partial void LazyMountFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Information, Message = "Committed bootstrap layer {Target} remotely (id {Id}): {Digest} of {ImageRef} fetched by the snapshotter, {Size} bytes")]
+    public static partial void RemoteBootstrapCommitted(ILogger logger, string target, long id, string digest, string imageRef, long size);
+
+    [LoggerMessage(EventId = 2017, Level = LogLevel.Information, Message = "Bootstrap layer {Target} is left to containerd to unpack: {Why}")]
+    public static partial void RemoteBootstrapDeclined(ILogger logger, string target, string why);
 }

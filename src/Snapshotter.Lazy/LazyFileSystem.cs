@@ -23,6 +23,7 @@ internal sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     private readonly LazyBlobRegistry _blobs;
     private readonly LazyImageResolver _resolver;
     private readonly RegistryImageResolver _registryImages;
+    private readonly AnticipatedLayers _anticipated;
     private readonly BlobFileCache _files;
     private readonly ILazyBackend _backend;
     private readonly BlobFetchBackend _fallback;
@@ -48,6 +49,7 @@ internal sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
         _statistics = statistics;
         _logger = logger;
         _resolver = new LazyImageResolver(blobs, client);
+        _anticipated = new AnticipatedLayers(client, logger);
     }
 
     /// <inheritdoc/>
@@ -159,14 +161,51 @@ internal sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
             throw SnapshotterException.InvalidArgument($"image {imageRef}: layer digest '{digest}' is not a valid digest");
         }
 
+        return new RemoteLayer(imageRef, digest, await BlobSizeAsync(imageRef, new BlobLocator(reference, digest), cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <inheritdoc/>
+    public void AnticipateLayers(string imageRef, IReadOnlyList<string> digests)
+    {
+        ArgumentNullException.ThrowIfNull(digests);
+        if (ImageReference.TryParse(imageRef, out var reference, out _))
+        {
+            _anticipated.Start(reference, digests);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask FetchBootstrapAsync(string imageRef, string digest, string destination, CancellationToken cancellationToken = default)
+    {
+        if (!ImageReference.TryParse(imageRef, out var reference, out var error))
+        {
+            throw SnapshotterException.InvalidArgument($"image reference '{imageRef}': {error}");
+        }
+
+        if (!OciDigest.IsValid(digest))
+        {
+            throw SnapshotterException.InvalidArgument($"image {imageRef}: bootstrap layer digest '{digest}' is not a valid digest");
+        }
+
+        var size = await BlobSizeAsync(imageRef, new BlobLocator(reference, digest), cancellationToken).ConfigureAwait(false);
+        await _registryImages.DownloadBootstrapAsync(reference, digest, size, destination, progress: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The blob's size: the early HEAD's answer when <see cref="AnticipateLayers"/> asked for it, else a HEAD now.</summary>
+    private async ValueTask<long> BlobSizeAsync(string imageRef, BlobLocator blob, CancellationToken cancellationToken)
+    {
+        if (await _anticipated.TakeAsync(blob, cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            return known;
+        }
+
         try
         {
-            var size = await _client.GetBlobSizeAsync(new BlobLocator(reference, digest), cancellationToken).ConfigureAwait(false);
-            return new RemoteLayer(imageRef, digest, size);
+            return await _client.GetBlobSizeAsync(blob, cancellationToken).ConfigureAwait(false);
         }
         catch (RegistryException e)
         {
-            throw LazyErrors.FromRegistry(e, $"image {imageRef}: blob {digest}");
+            throw LazyErrors.FromRegistry(e, $"image {imageRef}: blob {blob.Digest}");
         }
     }
 

@@ -46,4 +46,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6013, Level = LogLevel.Debug, Message = "chunk table of blob {Digest} not read at mount ({Error}); its first read tries again")]
     public static partial void ChunkTableNotPreloaded(ILogger logger, string digest, string error);
+
+    [LoggerMessage(EventId = 6014, Level = LogLevel.Debug, Message = "early resolution of blob {Digest} of {ImageRef} failed ({Error}); its Prepare asks again")]
+    public static partial void AnticipationFailed(ILogger logger, string digest, string imageRef, string error);
 }

@@ -159,6 +159,68 @@ public sealed class LazyFileSystemTests(RegistryImageFixture fixture, ITestOutpu
     }
 
     [Fact]
+    public async Task FetchBootstrapAsync_ConvertedImage_WritesTheBootstrapTheImageResolvesTo()
+    {
+        await using var harness = await LazyHarness.StartAsync(output);
+        var destination = Path.Combine(harness.Root, "fetched.boot");
+
+        await harness.Lazy.FetchBootstrapAsync(fixture.Reference, fixture.Converted.Conversion.BootstrapLayer.Digest, destination);
+
+        var resolved = await harness.ResolveAsync(fixture.Reference);
+        Assert.Equal(await File.ReadAllBytesAsync(resolved.BootstrapPath), await File.ReadAllBytesAsync(destination));
+        Assert.Equal(Snapshotter.Erofs.Format.ErofsFormat.SuperMagic, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian((await File.ReadAllBytesAsync(destination)).AsSpan(1024)));
+        await harness.Lazy.ValidateAsync(new RemoteImage(fixture.Reference, destination, resolved.Layers));
+        Assert.Empty(Directory.EnumerateFiles(harness.Root, "fetched.boot.tmp-*"));
+    }
+
+    [Fact]
+    public async Task FetchBootstrapAsync_DataBlobInsteadOfBootstrapLayer_FailedPreconditionAndNoFile()
+    {
+        await using var harness = await LazyHarness.StartAsync(output);
+        var destination = Path.Combine(harness.Root, "fetched.boot");
+
+        var e = await Assert.ThrowsAsync<SnapshotterException>(() => harness.Lazy.FetchBootstrapAsync(fixture.Reference, fixture.Converted.BigBlob.Digest, destination).AsTask());
+
+        output.WriteLine(e.Message);
+        Assert.Equal(ErrorKind.FailedPrecondition, e.Kind);
+        Assert.Contains(fixture.Converted.BigBlob.Digest, e.Message);
+        Assert.False(File.Exists(destination));
+        Assert.Empty(Directory.EnumerateFiles(harness.Root, "fetched.boot.tmp-*"));
+    }
+
+    [Fact]
+    public async Task FetchBootstrapAsync_UnknownDigest_NotFoundNamingTheBlob()
+    {
+        await using var harness = await LazyHarness.StartAsync(output);
+        var digest = TestBlobs.Digest(405);
+
+        var e = await Assert.ThrowsAsync<SnapshotterException>(() => harness.Lazy.FetchBootstrapAsync(fixture.Reference, digest, Path.Combine(harness.Root, "x.boot")).AsTask());
+
+        Assert.Equal(ErrorKind.NotFound, e.Kind);
+        Assert.Contains(digest, e.Message);
+    }
+
+    [Fact]
+    public async Task AnticipateLayers_ThenResolve_SizesMatchAndUnknownDigestStillFailsOnItsOwn()
+    {
+        await using var harness = await LazyHarness.StartAsync(output);
+        var blobs = fixture.Converted.Conversion.DataBlobs;
+        var unknown = TestBlobs.Digest(406);
+
+        harness.Lazy.AnticipateLayers(fixture.Reference, [.. blobs.Select(b => b.Digest), unknown, "sha256:truncated"]);
+
+        foreach (var blob in blobs)
+        {
+            Assert.Equal(new RemoteLayer(fixture.Reference, blob.Digest, blob.Size), await harness.Lazy.ResolveLayerAsync(fixture.Reference, blob.Digest));
+        }
+
+        // The early HEAD of the unknown blob failed quietly; the Prepare's own call asks again and reports it.
+        var e = await Assert.ThrowsAsync<SnapshotterException>(() => harness.Lazy.ResolveLayerAsync(fixture.Reference, unknown).AsTask());
+        Assert.Equal(ErrorKind.NotFound, e.Kind);
+        Assert.Contains(unknown, e.Message);
+    }
+
+    [Fact]
     public async Task ResolveImageAsync_ConvertedImage_BootstrapAndDataLayersWithoutTheBootstrapLayer()
     {
         await using var harness = await LazyHarness.StartAsync(output);

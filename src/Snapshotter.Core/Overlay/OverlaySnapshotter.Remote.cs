@@ -11,7 +11,9 @@ namespace Snapshotter.Core.Overlay;
 /// <list type="bullet">
 /// <item>a data-blob layer's Prepare commits a snapshot named after <c>containerd.io/snapshot.ref</c> without any
 /// download and answers AlreadyExists; a layer that cannot be resolved falls back to the ordinary unpack;</item>
-/// <item>the bootstrap layer is unpacked by containerd as usual; its Commit checks the bootstrap;</item>
+/// <item>the bootstrap layer's Prepare, on remotely committed data blobs, fetches and checks the bootstrap itself and
+/// answers AlreadyExists (OverlaySnapshotter.RemoteBootstrap.cs); otherwise containerd unpacks it as usual and its Commit
+/// checks the bootstrap;</item>
 /// <item>a Prepare or View whose parent chain holds the bootstrap gets overlay mounts whose lowest layer is the image's
 /// lazy mount (<c>&lt;root&gt;/mounts/&lt;bootstrap id&gt;</c>), mounted once and shared by every container of the image,
 /// unmounted when the last active or view snapshot on it is removed.</item>
@@ -32,10 +34,18 @@ internal sealed partial class OverlaySnapshotter
     {
         labels ??= new Dictionary<string, string>();
         parent ??= string.Empty;
-        if (kind == SnapshotKind.Active && RemoteLabels.IsDataBlob(labels)
-            && await TryCommitRemoteAsync(key, parent, labels, cancellationToken).ConfigureAwait(false) is { } target)
+        if (kind == SnapshotKind.Active && RemoteLabels.IsDataBlob(labels))
         {
-            throw SnapshotterException.AlreadyExists($"target snapshot {target}: already exists (committed remotely: its data is read lazily)");
+            AnticipateLayers(labels);
+            if (await TryCommitRemoteAsync(key, parent, labels, cancellationToken).ConfigureAwait(false) is { } target)
+            {
+                throw SnapshotterException.AlreadyExists($"target snapshot {target}: already exists (committed remotely: its data is read lazily)");
+            }
+        }
+        else if (kind == SnapshotKind.Active && RemoteLabels.IsBootstrap(labels)
+            && await TryCommitRemoteBootstrapAsync(key, parent, labels, cancellationToken).ConfigureAwait(false) is { } bootstrap)
+        {
+            throw SnapshotterException.AlreadyExists($"target snapshot {bootstrap}: already exists (bootstrap fetched by the snapshotter)");
         }
 
         return await CreateAsync(kind, key, parent, labels, cancellationToken).ConfigureAwait(false);

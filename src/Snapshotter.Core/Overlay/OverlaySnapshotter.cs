@@ -67,6 +67,7 @@ internal sealed partial class OverlaySnapshotter : ISnapshotter
         var store = await MetadataStore.OpenAsync(Path.Combine(root, "metadata.db"), logger, cancellationToken).ConfigureAwait(false);
         Log.StoreOpened(logger, root);
         var snapshotter = new OverlaySnapshotter(root, store, logger, remote, statistics ?? new RemoteStatistics());
+        snapshotter.DeleteIncomingBootstraps();
         await snapshotter.DetachStaleMountsAsync(cancellationToken).ConfigureAwait(false);
         return snapshotter;
     }
@@ -393,7 +394,7 @@ internal sealed partial class OverlaySnapshotter : ISnapshotter
             var newId = tx.Insert(key, parentId, kind, labels, now);
             if (kind == SnapshotKind.Active && RemoteLabels.IsBootstrap(labels))
             {
-                // The bootstrap layer of a lazy image: containerd unpacks it here; Commit checks it, containers mount it.
+                // The bootstrap layer of a lazy image that its Prepare could not fetch: containerd unpacks it here; Commit checks it.
                 tx.InsertRemote(new RemoteLayerRecord(newId, RemoteLayerKind.Bootstrap, RemoteLabels.ImageRef(labels) ?? string.Empty, RemoteLabels.LayerDigest(labels) ?? string.Empty, 0));
             }
 

@@ -19,6 +19,22 @@ public interface IRemoteFileSystem
     ValueTask<RemoteLayer> ResolveLayerAsync(string imageRef, string digest, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// A hint from the first lazy layer's Prepare: containerd will prepare the layers <paramref name="digests"/> of
+    /// <paramref name="imageRef"/> next, one after another, each waiting for the one before. An implementation may start
+    /// resolving them now (concurrently) so that <see cref="ResolveLayerAsync"/> finds the answer ready; it must not
+    /// throw, and a failed early attempt must not decide a later call's outcome.
+    /// </summary>
+    void AnticipateLayers(string imageRef, IReadOnlyList<string> digests);
+
+    /// <summary>
+    /// Downloads the bootstrap layer <paramref name="digest"/> of <paramref name="imageRef"/> (a tar holding
+    /// <c>image/image.boot</c>), checks the layer's digest, and writes the EROFS bootstrap to
+    /// <paramref name="destination"/> (complete or not at all). Called when containerd prepares the bootstrap layer, so
+    /// that containerd neither downloads nor unpacks it; a failure makes the snapshotter let containerd unpack it.
+    /// </summary>
+    ValueTask FetchBootstrapAsync(string imageRef, string digest, string destination, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Checks that <paramref name="image"/>'s bootstrap is a valid image whose data blobs are among its layers. Called
     /// when containerd commits the bootstrap layer, so that a broken image fails its pull rather than its containers.
     /// </summary>

@@ -31,6 +31,12 @@ internal static class RemoteLabels
     /// <summary>Layer digest added by <c>ctr-remote images rpull</c>.</summary>
     public const string StargzDigest = "containerd.io/snapshot/remote/stargz.digest";
 
+    /// <summary>The image's layer digests from this layer on, comma-separated, added by the CRI plugin.</summary>
+    public const string CriImageLayers = "containerd.io/snapshot/cri.image-layers";
+
+    /// <summary>The image's layer digests from this layer on, comma-separated, added by <c>ctr-remote images rpull</c>.</summary>
+    public const string StargzLayers = "containerd.io/snapshot/remote/stargz.layers";
+
     /// <summary>Where the bootstrap layer puts the EROFS bootstrap inside its snapshot.</summary>
     public const string BootstrapPath = NydusAnnotations.BootstrapPath;
 
@@ -45,6 +51,15 @@ internal static class RemoteLabels
 
     /// <summary>The layer digest (CRI's label first, then ctr-remote's), or null.</summary>
     public static string? LayerDigest(IReadOnlyDictionary<string, string> labels) => First(labels, CriLayerDigest, StargzDigest);
+
+    /// <summary>
+    /// The digests of this layer and the ones containerd will prepare after it (CRI's label first, then ctr-remote's);
+    /// entries that are not valid digests are skipped (the CRI plugin truncates the list to fit a label).
+    /// </summary>
+    public static IReadOnlyList<string> Layers(IReadOnlyDictionary<string, string> labels) =>
+        First(labels, CriImageLayers, StargzLayers) is { } list
+            ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Where(OciDigest.IsValid).ToArray()
+            : [];
 
     /// <summary>The target snapshot name, or null.</summary>
     public static string? Target(IReadOnlyDictionary<string, string> labels) => First(labels, TargetRef, TargetRef);

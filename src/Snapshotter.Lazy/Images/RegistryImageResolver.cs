@@ -8,9 +8,9 @@ using ImageReference = Snapshotter.Registry.ImageReference;
 namespace Snapshotter.Lazy.Images;
 
 /// <summary>
-/// Resolves a lazily pullable image straight from its registry (for <c>snapshotter mount</c>, where no containerd has
-/// unpacked the bootstrap layer): manifest, then the bootstrap layer downloaded once per digest into
-/// <c>&lt;cache&gt;/bootstraps</c>.
+/// Resolves a lazily pullable image straight from its registry (for <c>snapshotter mount</c>, where no containerd
+/// prepares the layers): manifest, then the bootstrap layer downloaded once per digest into
+/// <c>&lt;cache&gt;/bootstraps</c>. <see cref="DownloadBootstrapAsync"/> also serves the bootstrap layer's Prepare.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "its SemaphoreSlim never hands out a wait handle, so it holds nothing to release")]
 internal sealed class RegistryImageResolver(RegistryClient client, string cacheDirectory, string? platform, long maxBootstrapSize)
@@ -49,11 +49,6 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
 
     private async Task<string> EnsureBootstrapAsync(ImageReference repository, Descriptor layer, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
     {
-        if (layer.Size > maxBootstrapSize)
-        {
-            throw SnapshotterException.FailedPrecondition($"bootstrap layer {layer.Digest} is {layer.Size} bytes, over the {maxBootstrapSize}-byte limit");
-        }
-
         var path = Path.Combine(BootstrapDirectory, layer.Digest.Replace(':', '-') + ".boot");
         if (File.Exists(path))
         {
@@ -63,51 +58,71 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
         await _download.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (File.Exists(path))
+            if (!File.Exists(path))
             {
-                return path;
+                await DownloadBootstrapAsync(repository, layer.Digest, layer.Size, path, progress, cancellationToken).ConfigureAwait(false);
             }
 
-            var temp = path + ".tmp-" + Environment.ProcessId;
-            try
-            {
-                var name = $"bootstrap {layer.Digest}";
-                progress?.Report(new DownloadProgress(name, 0, layer.Size));
-                var blob = await client.OpenBlobAsync(new BlobLocator(repository, layer.Digest), layer.Size, cancellationToken).ConfigureAwait(false);
-                await using (blob.ConfigureAwait(false))
-                {
-                    var layerStream = progress is null ? blob : new ProgressStream(blob, read => progress.Report(new DownloadProgress(name, read, layer.Size)));
-                    await using (layerStream.ConfigureAwait(false))
-                    {
-                        var output = new FileStream(temp, FileMode.Create, FileAccess.Write);
-                        await using (output.ConfigureAwait(false))
-                        {
-                            await ImageConverter.ExtractBootstrapAsync(layerStream, output, cancellationToken).ConfigureAwait(false);
-
-                            // Read the layer to its end: the registry client checks the layer's digest only there, and the
-                            // extraction stops after image.boot (a tampered layer would otherwise be trusted from now on).
-                            await layerStream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
-                        }
-                    }
-                }
-            }
-            catch (RegistryException e)
-            {
-                File.Delete(temp);
-                throw LazyErrors.FromRegistry(e, $"bootstrap layer {layer.Digest}");
-            }
-            catch (Exception e) when (e is InvalidImageException or InvalidDataException)
-            {
-                File.Delete(temp);
-                throw new SnapshotterException(ErrorKind.FailedPrecondition, $"bootstrap layer {layer.Digest} is not a gzip tar holding {NydusAnnotations.BootstrapPath}: {e.Message}", e);
-            }
-
-            File.Move(temp, path, overwrite: true);
             return path;
         }
         finally
         {
             _download.Release();
         }
+    }
+
+    /// <summary>
+    /// Downloads the bootstrap layer <paramref name="digest"/> (<paramref name="size"/> bytes) of
+    /// <paramref name="repository"/>, checks its digest and writes its <c>image/image.boot</c> to
+    /// <paramref name="destination"/>, complete or not at all. Throws <see cref="SnapshotterException"/> naming the layer.
+    /// </summary>
+    public async Task DownloadBootstrapAsync(
+        ImageReference repository, string digest, long size, string destination, IProgress<DownloadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (size > maxBootstrapSize)
+        {
+            throw SnapshotterException.FailedPrecondition($"bootstrap layer {digest} is {size} bytes, over the {maxBootstrapSize}-byte limit");
+        }
+
+        var temp = destination + ".tmp-" + Environment.ProcessId;
+        try
+        {
+            var name = $"bootstrap {digest}";
+            progress?.Report(new DownloadProgress(name, 0, size));
+            var blob = await client.OpenBlobAsync(new BlobLocator(repository, digest), size, cancellationToken).ConfigureAwait(false);
+            await using (blob.ConfigureAwait(false))
+            {
+                var layerStream = progress is null ? blob : new ProgressStream(blob, read => progress.Report(new DownloadProgress(name, read, size)));
+                await using (layerStream.ConfigureAwait(false))
+                {
+                    var output = new FileStream(temp, FileMode.Create, FileAccess.Write);
+                    await using (output.ConfigureAwait(false))
+                    {
+                        await ImageConverter.ExtractBootstrapAsync(layerStream, output, cancellationToken).ConfigureAwait(false);
+
+                        // Read the layer to its end: the registry client checks the layer's digest only there, and the
+                        // extraction stops after image.boot (a tampered layer would otherwise be trusted from now on).
+                        await layerStream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (RegistryException e)
+        {
+            File.Delete(temp);
+            throw LazyErrors.FromRegistry(e, $"bootstrap layer {digest}");
+        }
+        catch (Exception e) when (e is InvalidImageException or InvalidDataException)
+        {
+            File.Delete(temp);
+            throw new SnapshotterException(ErrorKind.FailedPrecondition, $"bootstrap layer {digest} is not a gzip tar holding {NydusAnnotations.BootstrapPath}: {e.Message}", e);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        File.Move(temp, destination, overwrite: true);
     }
 }

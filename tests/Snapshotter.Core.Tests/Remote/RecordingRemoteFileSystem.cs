@@ -33,6 +33,29 @@ internal sealed class RecordingRemoteFileSystem : IRemoteFileSystem
 
     public long BlobSize { get; set; } = 4096;
 
+    public List<(string ImageRef, IReadOnlyList<string> Digests)> Anticipated { get; } = [];
+
+    public List<(string ImageRef, string Digest)> BootstrapFetches { get; } = [];
+
+    /// <summary>When set, FetchBootstrapAsync throws this.</summary>
+    public SnapshotterException? FetchBootstrapFailure { get; set; }
+
+    /// <summary>What FetchBootstrapAsync writes as the bootstrap.</summary>
+    public string BootstrapContent { get; set; } = "fetched bootstrap";
+
+    public void AnticipateLayers(string imageRef, IReadOnlyList<string> digests) => Anticipated.Add((imageRef, digests));
+
+    public async ValueTask FetchBootstrapAsync(string imageRef, string digest, string destination, CancellationToken cancellationToken = default)
+    {
+        BootstrapFetches.Add((imageRef, digest));
+        if (FetchBootstrapFailure is { } e)
+        {
+            throw e;
+        }
+
+        await File.WriteAllTextAsync(destination, BootstrapContent, cancellationToken);
+    }
+
     public ValueTask<RemoteLayer> ResolveLayerAsync(string imageRef, string digest, CancellationToken cancellationToken = default)
     {
         Resolved.Add((imageRef, digest));

@@ -27,6 +27,17 @@ public sealed class RemoteLabelsTests
         Assert.Null(RemoteLabels.LayerDigest(new Dictionary<string, string>()));
     }
 
+    [Fact]
+    public void Layers_CriOrStargzList_SkipsWhatIsNotADigest()
+    {
+        var a = "sha256:" + new string('a', 64);
+        var b = "sha256:" + new string('b', 64);
+
+        Assert.Equal([a, b], RemoteLabels.Layers(new Dictionary<string, string> { [RemoteLabels.CriImageLayers] = $"{a}, {b}" }));
+        Assert.Equal([a], RemoteLabels.Layers(new Dictionary<string, string> { [RemoteLabels.StargzLayers] = $"{a},sha256:trunc" }));
+        Assert.Empty(RemoteLabels.Layers(new Dictionary<string, string>()));
+    }
+
     [Theory]
     [InlineData("true", true)]
     [InlineData("True", true)]

@@ -122,16 +122,16 @@ public abstract partial class LazyPullTests : IntegrationTest, IAsyncLifetime
     protected abstract void AssertColdReadTraffic(IReadOnlyDictionary<string, long> servedBytes, IReadOnlyList<Descriptor> dataBlobs);
 
     /// <summary>
-    /// The pull took the remote-snapshot path: containerd's content store holds the manifest and the bootstrap layer but
-    /// no data blob, the registry served containerd no data blob byte, and the image's data layers are committed
-    /// snapshots labelled as data blobs. (Our service logs a remote commit only for the first namespace that pulls a
-    /// layer; later pulls find the committed snapshot.)
+    /// The pull took the remote-snapshot path: containerd's content store holds the manifest but neither a data blob nor
+    /// the bootstrap layer, the registry served containerd no byte of any layer (our service fetched the bootstrap layer
+    /// itself), and the image's data layers and bootstrap are committed snapshots with their labels. (Our service logs a
+    /// remote commit only for the first namespace that pulls a layer; later pulls find the committed snapshot.)
     /// </summary>
     private async Task AssertPulledLazilyAsync(Ctr ctr, ConversionResult image, int registryMark, int logMark)
     {
         var content = (await ctr.RunAsync("content", "ls", "-q")).EnsureSuccess().StdOut
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-        Assert.Contains(image.BootstrapLayer.Digest, content);
+        Assert.DoesNotContain(image.BootstrapLayer.Digest, content);
         Assert.Contains(image.Manifest.Digest, content);
         var byContainerd = Registry.BlobBytesSince(registryMark, ContainerdAgent);
         foreach (var blob in image.DataBlobs)
@@ -140,16 +140,18 @@ public abstract partial class LazyPullTests : IntegrationTest, IAsyncLifetime
             Assert.False(byContainerd.ContainsKey(blob.Digest), $"the registry served containerd {byContainerd.GetValueOrDefault(blob.Digest)} bytes of data blob {blob.Digest}");
         }
 
-        Assert.True(byContainerd.ContainsKey(image.BootstrapLayer.Digest), "containerd should fetch the bootstrap layer itself");
+        Assert.False(byContainerd.ContainsKey(image.BootstrapLayer.Digest), "the registry served containerd the bootstrap layer: our Prepare should have fetched it");
         var rows = CtrOutput.Ls(await ctr.SnapshotsOkAsync(Snapshotter, "ls"));
-        int dataLayers = 0;
+        int dataLayers = 0, bootstraps = 0;
         foreach (var row in rows.Where(r => r.Kind == "Committed"))
         {
             var info = CtrOutput.Info(await ctr.SnapshotsOkAsync(Snapshotter, "info", row.Key));
             dataLayers += info.Labels.GetValueOrDefault(NydusAnnotations.Blob) == "true" ? 1 : 0;
+            bootstraps += info.Labels.GetValueOrDefault(NydusAnnotations.Bootstrap) == "true" ? 1 : 0;
         }
 
         Assert.Equal(image.DataBlobs.Count, dataLayers);
+        Assert.Equal(1, bootstraps);
         string logs = Lazy.Snapshotter.Logs(logMark);
         Output.WriteLine($"remote commits logged during this pull: {logs.Split('\n').Count(l => l.Contains("remotely (id", StringComparison.Ordinal))}");
     }

@@ -39,10 +39,12 @@ public sealed class LazyMetricsTests : IntegrationTest, IClassFixture<LazyMetric
     {
         var before = await ScrapeAsync();
 
-        // Pull: the data layer is committed remotely (AlreadyExists), only the bootstrap layer is downloaded.
+        // Pull: the data layer is committed remotely and the bootstrap layer fetched by the service, each Prepare answered
+        // AlreadyExists; containerd downloads and unpacks nothing.
         await RemoteAsync("images", "rpull", "--plain-http", "--snapshotter", Snapshotter, _lazy.LazyImage);
         var pulled = await ScrapeAsync();
-        Assert.Equal(1, Delta(before, pulled, Operations, ("operation", "Prepare"), ("result", "already_exists")));
+        Assert.Equal(2, Delta(before, pulled, Operations, ("operation", "Prepare"), ("result", "already_exists")));
+        Assert.Equal(0, Delta(before, pulled, Operations, ("operation", "Commit"), ("result", "ok")));
         Assert.Equal(0, pulled.Required(Mounted, ("mode", "fuse")));
         Assert.Equal(SumOf(before, Fallbacks), SumOf(pulled, Fallbacks));
         Assert.True(Delta(before, pulled, Registry, ("status_class", "2xx")) > 0, "the layer was checked with the registry");

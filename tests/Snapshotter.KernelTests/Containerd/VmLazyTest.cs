@@ -120,14 +120,14 @@ public abstract class VmLazyTest : IntegrationTest, IAsyncLifetime
     }
 
     /// <summary>
-    /// The pull took the remote-snapshot path: containerd's content store holds the manifest and the bootstrap layer but
-    /// no data blob, the registry served containerd no data blob byte, and the data layers are committed snapshots
-    /// labelled as data blobs.
+    /// The pull took the remote-snapshot path: containerd's content store holds the manifest but neither a data blob nor
+    /// the bootstrap layer, the registry served containerd no byte of any layer (our service fetched the bootstrap layer
+    /// itself), and the data layers and the bootstrap are committed snapshots with their labels.
     /// </summary>
     private protected async Task AssertPulledLazilyAsync(Ctr ctr, LazyVmImage image, int registryMark)
     {
         var content = Lines((await ctr.RunAsync("content", "ls", "-q")).EnsureSuccess()).ToHashSet(StringComparer.Ordinal);
-        Assert.Contains(image.Conversion.BootstrapLayer.Digest, content);
+        Assert.DoesNotContain(image.Conversion.BootstrapLayer.Digest, content);
         Assert.Contains(image.Conversion.Manifest.Digest, content);
         var byContainerd = Registry.BlobBytesSince(registryMark, ContainerdAgent);
         foreach (var blob in image.DataBlobs)
@@ -136,14 +136,17 @@ public abstract class VmLazyTest : IntegrationTest, IAsyncLifetime
             Assert.False(byContainerd.ContainsKey(blob.Digest), $"the registry served containerd {byContainerd.GetValueOrDefault(blob.Digest)} bytes of data blob {blob.Digest}");
         }
 
-        int dataLayers = 0;
+        Assert.False(byContainerd.ContainsKey(image.Conversion.BootstrapLayer.Digest), "the registry served containerd the bootstrap layer: our Prepare should have fetched it");
+        int dataLayers = 0, bootstraps = 0;
         foreach (var row in CtrOutput.Ls(await ctr.SnapshotsOkAsync(Snapshotter, "ls")).Where(r => r.Kind == "Committed"))
         {
             var info = CtrOutput.Info(await ctr.SnapshotsOkAsync(Snapshotter, "info", row.Key));
             dataLayers += info.Labels.GetValueOrDefault(NydusAnnotations.Blob) == "true" ? 1 : 0;
+            bootstraps += info.Labels.GetValueOrDefault(NydusAnnotations.Bootstrap) == "true" ? 1 : 0;
         }
 
         Assert.Equal(image.DataBlobs.Count, dataLayers);
+        Assert.Equal(1, bootstraps);
     }
 
     /// <summary>Every snapshot containerd lists has exactly one directory under the service's root, nothing more.</summary>
