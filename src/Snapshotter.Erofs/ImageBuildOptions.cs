@@ -11,7 +11,7 @@ internal sealed record ImageBuildOptions
 
     internal void Validate()
     {
-        if (ChunkSize < Format.ErofsFormat.MinChunkSize || ChunkSize > Format.ErofsFormat.MaxChunkSize || (ChunkSize & (ChunkSize - 1)) != 0)
+        if (ChunkSize < ErofsFormat.MinChunkSize || ChunkSize > ErofsFormat.MaxChunkSize || (ChunkSize & (ChunkSize - 1)) != 0)
         {
             throw new ArgumentOutOfRangeException(nameof(ChunkSize), ChunkSize, "chunk size must be a power of two between 4 KiB and 16 MiB");
         }

@@ -1,7 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Fuse.Interop;
-using Snapshotter.Interop;
 
 namespace Snapshotter.Fuse;
 

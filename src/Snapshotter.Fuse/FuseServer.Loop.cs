@@ -1,7 +1,5 @@
 using Snapshotter.Fuse.Interop;
-using Snapshotter.Fuse.Protocol;
 using Snapshotter.Fuse.Session;
-using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Fuse;

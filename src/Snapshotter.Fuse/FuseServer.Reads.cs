@@ -1,6 +1,4 @@
-using Snapshotter.Fuse.Protocol;
 using Snapshotter.Fuse.Session;
-using Snapshotter.Interop;
 
 namespace Snapshotter.Fuse;
 

@@ -1,9 +1,7 @@
 using System.Text;
 using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Nodes;
-using Snapshotter.Fuse.Protocol;
 using Snapshotter.Fuse.Session;
-using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Fuse;
@@ -222,34 +220,25 @@ public sealed partial class FuseServer
         };
     }
 
-    private static FuseAttr AttrOf(FuseNode node)
-    {
-        var time = (ulong)node.CreatedUnixSeconds;
-        return new FuseAttr
-        {
-            Ino = node.Id,
-            FileSize = (ulong)node.Size,
-            Blocks = (ulong)((node.Size + 511) / 512),
-            Atime = time,
-            Mtime = time,
-            Ctime = time,
-            Mode = FuseWire.SIfReg | 0x124, // 0444
-            Nlink = 1,
-            Blksize = NativeBuffer.PageSize,
-        };
-    }
+    private static FuseAttr AttrOf(FuseNode node) =>
+        Attr(node.Id, node.CreatedUnixSeconds, FuseWire.SIfReg | 0x124, nlink: 1, node.Size); // 0444
 
-    private FuseAttr RootAttr()
+    private FuseAttr RootAttr() => Attr(FuseWire.RootId, _startUnixSeconds, FuseWire.SIfDir | 0x16D, nlink: 2, size: 0); // 0555
+
+    /// <summary>Attributes of a node of this read-only tree: every time is its creation time, owned by root, page-size blocks.</summary>
+    private static FuseAttr Attr(ulong ino, long unixSeconds, uint mode, uint nlink, long size)
     {
-        var time = (ulong)_startUnixSeconds;
+        var time = (ulong)unixSeconds;
         return new FuseAttr
         {
-            Ino = FuseWire.RootId,
+            Ino = ino,
+            FileSize = (ulong)size,
+            Blocks = (ulong)((size + 511) / 512),
             Atime = time,
             Mtime = time,
             Ctime = time,
-            Mode = FuseWire.SIfDir | 0x16D, // 0555
-            Nlink = 2,
+            Mode = mode,
+            Nlink = nlink,
             Blksize = NativeBuffer.PageSize,
         };
     }

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Nodes;
 using Snapshotter.Fuse.Session;
-using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Fuse;

@@ -1,5 +1,3 @@
-using Snapshotter.Fuse.Protocol;
-
 namespace Snapshotter.Fuse;
 
 /// <summary>

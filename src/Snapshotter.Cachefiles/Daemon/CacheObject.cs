@@ -1,5 +1,3 @@
-using Snapshotter.Interop;
-
 namespace Snapshotter.Cachefiles.Daemon;
 
 /// <summary>One object the kernel opened: its anonymous fd (owned here) and where its bytes come from.</summary>

@@ -1,8 +1,6 @@
 using Snapshotter.Cache.Buffers;
-using Snapshotter.Cache.Fetching;
 using Snapshotter.Cachefiles.Interop;
 using Tmds.Linux;
-using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 

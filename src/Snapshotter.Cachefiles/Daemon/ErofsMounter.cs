@@ -1,5 +1,3 @@
-using Snapshotter.Interop;
-
 namespace Snapshotter.Cachefiles.Daemon;
 
 /// <summary>Mounts and unmounts EROFS over fscache (on-demand mode).</summary>

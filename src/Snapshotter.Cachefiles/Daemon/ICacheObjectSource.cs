@@ -1,5 +1,3 @@
-using Snapshotter.Cache.Fetching;
-
 namespace Snapshotter.Cachefiles.Daemon;
 
 /// <summary>Supplies the bytes of one cache object (a bootstrap or a data blob) when the kernel misses.</summary>

@@ -3,12 +3,10 @@ using System.Text;
 using System.Threading.Channels;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Snapshotter.Cache.Fetching;
 using Snapshotter.Telemetry;
 using Snapshotter.Cachefiles.Interop;
 using Snapshotter.Cachefiles.Protocol;
 using Tmds.Linux;
-using Snapshotter.Interop;
 
 namespace Snapshotter.Cachefiles.Daemon;
 

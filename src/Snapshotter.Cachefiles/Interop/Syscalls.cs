@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Cachefiles.Interop;

@@ -32,10 +32,7 @@ internal sealed partial class MetadataTransaction
     public Dictionary<long, RemoteLayerRecord> RemoteLayersOfChain(long id)
     {
         using var cmd = Command(
-            "WITH RECURSIVE chain(id, parent_id) AS (" +
-            " SELECT id, parent_id FROM snapshots WHERE id = $id" +
-            " UNION ALL SELECT s.id, s.parent_id FROM snapshots s JOIN chain c ON s.id = c.parent_id)" +
-            " SELECT r.snapshot_id, r.kind, r.image_ref, r.digest, r.size FROM remote_layers r JOIN chain c ON r.snapshot_id = c.id");
+            AncestorChain + " SELECT r.snapshot_id, r.kind, r.image_ref, r.digest, r.size FROM remote_layers r JOIN chain c ON r.snapshot_id = c.id");
         cmd.Parameters.AddWithValue("$id", id);
         using var reader = cmd.ExecuteReader();
         var result = new Dictionary<long, RemoteLayerRecord>();

@@ -13,6 +13,12 @@ internal sealed partial class MetadataTransaction
         "SELECT s.id, s.name, s.parent_id, p.name, s.kind, s.created_at, s.updated_at, s.size, s.inodes " +
         "FROM snapshots s LEFT JOIN snapshots p ON p.id = s.parent_id ";
 
+    /// <summary>The table <c>chain(id, parent_id, depth)</c>: snapshot <c>$id</c> (depth 0) and its ancestors.</summary>
+    private const string AncestorChain =
+        "WITH RECURSIVE chain(id, parent_id, depth) AS (" +
+        " SELECT id, parent_id, 0 FROM snapshots WHERE id = $id" +
+        " UNION ALL SELECT s.id, s.parent_id, c.depth + 1 FROM snapshots s JOIN chain c ON s.id = c.parent_id)";
+
     private readonly SqliteConnection _connection;
     private readonly SqliteTransaction _transaction;
     private List<Action>? _onRollback;
@@ -47,11 +53,7 @@ internal sealed partial class MetadataTransaction
     /// <summary>The ids of <paramref name="id"/> and its ancestors, nearest first.</summary>
     public IReadOnlyList<long> GetChain(long id)
     {
-        using var cmd = Command(
-            "WITH RECURSIVE chain(id, parent_id, depth) AS (" +
-            " SELECT id, parent_id, 0 FROM snapshots WHERE id = $id" +
-            " UNION ALL SELECT s.id, s.parent_id, c.depth + 1 FROM snapshots s JOIN chain c ON s.id = c.parent_id)" +
-            " SELECT id FROM chain ORDER BY depth");
+        using var cmd = Command(AncestorChain + " SELECT id FROM chain ORDER BY depth");
         cmd.Parameters.AddWithValue("$id", id);
         using var reader = cmd.ExecuteReader();
         var ids = new List<long>();

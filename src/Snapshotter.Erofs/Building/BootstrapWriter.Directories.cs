@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Snapshotter.Erofs.Format;
 using static Snapshotter.Erofs.Format.ErofsFieldOffsets;
 
 namespace Snapshotter.Erofs.Building;

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Snapshotter.Erofs.Format;
 using static Snapshotter.Erofs.Format.ErofsFieldOffsets;
 
 namespace Snapshotter.Erofs.Building;
@@ -8,12 +7,6 @@ namespace Snapshotter.Erofs.Building;
 // Inodes: planning (order, link counts, where data goes) and writing each inode with its xattrs, inline data and chunk indexes.
 internal static partial class BootstrapWriter
 {
-    private const uint ModeTypeMask = 0xF000;
-    private const uint ModeRegular = 0x8000;
-    private const uint ModeSymlink = 0xA000;
-    private const uint ModeCharDevice = 0x2000;
-    private const uint ModeBlockDevice = 0x6000;
-
     // A chunk index stores the chunk-info index in 24 bits (advise + the high byte of device_id).
     private const uint MaxChunkInfoIndex = 0xFF_FFFF;
 
@@ -99,7 +92,7 @@ internal static partial class BootstrapWriter
             return (ErofsFormat.LayoutFlatPlain, p.RawBlkaddr, p.DataSize);
         }
 
-        bool isDevice = (p.Inode.Mode & ModeTypeMask) is ModeCharDevice or ModeBlockDevice;
+        bool isDevice = (p.Inode.Mode & ErofsFormat.ModeTypeMask) is ErofsFormat.ModeCharDevice or ErofsFormat.ModeBlockDevice;
         return (ErofsFormat.LayoutFlatPlain, isDevice ? p.Inode.Rdev : 0, 0);
     }
 
@@ -197,7 +190,7 @@ internal static partial class BootstrapWriter
                 p.PlainData = new byte[size];
             }
         }
-        else if ((inode.Mode & ModeTypeMask) == ModeSymlink)
+        else if ((inode.Mode & ErofsFormat.ModeTypeMask) == ErofsFormat.ModeSymlink)
         {
             byte[] target = inode.SymlinkTarget!;
             p.DataSize = (ulong)target.Length;
@@ -210,7 +203,7 @@ internal static partial class BootstrapWriter
                 p.PlainData = target;
             }
         }
-        else if ((inode.Mode & ModeTypeMask) == ModeRegular && inode.Size > 0)
+        else if ((inode.Mode & ErofsFormat.ModeTypeMask) == ErofsFormat.ModeRegular && inode.Size > 0)
         {
             p.ChunkIndexCount = inode.ChunkCount;
         }

@@ -1,5 +1,4 @@
 using System.Text;
-using Snapshotter.Erofs.Format;
 
 namespace Snapshotter.Erofs.Building;
 

@@ -1,5 +1,3 @@
-using Snapshotter.Erofs.Format;
-
 namespace Snapshotter.Erofs.Building;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Snapshotter.Oci;
-
 namespace Snapshotter.Erofs.Building;
 
 /// <summary>The outcome of writing one layer's data blob.</summary>

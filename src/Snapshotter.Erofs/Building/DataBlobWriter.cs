@@ -2,8 +2,6 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Snapshotter.Erofs.Compression;
-using Snapshotter.Erofs.Format;
-using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Building;
 

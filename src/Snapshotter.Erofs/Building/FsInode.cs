@@ -36,7 +36,7 @@ internal sealed class FsInode
 
     public Dictionary<string, FsEntry>? Children { get; set; }
 
-    public bool IsDirectory => (Mode & 0xF000) == 0x4000;
+    public bool IsDirectory => (Mode & ErofsFormat.ModeTypeMask) == ErofsFormat.ModeDirectory;
 
-    public static FsInode NewDirectory(uint permissions = 0x1ED) => new() { Mode = 0x4000 | permissions, Children = new(StringComparer.Ordinal) };
+    public static FsInode NewDirectory(uint permissions = 0x1ED) => new() { Mode = ErofsFormat.ModeDirectory | permissions, Children = new(StringComparer.Ordinal) };
 }

@@ -159,7 +159,7 @@ public sealed class ImageBuilder
                 return;
             case (byte)'0' or 0 or (byte)'7':
                 {
-                    var file = new FsInode { Mode = 0x8000 };
+                    var file = new FsInode { Mode = ErofsFormat.ModeRegular };
                     ApplyMetadata(file, entry);
                     await ReadContentAsync(file, entry, writer, buffer, cancellationToken).ConfigureAwait(false);
                     siblings[name] = new FsEntry(file, layer);
@@ -174,9 +174,9 @@ public sealed class ImageBuilder
                         throw new InvalidImageException($"symlink '{entry.Name}' has an empty target or one longer than PATH_MAX");
                     }
 
-                    var link = new FsInode { Mode = 0xA000, SymlinkTarget = target, Size = (ulong)target.Length };
+                    var link = new FsInode { Mode = ErofsFormat.ModeSymlink, SymlinkTarget = target, Size = (ulong)target.Length };
                     ApplyMetadata(link, entry);
-                    link.Mode = 0xA000 | 0x1FF;
+                    link.Mode = ErofsFormat.ModeSymlink | 0x1FF;
                     siblings[name] = new FsEntry(link, layer);
                     return;
                 }
@@ -197,15 +197,15 @@ public sealed class ImageBuilder
                 {
                     uint type = entry.Type switch
                     {
-                        (byte)'3' => 0x2000u,
-                        (byte)'4' => 0x6000u,
-                        _ => 0x1000u,
+                        (byte)'3' => ErofsFormat.ModeCharDevice,
+                        (byte)'4' => ErofsFormat.ModeBlockDevice,
+                        _ => ErofsFormat.ModeFifo,
                     };
                     var node = new FsInode { Mode = type };
                     ApplyMetadata(node, entry);
-                    if (type != 0x1000)
+                    if (type != ErofsFormat.ModeFifo)
                     {
-                        node.Rdev = Format.ErofsFormat.EncodeDevice(entry.DeviceMajor, entry.DeviceMinor);
+                        node.Rdev = ErofsFormat.EncodeDevice(entry.DeviceMajor, entry.DeviceMinor);
                     }
 
                     siblings[name] = new FsEntry(node, layer);
@@ -252,7 +252,7 @@ public sealed class ImageBuilder
 
     private static void ApplyMetadata(FsInode inode, LayerTarEntry entry)
     {
-        inode.Mode = (inode.Mode & 0xF000) | entry.Mode;
+        inode.Mode = (inode.Mode & ErofsFormat.ModeTypeMask) | entry.Mode;
         inode.Uid = entry.Uid;
         inode.Gid = entry.Gid;
         inode.MtimeSeconds = entry.MtimeSeconds;
@@ -335,7 +335,7 @@ public sealed class ImageBuilder
                 continue;
             }
 
-            if (Encoding.UTF8.GetByteCount(part) > Format.ErofsFormat.MaxNameLength || part.Contains('\0'))
+            if (Encoding.UTF8.GetByteCount(part) > ErofsFormat.MaxNameLength || part.Contains('\0'))
             {
                 throw new InvalidImageException($"path '{path}' has a component EROFS cannot store (longer than 255 bytes or containing NUL)");
             }

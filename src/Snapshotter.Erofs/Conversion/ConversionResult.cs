@@ -1,5 +1,3 @@
-using Snapshotter.Oci;
-
 namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>The lazily pullable image a conversion produced.</summary>

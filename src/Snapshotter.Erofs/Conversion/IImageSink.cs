@@ -1,5 +1,3 @@
-using Snapshotter.Oci;
-
 namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>Where the converter writes the lazily pullable image (an OCI layout today, a registry later).</summary>

@@ -1,5 +1,3 @@
-using Snapshotter.Oci;
-
 namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>Where the converter reads an image from (an OCI layout today, a registry later).</summary>

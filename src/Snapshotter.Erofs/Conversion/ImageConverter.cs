@@ -3,7 +3,6 @@ using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Snapshotter.Erofs.Building;
-using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Conversion;
 

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Conversion;
 

@@ -1,5 +1,3 @@
-using Snapshotter.Oci;
-
 namespace Snapshotter.Erofs.Conversion;
 
 /// <summary>A resolved single-platform image: its config and layers, bottom first.</summary>

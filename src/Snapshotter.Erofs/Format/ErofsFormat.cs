@@ -46,6 +46,16 @@ internal static class ErofsFormat
     public const int XattrHeaderSize = 12;
     public const int XattrEntryHeaderSize = 4;
 
+    // File-type bits of i_mode (S_IFMT and the S_IF* values of stat(2)); the low 12 bits are the permissions.
+    public const uint ModeTypeMask = 0xF000;
+    public const uint ModeFifo = 0x1000;
+    public const uint ModeCharDevice = 0x2000;
+    public const uint ModeDirectory = 0x4000;
+    public const uint ModeBlockDevice = 0x6000;
+    public const uint ModeRegular = 0x8000;
+    public const uint ModeSymlink = 0xA000;
+    public const uint ModeSocket = 0xC000;
+
     // File types in dirents (the generic FT_* values).
     public const byte FtUnknown = 0;
     public const byte FtRegular = 1;
@@ -77,15 +87,15 @@ internal static class ErofsFormat
     public const int MinChunkSize = BlockSize;
     public const int MaxChunkSize = 16 * 1024 * 1024;
 
-    public static byte FileTypeFromMode(uint mode) => (mode & 0xF000) switch
+    public static byte FileTypeFromMode(uint mode) => (mode & ModeTypeMask) switch
     {
-        0x8000 => FtRegular,
-        0x4000 => FtDirectory,
-        0x2000 => FtCharDevice,
-        0x6000 => FtBlockDevice,
-        0x1000 => FtFifo,
-        0xC000 => FtSocket,
-        0xA000 => FtSymlink,
+        ModeRegular => FtRegular,
+        ModeDirectory => FtDirectory,
+        ModeCharDevice => FtCharDevice,
+        ModeBlockDevice => FtBlockDevice,
+        ModeFifo => FtFifo,
+        ModeSocket => FtSocket,
+        ModeSymlink => FtSymlink,
         _ => FtUnknown,
     };
 

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Snapshotter.Erofs.Compression;
-using Snapshotter.Erofs.Format;
 
 namespace Snapshotter.Erofs.Reading;
 

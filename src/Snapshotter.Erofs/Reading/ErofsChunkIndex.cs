@@ -7,5 +7,5 @@ namespace Snapshotter.Erofs.Reading;
 internal readonly record struct ErofsChunkIndex(int DeviceId, uint BlockAddress, uint BlobChunkIndex)
 {
     /// <summary>True for a hole (reads as zeros).</summary>
-    public bool IsHole => BlockAddress == Format.ErofsFormat.NullAddress;
+    public bool IsHole => BlockAddress == ErofsFormat.NullAddress;
 }

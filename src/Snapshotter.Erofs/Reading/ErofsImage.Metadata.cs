@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using Snapshotter.Erofs.Format;
 using static Snapshotter.Erofs.Format.ErofsFieldOffsets;
 
 namespace Snapshotter.Erofs.Reading;

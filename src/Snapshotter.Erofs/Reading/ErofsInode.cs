@@ -21,14 +21,14 @@ internal sealed record ErofsInode(
     /// <summary>The size of the on-disk inode (32 or 64).</summary>
     internal int InodeSize => IsExtended ? 64 : 32;
 
-    public bool IsDirectory => (Mode & 0xF000) == 0x4000;
+    public bool IsDirectory => (Mode & ErofsFormat.ModeTypeMask) == ErofsFormat.ModeDirectory;
 
-    public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
+    public bool IsRegularFile => (Mode & ErofsFormat.ModeTypeMask) == ErofsFormat.ModeRegular;
 
-    public bool IsSymlink => (Mode & 0xF000) == 0xA000;
+    public bool IsSymlink => (Mode & ErofsFormat.ModeTypeMask) == ErofsFormat.ModeSymlink;
 
-    public bool IsDevice => (Mode & 0xF000) is 0x2000 or 0x6000;
+    public bool IsDevice => (Mode & ErofsFormat.ModeTypeMask) is ErofsFormat.ModeCharDevice or ErofsFormat.ModeBlockDevice;
 
     /// <summary>Major and minor numbers of a device node (0, 0 otherwise).</summary>
-    public (uint Major, uint Minor) Device => IsDevice ? Format.ErofsFormat.DecodeDevice(RawU) : (0, 0);
+    public (uint Major, uint Minor) Device => IsDevice ? ErofsFormat.DecodeDevice(RawU) : (0, 0);
 }

@@ -16,5 +16,5 @@ internal sealed record ErofsSuperblock(
     ushort DeviceTableSlotOffset)
 {
     /// <summary>True when the image carries the Nydus RAFS v6 marker in <c>feature_compat</c>.</summary>
-    public bool IsRafsV6 => (FeatureCompat & Format.ErofsFormat.FeatureCompatRafsV6) != 0;
+    public bool IsRafsV6 => (FeatureCompat & ErofsFormat.FeatureCompatRafsV6) != 0;
 }

@@ -1,4 +1,3 @@
-using Snapshotter.Interop;
 using Tmds.Linux;
 
 namespace Snapshotter.Fuse.Interop;

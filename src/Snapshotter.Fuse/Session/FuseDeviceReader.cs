@@ -1,5 +1,3 @@
-using Snapshotter.Interop;
-
 namespace Snapshotter.Fuse.Session;
 
 /// <summary>

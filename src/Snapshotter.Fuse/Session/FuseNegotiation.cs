@@ -1,5 +1,3 @@
-using Snapshotter.Fuse.Protocol;
-
 namespace Snapshotter.Fuse.Session;
 
 /// <summary>What INIT settled on: the protocol minor, the flags both sides set, and the READ size limit.</summary>

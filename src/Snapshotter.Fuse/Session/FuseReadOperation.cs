@@ -1,7 +1,5 @@
 using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Nodes;
-using Snapshotter.Fuse.Protocol;
-using Snapshotter.Interop;
 
 namespace Snapshotter.Fuse.Session;
 

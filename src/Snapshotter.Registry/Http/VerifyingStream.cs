@@ -9,7 +9,7 @@ namespace Snapshotter.Registry.Http;
 /// make progress within the idle timeout; a broken or stalled body is resumed from the current position through
 /// <c>reopen</c> a bounded number of times. Disposing it releases the HTTP response.
 /// </summary>
-internal sealed class VerifyingStream : Stream
+internal sealed class VerifyingStream : ReadOnlyStream
 {
     private readonly Func<long, CancellationToken, Task<(HttpResponseMessage Response, Stream Body)>> _reopen;
     private readonly int _maxResumes;
@@ -36,12 +36,6 @@ internal sealed class VerifyingStream : Stream
         _hash = OciDigest.CreateHash(blob.Digest);
     }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
     public override long Length => _expectedSize ?? throw new NotSupportedException();
 
     public override long Position
@@ -50,16 +44,11 @@ internal sealed class VerifyingStream : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         int read = _body.Read(buffer);
         return Account(buffer[..read]);
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -141,16 +130,6 @@ internal sealed class VerifyingStream : Stream
 
         return 0;
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -1,7 +1,8 @@
-namespace Snapshotter.Erofs;
+namespace Snapshotter.Oci;
 
 /// <summary>
-/// Base of this library's forward-only read streams (prefix replay, progress, zstd): subclasses implement the span and
+/// Base of the forward-only read streams over blob and layer content, shared by the format library (prefix replay,
+/// progress, zstd) and the registry client (byte counting, digest verification): subclasses implement the span and
 /// memory reads; the array overloads route to them, and seeking, writing and (unless overridden) length and position
 /// are not supported.
 /// </summary>
