@@ -153,6 +153,8 @@ public sealed class ContainerdFixture : IAsyncLifetime
         return sb.ToString();
     }
 
+    private int _probeAttempts;
+
     public async Task InitializeAsync()
     {
         try
@@ -188,7 +190,36 @@ public sealed class ContainerdFixture : IAsyncLifetime
         await File.WriteAllTextAsync(config, ConfigToml(snapshotterSocket)).ConfigureAwait(false);
         _containerd = DaemonProcess.Start("containerd", "containerd", ["--config", config, "--log-level", "info"]);
         await UnixSockets.WaitConnectableAsync(Address, _containerd, _options.StartTimeout).ConfigureAwait(false);
-        await Ctr(ProbeNamespace).SnapshotsOkAsync(SnapshotterName, "prepare", ProbeKey).ConfigureAwait(false);
+        await ProbeAsync(_containerd).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One Prepare through containerd to the snapshotter, so that containerd has dialled it before any test. A socket
+    /// that accepts is not yet a containerd that answers: on a loaded machine (the emulated VM beside host builds) ctr's
+    /// gRPC handshake can time out while containerd still loads its plugins, so that one failure is retried until
+    /// <see cref="ContainerdFixtureOptions.StartTimeout"/>; any other failure is reported at once.
+    /// </summary>
+    private async Task ProbeAsync(DaemonProcess containerd)
+    {
+        var deadline = DateTime.UtcNow + _options.StartTimeout;
+        while (true)
+        {
+            var result = await Ctr(ProbeNamespace).SnapshotsAsync(SnapshotterName, "prepare", ProbeKey).ConfigureAwait(false);
+            bool handshake = result.ExitCode != 0 && result.StdErr.Contains("waiting for server handshake", StringComparison.Ordinal);
+            bool retried = result.ExitCode != 0 && result.StdErr.Contains("already exists", StringComparison.Ordinal) && _probeAttempts > 0;
+            _probeAttempts++;
+            if (!handshake || retried || DateTime.UtcNow > deadline || containerd.HasExited)
+            {
+                if (!retried)
+                {
+                    result.EnsureSuccess();
+                }
+
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
     }
 
     public async Task DisposeAsync()
