@@ -149,20 +149,8 @@ internal sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     }
 
     /// <inheritdoc/>
-    public async ValueTask<RemoteLayer> ResolveLayerAsync(string imageRef, string digest, CancellationToken cancellationToken = default)
-    {
-        if (!ImageReference.TryParse(imageRef, out var reference, out var error))
-        {
-            throw SnapshotterException.InvalidArgument($"image reference '{imageRef}': {error}");
-        }
-
-        if (!OciDigest.IsValid(digest))
-        {
-            throw SnapshotterException.InvalidArgument($"image {imageRef}: layer digest '{digest}' is not a valid digest");
-        }
-
-        return new RemoteLayer(imageRef, digest, await BlobSizeAsync(imageRef, new BlobLocator(reference, digest), cancellationToken).ConfigureAwait(false));
-    }
+    public async ValueTask<RemoteLayer> ResolveLayerAsync(string imageRef, string digest, CancellationToken cancellationToken = default) =>
+        new(imageRef, digest, await BlobSizeAsync(imageRef, Locate(imageRef, digest, "layer"), cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc/>
     public void AnticipateLayers(string imageRef, IReadOnlyList<string> digests)
@@ -177,6 +165,14 @@ internal sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask FetchBootstrapAsync(string imageRef, string digest, string destination, CancellationToken cancellationToken = default)
     {
+        var blob = Locate(imageRef, digest, "bootstrap layer");
+        var size = await BlobSizeAsync(imageRef, blob, cancellationToken).ConfigureAwait(false);
+        await _registryImages.DownloadBootstrapAsync(blob.Repository, digest, size, destination, progress: null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The blob <paramref name="digest"/> of <paramref name="imageRef"/>; InvalidArgument naming the bad part otherwise.</summary>
+    private static BlobLocator Locate(string imageRef, string digest, string what)
+    {
         if (!ImageReference.TryParse(imageRef, out var reference, out var error))
         {
             throw SnapshotterException.InvalidArgument($"image reference '{imageRef}': {error}");
@@ -184,11 +180,10 @@ internal sealed class LazyFileSystem : IRemoteFileSystem, IAsyncDisposable
 
         if (!OciDigest.IsValid(digest))
         {
-            throw SnapshotterException.InvalidArgument($"image {imageRef}: bootstrap layer digest '{digest}' is not a valid digest");
+            throw SnapshotterException.InvalidArgument($"image {imageRef}: {what} digest '{digest}' is not a valid digest");
         }
 
-        var size = await BlobSizeAsync(imageRef, new BlobLocator(reference, digest), cancellationToken).ConfigureAwait(false);
-        await _registryImages.DownloadBootstrapAsync(reference, digest, size, destination, progress: null, cancellationToken).ConfigureAwait(false);
+        return new BlobLocator(reference, digest);
     }
 
     /// <summary>The blob's size: the early HEAD's answer when <see cref="AnticipateLayers"/> asked for it, else a HEAD now.</summary>

@@ -36,7 +36,6 @@ internal sealed partial class OverlaySnapshotter
         parent ??= string.Empty;
         if (kind == SnapshotKind.Active && RemoteLabels.IsDataBlob(labels))
         {
-            AnticipateLayers(labels);
             if (await TryCommitRemoteAsync(key, parent, labels, cancellationToken).ConfigureAwait(false) is { } target)
             {
                 throw SnapshotterException.AlreadyExists($"target snapshot {target}: already exists (committed remotely: its data is read lazily)");
@@ -84,6 +83,8 @@ internal sealed partial class OverlaySnapshotter
             return IsSameTarget(existing, parent) ? target : Fallback(FallbackReason.NameConflict, target, $"a snapshot of that name exists on parent '{existing.Parent}'");
         }
 
+        // Only a layer that is resolved here announces the layers after it (a second namespace's pull resolves nothing).
+        AnticipateLayers(labels);
         RemoteLayer layer;
         try
         {
@@ -94,38 +95,9 @@ internal sealed partial class OverlaySnapshotter
             return Fallback(FallbackReason.Unresolvable, target, e.Message);
         }
 
-        var now = DateTimeOffset.UtcNow;
-        var (outcome, id) = await _store.WriteAsync(tx =>
-        {
-            if (tx.Find(target) is { } raced)
-            {
-                return (IsSameTarget(raced, parent) ? RemoteCommitOutcome.Exists : RemoteCommitOutcome.Conflict, raced.Id);
-            }
-
-            long? parentId = null;
-            IReadOnlyList<long> parents = [];
-            if (parent.Length > 0)
-            {
-                // A missing or uncommitted parent: the ordinary path reports it with the right error.
-                if (tx.Find(parent) is not { Kind: SnapshotKind.Committed } p)
-                {
-                    return (RemoteCommitOutcome.ParentInvalid, 0L);
-                }
-
-                parentId = p.Id;
-                parents = tx.GetChain(p.Id);
-            }
-
-            var newId = tx.Insert(target, parentId, SnapshotKind.Committed, labels, now);
-            tx.InsertRemote(new RemoteLayerRecord(newId, RemoteLayerKind.DataBlob, imageRef, layer.Digest, layer.Size));
-            var dir = SnapshotPath(newId);
-            tx.OnRollback(() => DirectoryTree.Delete(dir));
-            DirectoryTree.Delete(dir);
-
-            // An empty layer directory, so that ordinary layers stacked on it (the bootstrap's extraction) mount as usual.
-            CreateDirectories(newId, SnapshotKind.Committed, parents);
-            return (RemoteCommitOutcome.Committed, newId);
-        }, cancellationToken).ConfigureAwait(false);
+        var row = new RemoteLayerRecord(0, RemoteLayerKind.DataBlob, imageRef, layer.Digest, layer.Size);
+        var (outcome, id) = await _store.WriteAsync(tx => InsertRemoteLayer(tx, target, parent, labels, row, DateTimeOffset.UtcNow), cancellationToken)
+            .ConfigureAwait(false);
 
         switch (outcome)
         {
@@ -141,6 +113,45 @@ internal sealed partial class OverlaySnapshotter
                 return null;
         }
     }
+
+    /// <summary>
+    /// Inserts the committed snapshot <paramref name="target"/> on <paramref name="parent"/> with its remote row and an
+    /// empty layer directory (so that layers stacked on it mount as usual), unless the name was taken meanwhile or the
+    /// parent is missing or not committed (the ordinary path then reports it with the right error).
+    /// </summary>
+    private (RemoteCommitOutcome Outcome, long Id) InsertRemoteLayer(
+        MetadataTransaction tx, string target, string parent, IReadOnlyDictionary<string, string> labels, RemoteLayerRecord row, DateTimeOffset now)
+    {
+        if (tx.Find(target) is { } raced)
+        {
+            return (IsSameTarget(raced, parent) ? RemoteCommitOutcome.Exists : RemoteCommitOutcome.Conflict, raced.Id);
+        }
+
+        long? parentId = null;
+        IReadOnlyList<long> parents = [];
+        if (parent.Length > 0)
+        {
+            if (tx.Find(parent) is not { Kind: SnapshotKind.Committed } p)
+            {
+                return (RemoteCommitOutcome.ParentInvalid, 0L);
+            }
+
+            parentId = p.Id;
+            parents = tx.GetChain(p.Id);
+        }
+
+        var newId = tx.Insert(target, parentId, SnapshotKind.Committed, labels, now);
+        tx.InsertRemote(row with { SnapshotId = newId });
+        var dir = SnapshotPath(newId);
+        tx.OnRollback(() => DirectoryTree.Delete(dir));
+        DirectoryTree.Delete(dir);
+        CreateDirectories(newId, SnapshotKind.Committed, parents);
+        return (RemoteCommitOutcome.Committed, newId);
+    }
+
+    /// <summary>The data blobs of the chain <paramref name="parentId"/> stands on (itself included), lowest layer first.</summary>
+    private static List<RemoteLayer> RemoteLayersBelow(MetadataTransaction tx, long parentId) =>
+        CollectLayers(tx.RemoteLayersOfChain(parentId), tx.GetChain(parentId), 0);
 
     private static bool IsSameTarget(SnapshotRecord existing, string parent) =>
         existing.Kind == SnapshotKind.Committed && existing.Parent == parent;
@@ -322,8 +333,7 @@ internal sealed partial class OverlaySnapshotter
                 return (r, new List<RemoteLayer>());
             }
 
-            var chain = tx.GetChain(parentId);
-            return (r, CollectLayers(tx.RemoteLayersOfChain(parentId), chain, 0));
+            return (r, RemoteLayersBelow(tx, parentId));
         }, cancellationToken).ConfigureAwait(false);
         if (row is not { Kind: RemoteLayerKind.Bootstrap } || layers.Count == 0)
         {

@@ -46,7 +46,7 @@ internal sealed partial class OverlaySnapshotter
         {
             var found = tx.Find(target);
             var p = tx.Find(parent);
-            return (found, p is { Kind: SnapshotKind.Committed } ? CollectLayers(tx.RemoteLayersOfChain(p.Id), tx.GetChain(p.Id), 0) : []);
+            return (found, p is { Kind: SnapshotKind.Committed } ? RemoteLayersBelow(tx, p.Id) : []);
         }, cancellationToken).ConfigureAwait(false);
         if (existing is not null)
         {
@@ -66,7 +66,7 @@ internal sealed partial class OverlaySnapshotter
         {
             await _remote.FetchBootstrapAsync(imageRef, digest, file, cancellationToken).ConfigureAwait(false);
             await _remote.ValidateAsync(new RemoteImage(imageRef, file, layers), cancellationToken).ConfigureAwait(false);
-            return await CommitBootstrapAsync(key, target, parent, labels, new RemoteLayerRecord(0, RemoteLayerKind.Bootstrap, imageRef, digest, 0), file, cancellationToken)
+            return await CommitBootstrapAsync(target, parent, labels, new RemoteLayerRecord(0, RemoteLayerKind.Bootstrap, imageRef, digest, 0), file, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Exception e) when (e is SnapshotterException or IOException or UnauthorizedAccessException && !cancellationToken.IsCancellationRequested)
@@ -81,35 +81,25 @@ internal sealed partial class OverlaySnapshotter
     }
 
     private async ValueTask<string?> CommitBootstrapAsync(
-        string key, string target, string parent, IReadOnlyDictionary<string, string> labels, RemoteLayerRecord row, string file, CancellationToken cancellationToken)
+        string target, string parent, IReadOnlyDictionary<string, string> labels, RemoteLayerRecord row, string file, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
         var (outcome, id, size) = await _store.WriteAsync(tx =>
         {
-            if (tx.Find(target) is { } raced)
+            var (outcome, newId) = InsertRemoteLayer(tx, target, parent, labels, row, now);
+            if (outcome != RemoteCommitOutcome.Committed)
             {
-                return (IsSameTarget(raced, parent) ? RemoteCommitOutcome.Exists : RemoteCommitOutcome.Conflict, raced.Id, 0L);
+                return (outcome, newId, 0L);
             }
 
-            if (tx.Find(parent) is not { Kind: SnapshotKind.Committed } p)
-            {
-                return (RemoteCommitOutcome.ParentInvalid, 0L, 0L);
-            }
-
-            // Inserted as the active extract snapshot and committed at once: what containerd's own unpack would leave.
-            var newId = tx.Insert(key, p.Id, SnapshotKind.Active, labels, now);
-            tx.InsertRemote(row with { SnapshotId = newId });
-            var dir = SnapshotPath(newId);
-            tx.OnRollback(() => DirectoryTree.Delete(dir));
-            DirectoryTree.Delete(dir);
-            CreateDirectories(newId, SnapshotKind.Committed, tx.GetChain(p.Id));
+            // What containerd's own unpack would leave: image/image.boot in the layer, its usage counted.
             var destination = Path.Combine(FsPath(newId), RemoteLabels.BootstrapPath);
             Syscalls.Mkdir(Path.GetDirectoryName(destination)!, Mode0755);
             File.Move(file, destination);
             File.SetUnixFileMode(destination, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
             var usage = DiskUsage.Compute(FsPath(newId), cancellationToken);
             tx.Commit(newId, target, labels, usage, now);
-            return (RemoteCommitOutcome.Committed, newId, usage.Size);
+            return (outcome, newId, usage.Size);
         }, cancellationToken).ConfigureAwait(false);
 
         switch (outcome)

@@ -18,9 +18,6 @@ internal sealed class AnticipatedLayers(RegistryClient client, ILogger logger)
 
     private readonly ConcurrentDictionary<string, (Task<long?> Size, long StartedAt)> _pending = new();
 
-    /// <summary>Number of early answers not taken yet (for tests).</summary>
-    public int Count => _pending.Count;
-
     /// <summary>Starts a HEAD of each blob of <paramref name="digests"/> in <paramref name="repository"/> not already asked for.</summary>
     public void Start(ImageReference repository, IReadOnlyList<string> digests)
     {

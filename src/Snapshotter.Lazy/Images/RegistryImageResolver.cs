@@ -106,23 +106,21 @@ internal sealed class RegistryImageResolver(RegistryClient client, string cacheD
                     }
                 }
             }
+
+            File.Move(temp, destination, overwrite: true);
         }
         catch (RegistryException e)
         {
-            File.Delete(temp);
             throw LazyErrors.FromRegistry(e, $"bootstrap layer {digest}");
         }
         catch (Exception e) when (e is InvalidImageException or InvalidDataException)
         {
-            File.Delete(temp);
             throw new SnapshotterException(ErrorKind.FailedPrecondition, $"bootstrap layer {digest} is not a gzip tar holding {NydusAnnotations.BootstrapPath}: {e.Message}", e);
         }
-        catch
+        finally
         {
+            // Gone already when it was moved into place; otherwise nothing half-written stays behind.
             File.Delete(temp);
-            throw;
         }
-
-        File.Move(temp, destination, overwrite: true);
     }
 }
