@@ -11,7 +11,7 @@ namespace Snapshotter.Core.Tests.Overlay;
 /// committed remotely and answered AlreadyExists, the bootstrap layer is unpacked, and container snapshots on the image
 /// get the image's lazy mount as their lowest layer.
 /// </summary>
-public sealed class OverlaySnapshotterRemoteTests : IAsyncLifetime
+public sealed partial class OverlaySnapshotterRemoteTests : IAsyncLifetime
 {
     private const string ImageRef = "localhost:5000/app:lazy";
 

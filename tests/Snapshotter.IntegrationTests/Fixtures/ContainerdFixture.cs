@@ -153,8 +153,6 @@ public sealed class ContainerdFixture : IAsyncLifetime
         return sb.ToString();
     }
 
-    private int _probeAttempts;
-
     public async Task InitializeAsync()
     {
         try
@@ -202,12 +200,11 @@ public sealed class ContainerdFixture : IAsyncLifetime
     private async Task ProbeAsync(DaemonProcess containerd)
     {
         var deadline = DateTime.UtcNow + _options.StartTimeout;
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
             var result = await Ctr(ProbeNamespace).SnapshotsAsync(SnapshotterName, "prepare", ProbeKey).ConfigureAwait(false);
             bool handshake = result.ExitCode != 0 && result.StdErr.Contains("waiting for server handshake", StringComparison.Ordinal);
-            bool retried = result.ExitCode != 0 && result.StdErr.Contains("already exists", StringComparison.Ordinal) && _probeAttempts > 0;
-            _probeAttempts++;
+            bool retried = result.ExitCode != 0 && result.StdErr.Contains("already exists", StringComparison.Ordinal) && attempt > 0;
             if (!handshake || retried || DateTime.UtcNow > deadline || containerd.HasExited)
             {
                 if (!retried)

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Snapshotter.Core.Overlay;
 using Snapshotter.Core.Remote;
 using Snapshotter.Core.Snapshots;
-using Snapshotter.Core.Tests.Remote;
 
 namespace Snapshotter.Core.Tests.Overlay;
 
@@ -11,31 +10,10 @@ namespace Snapshotter.Core.Tests.Overlay;
 /// itself and answers AlreadyExists (containerd neither downloads nor unpacks it), or answers as for an ordinary layer
 /// when it cannot; and the first lazy layer's Prepare passes the image's layer list on as a hint.
 /// </summary>
-public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
+public sealed partial class OverlaySnapshotterRemoteTests
 {
-    private const string ImageRef = "localhost:5000/app:lazy";
-
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "core-bootstrap-" + Guid.NewGuid().ToString("N"));
-    private readonly RecordingRemoteFileSystem _remote = new();
-    private OverlaySnapshotter _snapshotter = null!;
-
-    public async Task InitializeAsync()
-    {
-        _snapshotter = await OverlaySnapshotter.OpenAsync(_root, NullLoggerFactory.Instance, _remote);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _snapshotter.DisposeAsync();
-        Directory.Delete(_root, recursive: true);
-    }
-
-    private static string Digest(int layer) => "sha256:" + new string((char)('a' + layer), 64);
-
-    private static string Chain(int layer) => "sha256:" + new string((char)('0' + layer), 64);
-
     /// <summary>Labels of layer <paramref name="layer"/> of an image of <paramref name="layers"/> layers, the last the bootstrap.</summary>
-    private static Dictionary<string, string> Labels(int layer, int layers, bool stargz = false)
+    private static Dictionary<string, string> ImageLabels(int layer, int layers, bool stargz = false)
     {
         var labels = new Dictionary<string, string>
         {
@@ -48,7 +26,7 @@ public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
         return labels;
     }
 
-    private static string Key(int layer) => $"ns/{layer}/extract-{layer} {Chain(layer)}";
+    private static string ExtractKey(int layer) => $"ns/{layer}/extract-{layer} {Chain(layer)}";
 
     /// <summary>What containerd's unpacker does for the data blobs: Prepare each; AlreadyExists means "done".</summary>
     private async Task PrepareDataBlobsAsync(int layers, bool stargz = false)
@@ -56,7 +34,7 @@ public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
         var parent = string.Empty;
         for (var i = 0; i < layers - 1; i++)
         {
-            var e = await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync(Key(i), parent, Labels(i, layers, stargz)).AsTask());
+            var e = await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync(ExtractKey(i), parent, ImageLabels(i, layers, stargz)).AsTask());
             Assert.Equal(ErrorKind.AlreadyExists, e.Kind);
             parent = Chain(i);
         }
@@ -69,7 +47,7 @@ public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
     {
         await PrepareDataBlobsAsync(layers: 3, stargz);
 
-        var e = await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync(Key(2), Chain(1), Labels(2, 3, stargz)).AsTask());
+        var e = await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync(ExtractKey(2), Chain(1), ImageLabels(2, 3, stargz)).AsTask());
 
         Assert.Equal(ErrorKind.AlreadyExists, e.Kind);
         Assert.Contains(Chain(2), e.Message);
@@ -84,7 +62,7 @@ public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
         var usage = await _snapshotter.UsageAsync(Chain(2));
         Assert.True(usage.Size >= "fetched bootstrap".Length, $"usage {usage.Size} bytes");
         Assert.True(usage.Inodes >= 2, $"usage {usage.Inodes} inodes (image/ and image.boot)");
-        await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.StatAsync(Key(2)).AsTask());
+        await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.StatAsync(ExtractKey(2)).AsTask());
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, "incoming")));
     }
 
@@ -92,7 +70,7 @@ public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
     public async Task Prepare_ContainerOnFetchedBootstrap_MountsTheImageFromIt()
     {
         await PrepareDataBlobsAsync(layers: 3);
-        await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync(Key(2), Chain(1), Labels(2, 3)).AsTask());
+        await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync(ExtractKey(2), Chain(1), ImageLabels(2, 3)).AsTask());
 
         var mounts = await _snapshotter.PrepareAsync("container-1", Chain(2), new Dictionary<string, string>());
 
@@ -109,10 +87,10 @@ public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
         _remote.FetchBootstrapFailure = SnapshotterException.Unavailable("registry answered 503");
         await PrepareDataBlobsAsync(layers: 2);
 
-        var mounts = await _snapshotter.PrepareAsync(Key(1), Chain(0), Labels(1, 2));
+        var mounts = await _snapshotter.PrepareAsync(ExtractKey(1), Chain(0), ImageLabels(1, 2));
 
         Assert.Contains(Assert.Single(mounts).Options, o => o.StartsWith("upperdir=", StringComparison.Ordinal));
-        Assert.Equal(SnapshotKind.Active, (await _snapshotter.StatAsync(Key(1))).Kind);
+        Assert.Equal(SnapshotKind.Active, (await _snapshotter.StatAsync(ExtractKey(1))).Kind);
         Assert.Empty(_remote.Validated);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, "incoming")));
     }
@@ -123,11 +101,11 @@ public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
         _remote.ValidateFailure = SnapshotterException.FailedPrecondition("invalid bootstrap: bad magic");
         await PrepareDataBlobsAsync(layers: 2);
 
-        var mounts = await _snapshotter.PrepareAsync(Key(1), Chain(0), Labels(1, 2));
+        var mounts = await _snapshotter.PrepareAsync(ExtractKey(1), Chain(0), ImageLabels(1, 2));
         var upper = Assert.Single(mounts).Options.Single(o => o.StartsWith("upperdir=", StringComparison.Ordinal))["upperdir=".Length..];
         Directory.CreateDirectory(Path.Combine(upper, "image"));
         await File.WriteAllTextAsync(Path.Combine(upper, RemoteLabels.BootstrapPath), "unpacked by containerd");
-        var e = await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.CommitAsync(Chain(1), Key(1), Labels(1, 2)).AsTask());
+        var e = await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.CommitAsync(Chain(1), ExtractKey(1), ImageLabels(1, 2)).AsTask());
 
         Assert.Equal(ErrorKind.FailedPrecondition, e.Kind);
         Assert.Contains("bad magic", e.Message);
@@ -141,7 +119,7 @@ public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
         await _snapshotter.PrepareAsync(parentKey, "", new Dictionary<string, string>());
         await _snapshotter.CommitAsync(Chain(0), parentKey, new Dictionary<string, string>());
 
-        var mounts = await _snapshotter.PrepareAsync(Key(1), Chain(0), Labels(1, 2));
+        var mounts = await _snapshotter.PrepareAsync(ExtractKey(1), Chain(0), ImageLabels(1, 2));
 
         Assert.Contains(Assert.Single(mounts).Options, o => o.StartsWith("upperdir=", StringComparison.Ordinal));
         Assert.Empty(_remote.BootstrapFetches);
@@ -151,9 +129,9 @@ public sealed class OverlaySnapshotterRemoteBootstrapTests : IAsyncLifetime
     public async Task Prepare_BootstrapAlreadyCommitted_AnswersAlreadyExistsWithoutFetchingAgain()
     {
         await PrepareDataBlobsAsync(layers: 2);
-        await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync(Key(1), Chain(0), Labels(1, 2)).AsTask());
+        await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync(ExtractKey(1), Chain(0), ImageLabels(1, 2)).AsTask());
 
-        var again = await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync("other/1/extract " + Chain(1), Chain(0), Labels(1, 2)).AsTask());
+        var again = await Assert.ThrowsAsync<SnapshotterException>(() => _snapshotter.PrepareAsync("other/1/extract " + Chain(1), Chain(0), ImageLabels(1, 2)).AsTask());
 
         Assert.Equal(ErrorKind.AlreadyExists, again.Kind);
         Assert.Single(_remote.BootstrapFetches);
