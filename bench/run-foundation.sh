@@ -10,5 +10,10 @@ for tool in containerd ctr runc dotnet; do
   command -v "$tool" >/dev/null || { echo "run-foundation.sh: $tool is missing" >&2; exit 1; }
 done
 dotnet build -c Release bench/Snapshotter.Benchmarks/Snapshotter.Benchmarks.csproj -v quiet -nologo
+# The service is measured as shipped: published like scripts/serve.sh does (ReadyToRun); --snapshotter-dll FILE
+# given after this script's arguments overrides it (e.g. a before/after comparison).
+dotnet publish src/Snapshotter/Snapshotter.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -o artifacts/foundation-snapshotter -nologo -clp:ErrorsOnly -v quiet
 BENCH_COMMAND="bench/run-foundation.sh${*:+ $*}" \
-  dotnet bench/Snapshotter.Benchmarks/bin/Release/net10.0/Snapshotter.Benchmarks.dll --output bench/RESULTS.md "$@"
+  dotnet bench/Snapshotter.Benchmarks/bin/Release/net10.0/Snapshotter.Benchmarks.dll --output bench/RESULTS.md \
+    --snapshotter-dll artifacts/foundation-snapshotter/snapshotter.dll "$@"

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build bench/ondemand/Snapshotter.OnDemand.Benchmarks.csproj -c Release -nologo -clp:ErrorsOnly
-# The daemon is measured as shipped: published like scripts/serve.sh does (ReadyToRun, tiering off).
+# The daemon is measured as shipped: published like scripts/serve.sh does (ReadyToRun).
 dotnet publish src/Snapshotter/Snapshotter.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
   -o artifacts/bench-snapshotter -nologo -clp:ErrorsOnly
 vm=${VM_RUNNER:-${SHARED_DIR:-$(cd .. && pwd)/shared}/vm/run-in-vm}

@@ -21,7 +21,7 @@ for tool in containerd ctr ctr-remote runc docker-registry dotnet; do
   command -v "$tool" >/dev/null || { echo "run-p1.sh: $tool is missing" >&2; exit 1; }
 done
 dotnet build bench/p1/Snapshotter.P1.Benchmarks.csproj -c Release -nologo -clp:ErrorsOnly -v quiet
-# The service is measured as shipped: published like scripts/serve.sh does (ReadyToRun, tiering off).
+# The service is measured as shipped: published like scripts/serve.sh does (ReadyToRun).
 dotnet publish src/Snapshotter/Snapshotter.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
   -o artifacts/p1-snapshotter -nologo -clp:ErrorsOnly -v quiet
 # Image generation and registry storage are cached in /var/tmp/p1-cache (made on the host's real CPU).
