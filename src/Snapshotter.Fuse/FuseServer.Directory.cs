@@ -27,13 +27,11 @@ public sealed partial class FuseServer
     /// </summary>
     private void HandleReaddir(FuseDeviceReader reader, in FuseInHeader request, ReadOnlySpan<byte> body, bool plus)
     {
-        if (body.Length < FuseReadIn.Size)
+        if (!TryReadBody(reader, request, body, out FuseReadIn read))
         {
-            ReplyError(reader, request, Errno.EINVAL);
             return;
         }
 
-        var read = FuseWire.Read<FuseReadIn>(body);
         var snapshot = _directories.Get(read.Fh);
         if (snapshot is null)
         {

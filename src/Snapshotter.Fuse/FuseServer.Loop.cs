@@ -206,6 +206,21 @@ public sealed partial class FuseServer
         _endReason ??= "DESTROY";
     }
 
+    /// <summary>Reads a request's fixed-size body; one shorter than <typeparamref name="T"/> is answered with EINVAL.</summary>
+    private unsafe bool TryReadBody<T>(FuseDeviceReader reader, in FuseInHeader request, ReadOnlySpan<byte> body, out T value)
+        where T : unmanaged
+    {
+        if (body.Length < sizeof(T))
+        {
+            ReplyError(reader, request, Errno.EINVAL);
+            value = default;
+            return false;
+        }
+
+        value = FuseWire.Read<T>(body);
+        return true;
+    }
+
     private unsafe void ReplyError(FuseDeviceReader reader, in FuseInHeader request, int errno)
     {
         FuseWire.WriteOutHeader(new Span<byte>(reader.Reply.Pointer, FuseOutHeader.Size), request.Unique, -errno, 0);

@@ -12,13 +12,11 @@ public sealed partial class FuseServer
     /// </summary>
     private void HandleRead(FuseDeviceReader reader, in FuseInHeader request, ReadOnlySpan<byte> body)
     {
-        if (body.Length < FuseReadIn.Size)
+        if (!TryReadBody(reader, request, body, out FuseReadIn read))
         {
-            ReplyError(reader, request, Errno.EINVAL);
             return;
         }
 
-        var read = FuseWire.Read<FuseReadIn>(body);
         var node = _nodes.Get(request.NodeId);
         if (node is null)
         {

@@ -143,13 +143,17 @@ public sealed partial class FuseServer
         }
 
         var node = _nodes.Get(request.NodeId);
-        if (node is null || body.Length < FuseOpenIn.Size)
+        if (node is null)
         {
-            ReplyError(reader, request, node is null ? Errno.ENOENT : Errno.EINVAL);
+            ReplyError(reader, request, Errno.ENOENT);
             return;
         }
 
-        var open = FuseWire.Read<FuseOpenIn>(body);
+        if (!TryReadBody(reader, request, body, out FuseOpenIn open))
+        {
+            return;
+        }
+
         if ((open.Flags & (uint)LibC.O_ACCMODE) != (uint)LibC.O_RDONLY)
         {
             ReplyError(reader, request, Errno.EROFS);

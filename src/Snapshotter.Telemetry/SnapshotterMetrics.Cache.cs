@@ -3,13 +3,6 @@ namespace Snapshotter.Telemetry;
 /// <summary>The chunk cache: hits, misses (chunks fetched), stored bytes fetched by Range GETs, prefetch, digest failures.</summary>
 public sealed partial class SnapshotterMetrics
 {
-    public const string ChunkCacheHits = "snapshotter.chunk_cache.hits";
-    public const string ChunkCacheMisses = "snapshotter.chunk_cache.misses";
-    public const string ChunkDigestFailures = "snapshotter.chunk_cache.digest_failures";
-    public const string ChunkFetched = "snapshotter.chunk_cache.fetched";
-    public const string ChunkFetches = "snapshotter.chunk_cache.fetches";
-    public const string PrefetchBytes = "snapshotter.prefetch";
-
     private long _chunkHits;
     private long _chunkMisses;
     private long _digestFailures;
@@ -49,11 +42,11 @@ public sealed partial class SnapshotterMetrics
 
     private void CreateCacheInstruments()
     {
-        _meter.CreateObservableCounter(ChunkCacheHits, () => Volatile.Read(ref _chunkHits), "{chunk}", "chunks present or in flight when a read wanted them");
-        _meter.CreateObservableCounter(ChunkCacheMisses, () => Volatile.Read(ref _chunkMisses), "{chunk}", "chunks fetched from the registry");
-        _meter.CreateObservableCounter(ChunkDigestFailures, () => Volatile.Read(ref _digestFailures), "{chunk}", "chunks whose sha256 did not match");
-        _meter.CreateObservableCounter(ChunkFetched, () => Volatile.Read(ref _fetchedBytes), "By", "stored bytes the chunk cache fetched");
-        _meter.CreateObservableCounter(ChunkFetches, () => Volatile.Read(ref _fetches), "{request}", "fetches the chunk cache made (Range GETs, whole-blob downloads)");
-        _meter.CreateObservableCounter(PrefetchBytes, () => Volatile.Read(ref _prefetchBytes), "By", "stored bytes fetched by background prefetch");
+        _meter.CreateObservableCounter(MetricNames.ChunkCacheHits, () => Volatile.Read(ref _chunkHits), "{chunk}", "chunks present or in flight when a read wanted them");
+        _meter.CreateObservableCounter(MetricNames.ChunkCacheMisses, () => Volatile.Read(ref _chunkMisses), "{chunk}", "chunks fetched from the registry");
+        _meter.CreateObservableCounter(MetricNames.ChunkDigestFailures, () => Volatile.Read(ref _digestFailures), "{chunk}", "chunks whose sha256 did not match");
+        _meter.CreateObservableCounter(MetricNames.ChunkFetched, () => Volatile.Read(ref _fetchedBytes), "By", "stored bytes the chunk cache fetched");
+        _meter.CreateObservableCounter(MetricNames.ChunkFetches, () => Volatile.Read(ref _fetches), "{request}", "fetches the chunk cache made (Range GETs, whole-blob downloads)");
+        _meter.CreateObservableCounter(MetricNames.PrefetchBytes, () => Volatile.Read(ref _prefetchBytes), "By", "stored bytes fetched by background prefetch");
     }
 }

@@ -8,13 +8,6 @@ namespace Snapshotter.Telemetry;
 /// </summary>
 public sealed partial class SnapshotterMetrics
 {
-    public const string LazyImagesMounted = "snapshotter.lazy.images.mounted";
-    public const string LazyFallbacks = "snapshotter.lazy.fallbacks";
-    public const string LazyMountDuration = "snapshotter.lazy.mount.duration";
-    public const string ImageFetched = "snapshotter.image.fetched";
-    public const string ImageRead = "snapshotter.image.read";
-    public const string CacheDisk = "snapshotter.cache.disk";
-
     private Histogram<double> _mountDuration = null!;
     private volatile Func<IEnumerable<Measurement<long>>>? _imagesMounted;
     private volatile Func<IEnumerable<Measurement<long>>>? _fallbacks;
@@ -43,11 +36,11 @@ public sealed partial class SnapshotterMetrics
 
     private void CreateLazyInstruments()
     {
-        _meter.CreateObservableGauge(LazyImagesMounted, () => _imagesMounted?.Invoke() ?? [], "{image}", "lazily pulled images mounted now, by mode");
-        _meter.CreateObservableCounter(LazyFallbacks, () => _fallbacks?.Invoke() ?? [], "{fallback}", "layers or images that fell back to the ordinary path, by reason");
-        _meter.CreateObservableGauge(ImageFetched, () => _imageFetched?.Invoke() ?? [], "By", "stored bytes fetched for a mounted image's blobs, by image");
-        _meter.CreateObservableGauge(ImageRead, () => _imageRead?.Invoke() ?? [], "By", "bytes read from a mounted image's blobs, by image");
-        _meter.CreateObservableGauge(CacheDisk, () => _cacheDisk is { } source ? source() : 0L, "By", "bytes the lazy cache occupies on disk");
-        _mountDuration = _meter.CreateHistogram(LazyMountDuration, "s", "time to mount a lazy image at its first container", tags: null, DurationAdvice);
+        _meter.CreateObservableGauge(MetricNames.LazyImagesMounted, () => _imagesMounted?.Invoke() ?? [], "{image}", "lazily pulled images mounted now, by mode");
+        _meter.CreateObservableCounter(MetricNames.LazyFallbacks, () => _fallbacks?.Invoke() ?? [], "{fallback}", "layers or images that fell back to the ordinary path, by reason");
+        _meter.CreateObservableGauge(MetricNames.ImageFetched, () => _imageFetched?.Invoke() ?? [], "By", "stored bytes fetched for a mounted image's blobs, by image");
+        _meter.CreateObservableGauge(MetricNames.ImageRead, () => _imageRead?.Invoke() ?? [], "By", "bytes read from a mounted image's blobs, by image");
+        _meter.CreateObservableGauge(MetricNames.CacheDisk, () => _cacheDisk is { } source ? source() : 0L, "By", "bytes the lazy cache occupies on disk");
+        _mountDuration = _meter.CreateHistogram(MetricNames.LazyMountDuration, "s", "time to mount a lazy image at its first container", tags: null, DurationAdvice);
     }
 }

@@ -5,11 +5,6 @@ namespace Snapshotter.Telemetry;
 /// <summary>Lazy READs from the kernel (cachefiles on-demand or FUSE), the hot path: fields and one histogram.</summary>
 public sealed partial class SnapshotterMetrics
 {
-    public const string ReadRequests = "snapshotter.read.requests";
-    public const string ReadBytes = "snapshotter.read";
-    public const string ReadFailures = "snapshotter.read.failures";
-    public const string ReadDuration = "snapshotter.read.duration";
-
     private static readonly ReadBackend[] Backends = Enum.GetValues<ReadBackend>();
     private static readonly KeyValuePair<string, object?>[] BackendTags =
         [new("backend", "fscache"), new("backend", "fuse")];
@@ -47,10 +42,10 @@ public sealed partial class SnapshotterMetrics
 
     private void CreateReadInstruments()
     {
-        _meter.CreateObservableCounter(ReadRequests, () => PerBackend(_readRequests), "{request}", "READs from the kernel by backend");
-        _meter.CreateObservableCounter(ReadBytes, () => PerBackend(_readBytes), "By", "bytes the kernel asked for by backend");
-        _meter.CreateObservableCounter(ReadFailures, () => PerBackend(_readFailures), "{request}", "READs answered without data (the reader gets EIO)");
-        _readDuration = _meter.CreateHistogram(ReadDuration, "s", "time from a READ's arrival to its answer", tags: null, DurationAdvice);
+        _meter.CreateObservableCounter(MetricNames.ReadRequests, () => PerBackend(_readRequests), "{request}", "READs from the kernel by backend");
+        _meter.CreateObservableCounter(MetricNames.ReadBytes, () => PerBackend(_readBytes), "By", "bytes the kernel asked for by backend");
+        _meter.CreateObservableCounter(MetricNames.ReadFailures, () => PerBackend(_readFailures), "{request}", "READs answered without data (the reader gets EIO)");
+        _readDuration = _meter.CreateHistogram(MetricNames.ReadDuration, "s", "time from a READ's arrival to its answer", tags: null, DurationAdvice);
     }
 
     private static Measurement<long>[] PerBackend(long[] values)

@@ -5,9 +5,6 @@ namespace Snapshotter.Telemetry;
 /// <summary>Every HTTP answer the registry client got (all hosts), and the body bytes it read.</summary>
 public sealed partial class SnapshotterMetrics
 {
-    public const string RegistryRequests = "snapshotter.registry.requests";
-    public const string RegistryFetched = "snapshotter.registry.fetched";
-
     // 1xx..5xx by hundreds, and "error": no answer (connection refused, reset, timeout, TLS).
     private static readonly KeyValuePair<string, object?>[] StatusClassTags =
         [new("status_class", "1xx"), new("status_class", "2xx"), new("status_class", "3xx"), new("status_class", "4xx"), new("status_class", "5xx"), new("status_class", "error")];
@@ -31,8 +28,8 @@ public sealed partial class SnapshotterMetrics
 
     private void CreateRegistryInstruments()
     {
-        _meter.CreateObservableCounter(RegistryRequests, ObserveRegistryRequests, "{request}", "registry answers by status class (error: none)");
-        _meter.CreateObservableCounter(RegistryFetched, () => Volatile.Read(ref _registryBytes), "By", "body bytes read from registries");
+        _meter.CreateObservableCounter(MetricNames.RegistryRequests, ObserveRegistryRequests, "{request}", "registry answers by status class (error: none)");
+        _meter.CreateObservableCounter(MetricNames.RegistryFetched, () => Volatile.Read(ref _registryBytes), "By", "body bytes read from registries");
     }
 
     private IEnumerable<Measurement<long>> ObserveRegistryRequests()

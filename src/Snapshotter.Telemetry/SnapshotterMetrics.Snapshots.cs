@@ -5,9 +5,6 @@ namespace Snapshotter.Telemetry;
 /// <summary>Snapshot calls as containerd makes them (recorded by the gRPC edge).</summary>
 public sealed partial class SnapshotterMetrics
 {
-    public const string SnapshotOperations = "snapshotter.snapshot.operations";
-    public const string SnapshotOperationDuration = "snapshotter.snapshot.operation.duration";
-
     private Counter<long> _operations = null!;
     private Histogram<double> _operationDuration = null!;
 
@@ -23,7 +20,7 @@ public sealed partial class SnapshotterMetrics
 
     private void CreateSnapshotInstruments()
     {
-        _operations = _meter.CreateCounter<long>(SnapshotOperations, "{operation}", "snapshot calls by RPC name and result");
-        _operationDuration = _meter.CreateHistogram(SnapshotOperationDuration, "s", "time to serve a snapshot call", tags: null, DurationAdvice);
+        _operations = _meter.CreateCounter<long>(MetricNames.SnapshotOperations, "{operation}", "snapshot calls by RPC name and result");
+        _operationDuration = _meter.CreateHistogram(MetricNames.SnapshotOperationDuration, "s", "time to serve a snapshot call", tags: null, DurationAdvice);
     }
 }

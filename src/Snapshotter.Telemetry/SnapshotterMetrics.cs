@@ -6,9 +6,8 @@ namespace Snapshotter.Telemetry;
 /// The one owner of the service's <see cref="Meter"/> (<see cref="MeterName"/>). Every layer records through it: hot
 /// paths bump <see cref="Interlocked"/> fields (no allocation, read by observable instruments when an exporter
 /// collects) or record into histograms with at most one label from a bounded set; values that live elsewhere (mounted
-/// images, fallbacks, cache size) are observed through the sources the host attaches. Instrument names are constants;
-/// the Prometheus exporter renders them with underscores and unit suffixes (<c>snapshotter_read_requests_total</c>,
-/// <c>snapshotter_read_duration_seconds</c>). Thread-safe.
+/// images, fallbacks, cache size) are observed through the sources the host attaches. Instrument names are the
+/// constants of <see cref="MetricNames"/>. Thread-safe.
 /// </summary>
 public sealed partial class SnapshotterMetrics : IDisposable
 {

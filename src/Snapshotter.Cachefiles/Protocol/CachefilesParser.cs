@@ -31,10 +31,7 @@ internal static class CachefilesParser
             return false;
         }
 
-        var msgId = BinaryPrimitives.ReadUInt32LittleEndian(message);
-        var opcode = BinaryPrimitives.ReadUInt32LittleEndian(message[4..]);
-        var len = BinaryPrimitives.ReadUInt32LittleEndian(message[8..]);
-        var objectId = BinaryPrimitives.ReadUInt32LittleEndian(message[12..]);
+        var (msgId, opcode, len, objectId) = ReadHeader(message);
         if (len < HeaderSize || len > message.Length || len > MaxMessageSize)
         {
             error = $"message {msgId}: length field {len} does not fit the {message.Length} bytes read";
@@ -87,10 +84,7 @@ internal static class CachefilesParser
             return false;
         }
 
-        var volumeSize = BinaryPrimitives.ReadUInt32LittleEndian(payload);
-        var cookieSize = BinaryPrimitives.ReadUInt32LittleEndian(payload[4..]);
-        var fd = BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]);
-        var flags = BinaryPrimitives.ReadUInt32LittleEndian(payload[12..]);
+        var (volumeSize, cookieSize, fd, flags) = ReadHeader(payload);
         var data = payload[OpenHeaderSize..];
         if (volumeSize == 0 || (ulong)volumeSize + cookieSize > (ulong)data.Length)
         {
@@ -105,14 +99,27 @@ internal static class CachefilesParser
         }
 
         // The volume key's size includes its terminating NUL; the cookie key is binary (EROFS puts text in it).
-        var volume = data[..(int)volumeSize];
-        var nul = volume.IndexOf((byte)0);
-        var volumeKey = Encoding.UTF8.GetString(nul >= 0 ? volume[..nul] : volume);
-        var cookie = data.Slice((int)volumeSize, (int)cookieSize);
-        var cookieNul = cookie.IndexOf((byte)0);
-        var cookieKey = Encoding.UTF8.GetString(cookieNul >= 0 ? cookie[..cookieNul] : cookie);
+        var volumeKey = DecodeKey(data[..(int)volumeSize]);
+        var cookieKey = DecodeKey(data.Slice((int)volumeSize, (int)cookieSize));
         request = new CachefilesRequest(msgId, CachefilesOpcode.Open, objectId, 0, 0, (int)fd, flags, volumeKey, cookieKey);
         error = null;
         return true;
+    }
+
+    /// <summary>
+    /// The four little-endian u32 fields of a 16-byte header: the message header and OPEN's payload header share
+    /// this layout. The caller has checked the length.
+    /// </summary>
+    private static (uint First, uint Second, uint Third, uint Fourth) ReadHeader(ReadOnlySpan<byte> header) => (
+        BinaryPrimitives.ReadUInt32LittleEndian(header),
+        BinaryPrimitives.ReadUInt32LittleEndian(header[4..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(header[8..]),
+        BinaryPrimitives.ReadUInt32LittleEndian(header[12..]));
+
+    /// <summary>A key as text, up to its first NUL (or all of it when it has none).</summary>
+    private static string DecodeKey(ReadOnlySpan<byte> key)
+    {
+        var nul = key.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(nul >= 0 ? key[..nul] : key);
     }
 }

@@ -22,27 +22,21 @@ internal sealed class SnapshotsService(ISnapshotter snapshotter) : Proto.Snapsho
     {
         RequireKey(request.Key, "key");
         var mounts = await snapshotter.PrepareAsync(request.Key, request.Parent, ToDictionary(request.Labels), context.CancellationToken);
-        var response = new Proto.PrepareSnapshotResponse();
-        response.Mounts.AddRange(mounts.Select(ToProto));
-        return response;
+        return new Proto.PrepareSnapshotResponse { Mounts = { mounts.Select(ToProto) } };
     }
 
     public override async Task<Proto.ViewSnapshotResponse> View(Proto.ViewSnapshotRequest request, ServerCallContext context)
     {
         RequireKey(request.Key, "key");
         var mounts = await snapshotter.ViewAsync(request.Key, request.Parent, ToDictionary(request.Labels), context.CancellationToken);
-        var response = new Proto.ViewSnapshotResponse();
-        response.Mounts.AddRange(mounts.Select(ToProto));
-        return response;
+        return new Proto.ViewSnapshotResponse { Mounts = { mounts.Select(ToProto) } };
     }
 
     public override async Task<Proto.MountsResponse> Mounts(Proto.MountsRequest request, ServerCallContext context)
     {
         RequireKey(request.Key, "key");
         var mounts = await snapshotter.MountsAsync(request.Key, context.CancellationToken);
-        var response = new Proto.MountsResponse();
-        response.Mounts.AddRange(mounts.Select(ToProto));
-        return response;
+        return new Proto.MountsResponse { Mounts = { mounts.Select(ToProto) } };
     }
 
     public override async Task<Empty> Commit(Proto.CommitSnapshotRequest request, ServerCallContext context)
@@ -150,12 +144,7 @@ internal sealed class SnapshotsService(ISnapshotter snapshotter) : Proto.Snapsho
         return result;
     }
 
-    internal static ProtoMount ToProto(Mount mount)
-    {
-        var result = new ProtoMount { Type = mount.Type, Source = mount.Source };
-        result.Options.AddRange(mount.Options);
-        return result;
-    }
+    internal static ProtoMount ToProto(Mount mount) => new() { Type = mount.Type, Source = mount.Source, Options = { mount.Options } };
 
     private static Dictionary<string, string> ToDictionary(MapField<string, string> labels) => new(labels, StringComparer.Ordinal);
 
