@@ -126,9 +126,10 @@ public sealed partial class BlobChunkFetcher
         var run = new List<(int Index, TaskCompletionSource<bool> Done)>();
         var start = _table[stream.Next].CompressedOffset;
         var end = start;
+        var maxRequest = StreamRequestSize(stream);
         for (var i = stream.Next; i < _table.Count; i++)
         {
-            var fits = run.Count == 0 || (JoinsRun(i, start, end) && _table[i].CompressedOffset < stream.Limit);
+            var fits = run.Count == 0 || (JoinsRun(i, start, end, maxRequest) && _table[i].CompressedOffset < stream.Limit);
             if (!fits || IsPresentOrInFlight(i))
             {
                 break;
@@ -140,6 +141,19 @@ public sealed partial class BlobChunkFetcher
 
         stream.Next = run[^1].Index + 1;
         return run;
+    }
+
+    /// <summary>
+    /// The largest background request of <paramref name="stream"/>: <see cref="ChunkFetcherOptions.MaxRequestSize"/>
+    /// until its window holds more than <see cref="ChunkFetcherOptions.MaxReadaheads"/> such requests, then the
+    /// window's share per request, up to <see cref="ChunkFetcherOptions.MaxStreamRequestSize"/>. Why grow: every
+    /// Range GET costs the registry a lookup and a seek and the daemon a request; a reader that has doubled its window
+    /// up to there is sequential, whereas random reads never anchor a stream and keep their small requests.
+    /// </summary>
+    private long StreamRequestSize(SequentialStream stream)
+    {
+        var share = stream.Window / Math.Max(1, _options.MaxReadaheads);
+        return Math.Max(_options.MaxRequestSize, Math.Min(_options.MaxStreamRequestSize, share));
     }
 
     /// <summary>Moves the stream's front past present or in-flight chunks; true when it still has chunks to fetch.</summary>
