@@ -37,13 +37,15 @@ public sealed class ChunkFetcherOptions
     /// this many stored bytes past that READ, refilling as requests complete, so the next READs find their chunks
     /// present or in flight. The window starts at 2 MiB and doubles while the reader keeps up, so only a proven
     /// sequential reader gets this far. 0 disables. Defaults to 64 MiB (four requests of
-    /// <see cref="MaxStreamRequestSize"/>).
+    /// <see cref="MaxStreamRequestSize"/>, two of them in flight at a time).
     /// </summary>
     public int ReadaheadWindow { get; init; } = 64 * 1024 * 1024;
 
     /// <summary>
     /// Background readahead requests (each up to <see cref="MaxStreamRequestSize"/>) in flight at once per blob; they are
-    /// fetched, decompressed and verified in parallel. Defaults to 4.
+    /// fetched, decompressed and verified in parallel. Their stored bytes stay within this many requests of
+    /// <see cref="MaxRequestSize"/> (32 MiB by default), so grown requests mean fewer of them in flight, not more memory.
+    /// Defaults to 4.
     /// </summary>
     public int MaxReadaheads { get; init; } = 4;
 }

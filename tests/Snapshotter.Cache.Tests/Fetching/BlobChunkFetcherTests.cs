@@ -548,6 +548,26 @@ public sealed class BlobChunkFetcherTests
     }
 
     [Fact]
+    public async Task FillAsync_GrownStreamRequests_StoredBytesInFlightStayWithinMaxReadaheadsOfMaxRequestSize()
+    {
+        // Requests of 4 chunks, 4 readaheads: 16 chunks in flight. The stream's 2 MiB window lets its requests grow to
+        // 8 chunks, so only 2 of them run at once.
+        const int Chunk = 64 * K;
+        var blob = TestBlob.Create(Enumerable.Repeat(Chunk, 64).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(
+            blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 128 * Chunk, MaxRequestSize = 4 * Chunk, MaxStreamRequestSize = 8 * Chunk, MaxReadaheads = 4 });
+        reader.Delay = TimeSpan.FromMilliseconds(50);
+
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, Chunk, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(Chunk, Chunk, sink));
+        await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
+
+        Assert.Equal([8 * Chunk], reader.Requests.Where(r => r.Offset >= 2 * Chunk).Select(r => r.Length).Distinct());
+        Assert.Equal(2, reader.MaxInFlight);
+        Assert.True(blob.Uncompressed.AsSpan(0, 34 * Chunk).SequenceEqual(sink.Data.AsSpan(0, 34 * Chunk)));
+    }
+
+    [Fact]
     public async Task FillAsync_RandomReadsWithDefaultOptions_KeepReadSizedRequestsAndAmplification()
     {
         // 256 chunks of 64 KiB; 4 KiB READs far apart, under the shipped options: each fetches its chunk, then its
