@@ -21,8 +21,7 @@ public sealed class ChunkFetcherOptions
     /// <see cref="MaxReadaheads"/> requests of <see cref="MaxRequestSize"/>, its requests grow with it (a quarter of the
     /// window with the default 4 readaheads) up to this. Demand READs, their amplification and prefetch keep
     /// <see cref="MaxRequestSize"/>; a value at or below it turns the growth off. Defaults to 16 MiB: a long sequential
-    /// read in half as many Range GETs cost docker-registry a fifth less CPU and ran faster (bench/RESULTS.md,
-    /// "cold sequential read, adaptive request size").
+    /// read in fewer Range GETs costs docker-registry less CPU (bench/RESULTS.md, "Adaptive stream requests").
     /// </summary>
     public int MaxStreamRequestSize { get; init; } = 16 * 1024 * 1024;
 
