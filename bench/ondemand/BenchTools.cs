@@ -97,6 +97,13 @@ internal static class BenchTools
         return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
     }
 
+    /// <summary>System (kernel) CPU seconds of a process: with <see cref="CpuSeconds"/>, the user/kernel split.</summary>
+    public static double SystemCpuSeconds(int pid)
+    {
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return long.Parse(fields[12]) / 100.0;
+    }
+
     /// <summary>The page cache in bytes (/proc/meminfo Cached), for what a read adds to it.</summary>
     public static long PageCacheBytes()
     {

@@ -25,8 +25,9 @@ internal static class FuseLevers
         ("buffered", "EROFS reads the blob files through their page cache (FOPEN_KEEP_CACHE)", c => Options(c, directIo: false, server: new FuseServerOptions())),
         ("syncdio", "EROFS -o directio without FUSE_ASYNC_DIO (a caught signal fails the read: FuseSignalTests)", c => Options(c, server: new FuseServerOptions())),
         ("buffered-ra4m", "buffered, FUSE max_readahead (and bdi read_ahead_kb) 4 MiB", c => Options(c, directIo: false, server: new FuseServerOptions { MaxReadahead = 4 << 20 })),
-        ("fetch8x", "fetcher: 8 readaheads in flight, 64 MiB window", c => Options(c, fetch: new ChunkFetcherOptions { MaxReadaheads = 8, ReadaheadWindow = 64 << 20 })),
-        ("fetch16m", "fetcher: 16 MiB requests, 64 MiB window", c => Options(c, fetch: new ChunkFetcherOptions { MaxRequestSize = 16 << 20, ReadaheadWindow = 64 << 20 })),
+        ("flat8m", "fetcher as before the adaptive stream requests: 8 MiB requests for every stream, 32 MiB window", c => Options(c, fetch: new ChunkFetcherOptions { MaxStreamRequestSize = 8 << 20, ReadaheadWindow = 32 << 20 })),
+        ("fetch8x", "fetcher: 8 readaheads in flight, 64 MiB window, 8 MiB requests", c => Options(c, fetch: new ChunkFetcherOptions { MaxReadaheads = 8, ReadaheadWindow = 64 << 20, MaxStreamRequestSize = 8 << 20 })),
+        ("fetch16m", "fetcher: 16 MiB requests for demand READs too, 64 MiB window", c => Options(c, fetch: new ChunkFetcherOptions { MaxRequestSize = 16 << 20, ReadaheadWindow = 64 << 20 })),
         ("noamplify", "fetcher: no amplification (READ-sized demand fetches)", c => Options(c, fetch: new ChunkFetcherOptions { AmplifyWindow = 0 })),
         ("noverify", "diagnostic, never shipped: chunk sha256 not verified (what verification costs)", c => Options(c, fetch: new ChunkFetcherOptions { VerifyDigests = false })),
     ];

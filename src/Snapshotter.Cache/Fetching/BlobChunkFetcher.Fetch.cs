@@ -9,14 +9,14 @@ public sealed partial class BlobChunkFetcher
     /// <summary>
     /// Whether chunk <paramref name="index"/> can join the Range GET covering stored bytes <c>[runStart, runEnd)</c>:
     /// it follows within <see cref="ChunkFetcherOptions.MergeGap"/> and keeps the request within
-    /// <see cref="ChunkFetcherOptions.MaxRequestSize"/>.
+    /// <paramref name="maxRequest"/> stored bytes.
     /// </summary>
-    private bool JoinsRun(int index, long runStart, long runEnd)
+    private bool JoinsRun(int index, long runStart, long runEnd, long maxRequest)
     {
         ref readonly var chunk = ref _table[index];
         return chunk.CompressedOffset >= runEnd
             && chunk.CompressedOffset - runEnd <= _options.MergeGap
-            && chunk.CompressedEnd - runStart <= _options.MaxRequestSize;
+            && chunk.CompressedEnd - runStart <= maxRequest;
     }
 
     /// <summary>
@@ -177,7 +177,7 @@ public sealed partial class BlobChunkFetcher
         long runStart = 0, runEnd = 0;
         foreach (var item in claimed)
         {
-            if (run is null || !JoinsRun(item.Index, runStart, runEnd))
+            if (run is null || !JoinsRun(item.Index, runStart, runEnd, _options.MaxRequestSize))
             {
                 run = [];
                 runs.Add(run);

@@ -385,7 +385,8 @@ public sealed class BlobChunkFetcherTests
     {
         // 64 chunks of 64 KiB stored as is; a window of 16 chunks, requests of at most 2 chunks, 2 in flight.
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 64).ToArray(), compress: false);
-        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 16 * 64 * K, MaxRequestSize = 2 * 64 * K, MaxReadaheads = 2 });
+        var (fetcher, reader, sink, _) = Create(
+            blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 16 * 64 * K, MaxRequestSize = 2 * 64 * K, MaxStreamRequestSize = 2 * 64 * K, MaxReadaheads = 2 });
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
@@ -445,7 +446,8 @@ public sealed class BlobChunkFetcherTests
     public async Task FillAsync_SequentialStream_RequestsInParallelButBounded()
     {
         var blob = TestBlob.Create(Enumerable.Repeat(64 * K, 64).ToArray(), compress: false);
-        var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 32 * 64 * K, MaxRequestSize = 64 * K, MaxReadaheads = 3 });
+        var (fetcher, reader, sink, _) = Create(
+            blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 32 * 64 * K, MaxRequestSize = 64 * K, MaxStreamRequestSize = 64 * K, MaxReadaheads = 3 });
         reader.Delay = TimeSpan.FromMilliseconds(30);
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
@@ -509,6 +511,88 @@ public sealed class BlobChunkFetcherTests
 
         Assert.All(Enumerable.Range(0, 19).Concat(Enumerable.Range(64, 19)), i => Assert.Equal(1, covered[i]));
         Assert.Equal(38, covered.Sum());
+    }
+
+    [Fact]
+    public async Task FillAsync_ProvenSequentialStream_RequestsGrowWithTheWindowUpToMaxStreamRequestSize()
+    {
+        // 320 chunks of 64 KiB stored as is; requests of 8 chunks (512 KiB) for demand READs, up to 32 (2 MiB) for a
+        // stream whose window (2 MiB, doubling to 8 MiB) holds more than 4 of them.
+        const int Chunk = 64 * K;
+        var blob = TestBlob.Create(Enumerable.Repeat(Chunk, 320).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(
+            blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 128 * Chunk, MaxRequestSize = 8 * Chunk, MaxStreamRequestSize = 32 * Chunk, MaxReadaheads = 4 });
+
+        // First window, 2 MiB past chunk 1: requests of the demand size.
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, Chunk, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(Chunk, Chunk, sink));
+        await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
+        await Task.Delay(100);
+        Assert.Equal([8 * Chunk], reader.Requests.Where(r => r.Offset >= 2 * Chunk).Select(r => r.Length).Distinct());
+
+        // The reader's next hole continues the stream: the window doubles to 4 MiB, its requests to 1 MiB.
+        var seen = reader.Requests.Count;
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(34 * Chunk, Chunk, sink));
+        await WaitUntilAsync(() => Enumerable.Range(35, 64).All(fetcher.IsPresent));
+        await Task.Delay(100);
+        Assert.Equal([16 * Chunk], reader.Requests.Skip(seen).Where(r => r.Offset >= 35 * Chunk).Select(r => r.Length).Distinct());
+
+        // And again: 8 MiB, requests of MaxStreamRequestSize (2 MiB), not more.
+        seen = reader.Requests.Count;
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(99 * Chunk, Chunk, sink));
+        await WaitUntilAsync(() => Enumerable.Range(100, 128).All(fetcher.IsPresent));
+        await Task.Delay(100);
+        Assert.Equal([32 * Chunk], reader.Requests.Skip(seen).Where(r => r.Offset >= 100 * Chunk).Select(r => r.Length).Distinct());
+        Assert.False(fetcher.IsPresent(228), "the window is 8 MiB past the READ");
+        Assert.True(blob.Uncompressed.AsSpan(0, 228 * Chunk).SequenceEqual(sink.Data.AsSpan(0, 228 * Chunk)));
+    }
+
+    [Fact]
+    public async Task FillAsync_GrownStreamRequests_StoredBytesInFlightStayWithinMaxReadaheadsOfMaxRequestSize()
+    {
+        // Requests of 4 chunks, 4 readaheads: 16 chunks in flight. The stream's 2 MiB window lets its requests grow to
+        // 8 chunks, so only 2 of them run at once.
+        const int Chunk = 64 * K;
+        var blob = TestBlob.Create(Enumerable.Repeat(Chunk, 64).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(
+            blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 128 * Chunk, MaxRequestSize = 4 * Chunk, MaxStreamRequestSize = 8 * Chunk, MaxReadaheads = 4 });
+        reader.Delay = TimeSpan.FromMilliseconds(50);
+
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, Chunk, sink));
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(Chunk, Chunk, sink));
+        await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
+
+        Assert.Equal([8 * Chunk], reader.Requests.Where(r => r.Offset >= 2 * Chunk).Select(r => r.Length).Distinct());
+        Assert.Equal(2, reader.MaxInFlight);
+        Assert.True(blob.Uncompressed.AsSpan(0, 34 * Chunk).SequenceEqual(sink.Data.AsSpan(0, 34 * Chunk)));
+    }
+
+    [Fact]
+    public async Task FillAsync_RandomReadsWithDefaultOptions_KeepReadSizedRequestsAndAmplification()
+    {
+        // 256 chunks of 64 KiB; 4 KiB READs far apart, under the shipped options: each fetches its chunk, then its
+        // amplification (1 MiB: 16 chunks) in the background, and starts no stream however large a stream's requests may grow.
+        const int Chunk = 64 * K;
+        var defaults = new ChunkFetcherOptions();
+        var blob = TestBlob.Create(Enumerable.Repeat(Chunk, 256).ToArray(), compress: false);
+        var (fetcher, reader, sink, _) = Create(blob, defaults);
+
+        int[] chunks = [200, 10, 120, 60, 160];
+        foreach (var chunk in chunks)
+        {
+            Assert.Equal(FillResult.Success, await fetcher.FillAsync((long)chunk * Chunk + 8 * K, 4 * K, sink));
+        }
+
+        await WaitUntilAsync(() => chunks.All(c => Enumerable.Range(c, 16).All(fetcher.IsPresent)));
+        await Task.Delay(200);
+
+        Assert.All(reader.Requests, r => Assert.True(r.Length <= defaults.AmplifyWindow, $"request of {r.Length} bytes at {r.Offset}"));
+        Assert.Equal(chunks.Length * 16, Enumerable.Range(0, 256).Count(fetcher.IsPresent));
+        Assert.Equal(chunks.Length * 2, reader.Requests.Count);
+        foreach (var chunk in chunks)
+        {
+            AssertRangeMatches(blob, sink, (long)chunk * Chunk, 16 * Chunk);
+        }
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
