@@ -68,7 +68,8 @@ for p in "${projects[@]}"; do
       echo "test.sh: $vm not found: the kernel tier cannot run (set VM_RUNNER or put shared/ beside the repo)" >&2
       failed=$((failed + 1)); status=1; continue
     fi
-    "$vm" --timeout 2700 -- dotnet test "tests/$p/bin/Release/net10.0/$p.dll" "${filter[@]}" 2>&1 | tee "$log"
+    # The emulated guest can take over vstest's default 90 s to connect its test host when the host is busy.
+    "$vm" --timeout 2700 -- env VSTEST_CONNECTION_TIMEOUT=900 dotnet test "tests/$p/bin/Release/net10.0/$p.dll" "${filter[@]}" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
   else
     dotnet test "tests/$p/$p.csproj" -c Release --no-build -nologo "${filter[@]}" 2>&1 | tee "$log"
