@@ -97,7 +97,7 @@ internal static class ImageGenerator
         {
             ["schemaVersion"] = 2,
             ["mediaType"] = MediaTypes.OciManifest,
-            ["config"] = JsonSerializer.SerializeToNode(configDescriptor),
+            ["config"] = DescriptorJson.ToJson(configDescriptor),
             ["layers"] = new JsonArray(layers.Select(l => DescriptorJson.ToJson(new Descriptor(LayerMediaType, l.Digest, l.GzipBytes))).ToArray()),
         };
         var manifestBytes = JsonSerializer.SerializeToUtf8Bytes(manifest);
