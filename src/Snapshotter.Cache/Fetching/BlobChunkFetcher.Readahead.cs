@@ -72,6 +72,7 @@ public sealed partial class BlobChunkFetcher
         {
             List<(int Index, TaskCompletionSource<bool> Done)>? run;
             int generation;
+            long runBytes;
             lock (_gate)
             {
                 generation = _generation;
@@ -84,8 +85,9 @@ public sealed partial class BlobChunkFetcher
                     return;
                 }
 
+                runBytes = RunBytes(run);
                 _streamRuns++;
-                _streamRunBytes += RunBytes(run);
+                _streamRunBytes += runBytes;
             }
 
             // On the thread pool: a request that completes synchronously must not recurse into the next one.
@@ -100,7 +102,7 @@ public sealed partial class BlobChunkFetcher
                     lock (_gate)
                     {
                         _streamRuns--;
-                        _streamRunBytes -= RunBytes(run);
+                        _streamRunBytes -= runBytes;
                     }
                 }
 
