@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Snapshotter.Configuration;
 
 namespace Snapshotter.Cli;
 
@@ -19,20 +18,20 @@ internal sealed class ServeOptions
 
     public Option<string?> Root { get; } = new("--root")
     {
-        Description = $"State directory (metadata.db, snapshots/). Default: {SnapshotterConfig.DefaultRoot}. Env: {ConfigLoader.RootEnv}.",
+        Description = $"State directory (metadata.db, snapshots/). Default: {SnapshotterConfig.DefaultRoot}. Env: {ConfigLoader.RootEnv.Name}.",
         HelpName = "DIR",
     };
 
     public Option<string?> Address { get; } = new("--address")
     {
         Description = $"Unix socket to serve containerd's snapshots API on (mode 0660, parent dir created 0700). " +
-            $"Default: {SnapshotterConfig.DefaultAddress}. Env: {ConfigLoader.AddressEnv}.",
+            $"Default: {SnapshotterConfig.DefaultAddress}. Env: {ConfigLoader.AddressEnv.Name}.",
         HelpName = "SOCKET",
     };
 
     public Option<string?> LogLevel { get; } = new("--log-level")
     {
-        Description = $"trace, debug, info, warn or error. Default: info. Env: {ConfigLoader.LogLevelEnv}.",
+        Description = $"trace, debug, info, warn or error. Default: info. Env: {ConfigLoader.LogLevelEnv.Name}.",
         HelpName = "LEVEL",
     };
 
@@ -41,7 +40,7 @@ internal sealed class ServeOptions
         Description = "How lazily pullable images are served: auto (fscache when the kernel has cachefiles on-demand, else fuse " +
             "when it mounts EROFS from regular files (6.12+), else blob-fetch), fscache, fuse, blob-fetch (download each data blob whole at " +
             "first use, then mount) or off (unpack every layer the ordinary way); an unavailable mode falls back to the next. " +
-            $"`snapshotter check` shows which one this host gets. Default: auto. Env: {ConfigLoader.LazyModeEnv}.",
+            $"`snapshotter check` shows which one this host gets. Default: auto. Env: {ConfigLoader.LazyModeEnv.Name}.",
         HelpName = "MODE",
     };
 
