@@ -4,16 +4,11 @@ namespace Snapshotter.Core;
 /// The one exception type for expected failures. <see cref="Kind"/> decides the gRPC status code;
 /// the message is user-facing (it reaches <c>ctr</c>), so it names the problem and never holds secrets.
 /// </summary>
-public sealed class SnapshotterException : Exception
+public sealed class SnapshotterException(ErrorKind kind, string message, Exception? innerException = null)
+    : Exception(message, innerException)
 {
-    public SnapshotterException(ErrorKind kind, string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-        Kind = kind;
-    }
-
     /// <summary>The error category, mapped to a gRPC status code at the edge.</summary>
-    public ErrorKind Kind { get; }
+    public ErrorKind Kind { get; } = kind;
 
     public static SnapshotterException NotFound(string message) => new(ErrorKind.NotFound, message);
 

@@ -27,15 +27,9 @@ public sealed partial class FuseServer
     /// </summary>
     private void HandleReaddir(FuseDeviceReader reader, in FuseInHeader request, ReadOnlySpan<byte> body, bool plus)
     {
-        if (!TryReadBody(reader, request, body, out FuseReadIn read))
+        if (!TryReadBody(reader, request, body, out FuseReadIn read)
+            || !TryFound(reader, request, _directories.Get(read.Fh), Errno.EBADF, out var snapshot))
         {
-            return;
-        }
-
-        var snapshot = _directories.Get(read.Fh);
-        if (snapshot is null)
-        {
-            ReplyError(reader, request, Errno.EBADF);
             return;
         }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Snapshotter.Fuse.Interop;
 using Snapshotter.Fuse.Session;
 using Tmds.Linux;
@@ -218,6 +219,23 @@ public sealed partial class FuseServer
         }
 
         value = FuseWire.Read<T>(body);
+        return true;
+    }
+
+    /// <summary>
+    /// The common handler check for the node or handle a request names: false, after replying <paramref name="errno"/>,
+    /// when <paramref name="found"/> is null (it was forgotten, released or never existed).
+    /// </summary>
+    private bool TryFound<T>(FuseDeviceReader reader, in FuseInHeader request, T? found, int errno, [NotNullWhen(true)] out T? value)
+        where T : class
+    {
+        value = found;
+        if (value is null)
+        {
+            ReplyError(reader, request, errno);
+            return false;
+        }
+
         return true;
     }
 

@@ -12,15 +12,9 @@ public sealed partial class FuseServer
     /// </summary>
     private void HandleRead(FuseDeviceReader reader, in FuseInHeader request, ReadOnlySpan<byte> body)
     {
-        if (!TryReadBody(reader, request, body, out FuseReadIn read))
+        if (!TryReadBody(reader, request, body, out FuseReadIn read)
+            || !TryFound(reader, request, _nodes.Get(request.NodeId), Errno.EBADF, out var node))
         {
-            return;
-        }
-
-        var node = _nodes.Get(request.NodeId);
-        if (node is null)
-        {
-            ReplyError(reader, request, Errno.EBADF);
             return;
         }
 

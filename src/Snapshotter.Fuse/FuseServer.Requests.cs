@@ -85,10 +85,8 @@ public sealed partial class FuseServer
         }
 
         var name = FuseWire.ReadName(body);
-        var node = name.IsEmpty ? null : _nodes.Lookup(Encoding.UTF8.GetString(name));
-        if (node is null)
+        if (!TryFound(reader, request, name.IsEmpty ? null : _nodes.Lookup(Encoding.UTF8.GetString(name)), Errno.ENOENT, out var node))
         {
-            ReplyError(reader, request, Errno.ENOENT);
             return;
         }
 
@@ -142,10 +140,8 @@ public sealed partial class FuseServer
             return;
         }
 
-        var node = _nodes.Get(request.NodeId);
-        if (node is null)
+        if (!TryFound(reader, request, _nodes.Get(request.NodeId), Errno.ENOENT, out var node))
         {
-            ReplyError(reader, request, Errno.ENOENT);
             return;
         }
 

@@ -7,7 +7,7 @@ public static class NydusAnnotations
     public const string BlobMediaType = "application/vnd.oci.image.layer.nydus.blob.v1";
 
     /// <summary>Media type of the bootstrap layer: an ordinary gzip tar holding <see cref="BootstrapPath"/>.</summary>
-    public const string BootstrapMediaType = "application/vnd.oci.image.layer.v1.tar+gzip";
+    public const string BootstrapMediaType = MediaTypes.OciLayerTarGzip;
 
     /// <summary>Layer annotation of a data blob (value <c>true</c>).</summary>
     public const string Blob = "containerd.io/snapshot/nydus-blob";

@@ -6,16 +6,11 @@ namespace Snapshotter.Registry;
 /// The one exception type of this library. The message names the operation, the registry host and the
 /// registry's error code; it never contains credentials, tokens or <c>Authorization</c> values.
 /// </summary>
-public sealed class RegistryException : Exception
+public sealed class RegistryException(RegistryErrorKind kind, string message, Exception? innerException = null)
+    : Exception(message, innerException)
 {
-    public RegistryException(RegistryErrorKind kind, string message, Exception? innerException = null)
-        : base(message, innerException)
-    {
-        Kind = kind;
-    }
-
     /// <summary>The error category.</summary>
-    public RegistryErrorKind Kind { get; }
+    public RegistryErrorKind Kind { get; } = kind;
 
     /// <summary>The HTTP status code of the failing answer, when there was one.</summary>
     public int? StatusCode { get; init; }

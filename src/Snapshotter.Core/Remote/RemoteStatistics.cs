@@ -8,14 +8,10 @@ public sealed class RemoteStatistics
 {
     private readonly long[] _fallbacks = new long[Enum.GetValues<FallbackReason>().Length];
     private long _remoteCommits;
-    private long _mounts;
     private long _mounted;
 
     /// <summary>Layers committed remotely (no download).</summary>
     public long RemoteCommits => Volatile.Read(ref _remoteCommits);
-
-    /// <summary>Lazy image mounts made since start.</summary>
-    public long Mounts => Volatile.Read(ref _mounts);
 
     /// <summary>Lazy images mounted right now.</summary>
     public long Mounted => Volatile.Read(ref _mounted);
@@ -27,11 +23,7 @@ public sealed class RemoteStatistics
 
     internal void RecordRemoteCommit() => Interlocked.Increment(ref _remoteCommits);
 
-    internal void RecordMounted()
-    {
-        Interlocked.Increment(ref _mounts);
-        Interlocked.Increment(ref _mounted);
-    }
+    internal void RecordMounted() => Interlocked.Increment(ref _mounted);
 
     internal void RecordUnmounted() => Interlocked.Decrement(ref _mounted);
 }

@@ -52,10 +52,10 @@ internal static partial class BootstrapWriter
         BinaryPrimitives.WriteUInt64LittleEndian(at[Inode.Size..], size);
         BinaryPrimitives.WriteUInt32LittleEndian(at[Inode.Union..], iu);
         BinaryPrimitives.WriteUInt32LittleEndian(at[Inode.Ino..], (uint)p.Nid);
-        BinaryPrimitives.WriteUInt32LittleEndian(at[Inode.Uid..], inode.Uid);
-        BinaryPrimitives.WriteUInt32LittleEndian(at[Inode.Gid..], inode.Gid);
-        BinaryPrimitives.WriteUInt64LittleEndian(at[Inode.Mtime..], (ulong)inode.MtimeSeconds);
-        BinaryPrimitives.WriteUInt32LittleEndian(at[Inode.MtimeNsec..], inode.MtimeNanoseconds);
+        BinaryPrimitives.WriteUInt32LittleEndian(at[Inode.Uid..], inode.Ownership.Uid);
+        BinaryPrimitives.WriteUInt32LittleEndian(at[Inode.Gid..], inode.Ownership.Gid);
+        BinaryPrimitives.WriteUInt64LittleEndian(at[Inode.Mtime..], (ulong)inode.Ownership.MtimeSeconds);
+        BinaryPrimitives.WriteUInt32LittleEndian(at[Inode.MtimeNsec..], inode.Ownership.MtimeNanoseconds);
         BinaryPrimitives.WriteUInt32LittleEndian(at[Inode.Nlink..], p.LinkCount);
         int cursor = InodeSize;
         p.Xattrs.CopyTo(at[cursor..]);

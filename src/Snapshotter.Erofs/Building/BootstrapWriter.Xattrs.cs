@@ -9,13 +9,6 @@ internal static partial class BootstrapWriter
     private const int MaxXattrSuffixLength = 255;
     private const int MaxInlineXattrBytes = 2048;
 
-    // Name indexes of erofs_fs.h (EROFS_XATTR_INDEX_*): the prefix is stored as its index, only the suffix as bytes.
-    private const byte XattrIndexUser = 1;
-    private const byte XattrIndexPosixAclAccess = 2;
-    private const byte XattrIndexPosixAclDefault = 3;
-    private const byte XattrIndexTrusted = 4;
-    private const byte XattrIndexSecurity = 6;
-
     private static byte[] SerializeXattrs(FsInode inode)
     {
         if (inode.Xattrs is null || inode.Xattrs.Count == 0)
@@ -54,26 +47,8 @@ internal static partial class BootstrapWriter
         return buffer.ToArray();
     }
 
-    private static (byte Index, string Suffix) SplitXattrName(string name)
-    {
-        if (name == "system.posix_acl_access")
-        {
-            return (XattrIndexPosixAclAccess, string.Empty);
-        }
-
-        if (name == "system.posix_acl_default")
-        {
-            return (XattrIndexPosixAclDefault, string.Empty);
-        }
-
-        foreach ((string prefix, byte index) in (ReadOnlySpan<(string, byte)>)[("user.", XattrIndexUser), ("trusted.", XattrIndexTrusted), ("security.", XattrIndexSecurity)])
-        {
-            if (name.StartsWith(prefix, StringComparison.Ordinal) && name.Length > prefix.Length)
-            {
-                return (index, name[prefix.Length..]);
-            }
-        }
-
-        throw new InvalidImageException($"xattr '{name}' has a namespace EROFS cannot store");
-    }
+    private static (byte Index, string Suffix) SplitXattrName(string name) =>
+        XattrNameIndex.TrySplit(name, out byte index, out string suffix)
+            ? (index, suffix)
+            : throw new InvalidImageException($"xattr '{name}' has a namespace EROFS cannot store");
 }

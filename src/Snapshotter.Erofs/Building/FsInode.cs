@@ -8,13 +8,7 @@ internal sealed class FsInode
 {
     public uint Mode { get; set; }
 
-    public uint Uid { get; set; }
-
-    public uint Gid { get; set; }
-
-    public long MtimeSeconds { get; set; }
-
-    public uint MtimeNanoseconds { get; set; }
+    public InodeOwnership Ownership { get; set; }
 
     public ulong Size { get; set; }
 

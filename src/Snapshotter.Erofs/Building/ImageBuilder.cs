@@ -253,10 +253,7 @@ public sealed class ImageBuilder
     private static void ApplyMetadata(FsInode inode, LayerTarEntry entry)
     {
         inode.Mode = (inode.Mode & ErofsFormat.ModeTypeMask) | entry.Mode;
-        inode.Uid = entry.Uid;
-        inode.Gid = entry.Gid;
-        inode.MtimeSeconds = entry.MtimeSeconds;
-        inode.MtimeNanoseconds = entry.MtimeNanoseconds;
+        inode.Ownership = entry.Ownership;
         inode.Xattrs = entry.Xattrs;
     }
 

@@ -13,13 +13,7 @@ internal sealed class LayerTarEntry
 
     public uint Mode { get; init; }
 
-    public uint Uid { get; init; }
-
-    public uint Gid { get; init; }
-
-    public long MtimeSeconds { get; init; }
-
-    public uint MtimeNanoseconds { get; init; }
+    public InodeOwnership Ownership { get; init; }
 
     public uint DeviceMajor { get; init; }
 

@@ -6,9 +6,6 @@ namespace Snapshotter.Erofs.Reading;
 
 public sealed partial class ErofsImage
 {
-    private static readonly string[] XattrPrefixes =
-        ["", "user.", "system.posix_acl_access", "system.posix_acl_default", "trusted.", "lustre.", "security."];
-
     /// <summary>Reads an inode's extended attributes (shared and inline), in on-disk order.</summary>
     internal IReadOnlyList<ErofsXattr> ReadXattrs(ErofsInode inode)
     {
@@ -64,14 +61,14 @@ public sealed partial class ErofsImage
             throw new InvalidImageException($"inode {inode.Nid}: long xattr name prefixes are not supported");
         }
 
-        if (index >= XattrPrefixes.Length)
+        if (!XattrNameIndex.TryGetPrefix(index, out string prefix))
         {
             throw new InvalidImageException($"inode {inode.Nid}: unknown xattr name index {index}");
         }
 
         byte[] body = new byte[nameLength + valueSize];
         ReadExact(at + ErofsFormat.XattrEntryHeaderSize, body, $"inode {inode.Nid} xattr body");
-        string name = XattrPrefixes[index] + Encoding.UTF8.GetString(body, 0, nameLength);
+        string name = prefix + Encoding.UTF8.GetString(body, 0, nameLength);
         if (name.Length == 0)
         {
             throw new InvalidImageException($"inode {inode.Nid}: empty xattr name");

@@ -1,4 +1,3 @@
-using Snapshotter.Configuration;
 
 namespace Snapshotter.Checks;
 

@@ -1,4 +1,3 @@
-using Snapshotter.Lazy;
 using Snapshotter.Lazy.Backends;
 
 namespace Snapshotter.Checks;

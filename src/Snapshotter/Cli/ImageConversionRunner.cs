@@ -1,8 +1,6 @@
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Lazy.Conversion;
-using Snapshotter.Oci;
-using Snapshotter.Registry;
 
 namespace Snapshotter.Cli;
 

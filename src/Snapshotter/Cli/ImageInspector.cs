@@ -3,8 +3,6 @@ using Snapshotter.Erofs;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Lazy.Conversion;
-using Snapshotter.Oci;
-using Snapshotter.Registry;
 
 namespace Snapshotter.Cli;
 

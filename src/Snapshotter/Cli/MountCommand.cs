@@ -2,12 +2,6 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Telemetry;
-using Snapshotter.Configuration;
-using Snapshotter.Core;
-using Snapshotter.Core.Remote;
-using Snapshotter.Lazy;
-using Snapshotter.Registry;
 
 namespace Snapshotter.Cli;
 

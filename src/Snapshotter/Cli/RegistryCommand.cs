@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Snapshotter.Registry;
-using Snapshotter.Oci;
 
 namespace Snapshotter.Cli;
 

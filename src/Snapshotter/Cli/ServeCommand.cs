@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Snapshotter.Configuration;
 using Snapshotter.Hosting;
 
 namespace Snapshotter.Cli;

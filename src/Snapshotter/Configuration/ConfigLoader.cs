@@ -6,11 +6,19 @@ namespace Snapshotter.Configuration;
 /// <summary>Builds the effective <see cref="SnapshotterConfig"/>: defaults, then file, then environment, then flags.</summary>
 internal static class ConfigLoader
 {
+    /// <summary>The config file to read instead of <see cref="SnapshotterConfig.DefaultConfigPath"/>.</summary>
     public const string ConfigEnv = "SNAPSHOTTER_CONFIG";
-    public const string RootEnv = "SNAPSHOTTER_ROOT";
-    public const string AddressEnv = "SNAPSHOTTER_ADDRESS";
-    public const string LogLevelEnv = "SNAPSHOTTER_LOG_LEVEL";
-    public const string LazyModeEnv = "SNAPSHOTTER_LAZY_MODE";
+
+    public static readonly EnvSetting RootEnv = new("SNAPSHOTTER_ROOT", (config, value) => config with { Root = value });
+
+    public static readonly EnvSetting AddressEnv = new("SNAPSHOTTER_ADDRESS", (config, value) => config with { Address = value });
+
+    public static readonly EnvSetting LogLevelEnv = new("SNAPSHOTTER_LOG_LEVEL", (config, value) => config with { LogLevel = value });
+
+    public static readonly EnvSetting LazyModeEnv = new("SNAPSHOTTER_LAZY_MODE", (config, value) => config with { LazyMode = value });
+
+    /// <summary>The settings the environment overrides; a variable that is unset or empty leaves the setting alone.</summary>
+    private static readonly EnvSetting[] EnvSettings = [RootEnv, AddressEnv, LogLevelEnv, LazyModeEnv];
 
     private static readonly string[] LogLevels = ["trace", "debug", "info", "warn", "error"];
 
@@ -39,13 +47,14 @@ internal static class ConfigLoader
             throw new ConfigException($"config file {explicitFile} does not exist");
         }
 
-        config = config with
+        foreach (var setting in EnvSettings)
         {
-            Root = NullIfEmpty(getEnv(RootEnv)) ?? config.Root,
-            Address = NullIfEmpty(getEnv(AddressEnv)) ?? config.Address,
-            LogLevel = NullIfEmpty(getEnv(LogLevelEnv)) ?? config.LogLevel,
-            LazyMode = NullIfEmpty(getEnv(LazyModeEnv)) ?? config.LazyMode,
-        };
+            if (NullIfEmpty(getEnv(setting.Name)) is { } value)
+            {
+                config = setting.Apply(config, value);
+            }
+        }
+
         config = config with
         {
             Root = flags.Root ?? config.Root,

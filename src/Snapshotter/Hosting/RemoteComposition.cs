@@ -1,12 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Fetching;
-using Snapshotter.Telemetry;
-using Snapshotter.Configuration;
-using Snapshotter.Core;
-using Snapshotter.Core.Remote;
-using Snapshotter.Lazy;
-using Snapshotter.Registry;
-using Snapshotter.Oci;
 
 namespace Snapshotter.Hosting;
 

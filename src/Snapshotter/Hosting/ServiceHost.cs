@@ -9,12 +9,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Snapshotter.Configuration;
 using Snapshotter.Core.Overlay;
-using Snapshotter.Core.Remote;
 using Snapshotter.Core.Snapshots;
 using Snapshotter.Services;
-using Snapshotter.Telemetry;
 
 namespace Snapshotter.Hosting;
 

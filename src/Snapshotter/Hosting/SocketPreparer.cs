@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Snapshotter.Configuration;
 
 namespace Snapshotter.Hosting;
 

@@ -5,9 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Snapshotter.Core.Remote;
-using Snapshotter.Lazy;
-using Snapshotter.Telemetry;
 
 namespace Snapshotter.Hosting;
 

@@ -1,4 +1,3 @@
-using Snapshotter.Core;
 using Grpc.Core;
 
 namespace Snapshotter.Services;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Snapshotter.Telemetry;
 
 namespace Snapshotter.Services;
 

@@ -1,7 +1,6 @@
 using Google.Protobuf.Collections;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Snapshotter.Core;
 using Snapshotter.Core.Snapshots;
 using Proto = Snapshotter.Containerd.Snapshots;
 using ProtoMount = Snapshotter.Containerd.Types.Mount;

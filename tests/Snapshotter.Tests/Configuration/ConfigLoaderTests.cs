@@ -39,7 +39,7 @@ public sealed class ConfigLoaderTests : IDisposable
         var fromFile = ConfigLoader.Load(NoFlags with { ConfigFile = file }, Env());
         Assert.Equal(("/file/root", "/file/sock", "debug", 5), (fromFile.Root, fromFile.Address, fromFile.LogLevel, fromFile.ShutdownTimeoutSeconds));
 
-        var env = Env((ConfigLoader.RootEnv, "/env/root"), (ConfigLoader.LogLevelEnv, "warn"));
+        var env = Env((ConfigLoader.RootEnv.Name, "/env/root"), (ConfigLoader.LogLevelEnv.Name, "warn"));
         var fromEnv = ConfigLoader.Load(NoFlags with { ConfigFile = file }, env);
         Assert.Equal(("/env/root", "/file/sock", "warn"), (fromEnv.Root, fromEnv.Address, fromEnv.LogLevel));
 
@@ -191,8 +191,8 @@ public sealed class ConfigLoaderTests : IDisposable
         var file = WriteConfig("""{ "lazy_mode": "blob-fetch", "root": "/r" }""");
 
         Assert.Equal("blob-fetch", ConfigLoader.Load(NoFlags with { ConfigFile = file }, Env()).LazyMode);
-        Assert.Equal("off", ConfigLoader.Load(NoFlags with { ConfigFile = file }, Env((ConfigLoader.LazyModeEnv, "OFF"))).LazyMode);
-        var flagged = ConfigLoader.Load(NoFlags with { ConfigFile = file, LazyMode = "fuse" }, Env((ConfigLoader.LazyModeEnv, "off")));
+        Assert.Equal("off", ConfigLoader.Load(NoFlags with { ConfigFile = file }, Env((ConfigLoader.LazyModeEnv.Name, "OFF"))).LazyMode);
+        var flagged = ConfigLoader.Load(NoFlags with { ConfigFile = file, LazyMode = "fuse" }, Env((ConfigLoader.LazyModeEnv.Name, "off")));
         Assert.Equal("fuse", flagged.LazyMode);
         Assert.Equal("/r/cache", flagged.CacheDir);
     }
