@@ -4,8 +4,12 @@ using Snapshotter.Cache.Fetching;
 
 namespace Snapshotter.Lazy.Blobs;
 
-/// <summary>Writes fetched chunks into a local (sparse) blob file at their uncompressed offsets.</summary>
-internal sealed class FileChunkSink(SafeFileHandle file) : IChunkSink
+/// <summary>
+/// Writes fetched chunks into a local (sparse) blob file at their uncompressed offsets: through
+/// <paramref name="direct"/> (the same file opened O_DIRECT, see <see cref="DirectFile"/>) when the write is
+/// page-aligned, else through <paramref name="file"/>.
+/// </summary>
+internal sealed class FileChunkSink(SafeFileHandle file, SafeFileHandle? direct = null) : IChunkSink
 {
     public FillResult Write(AlignedBuffer buffer, int length, long offset)
     {
@@ -19,7 +23,9 @@ internal sealed class FileChunkSink(SafeFileHandle file) : IChunkSink
         buffer.Span[length..padded].Clear();
         try
         {
-            RandomAccess.Write(file, buffer.Span[..padded], offset);
+            // The buffer is page-aligned; a page-aligned range can bypass the page cache.
+            var aligned = direct is not null && padded % AlignedBuffer.PageSize == 0 && offset % AlignedBuffer.PageSize == 0;
+            RandomAccess.Write(aligned ? direct! : file, buffer.Span[..padded], offset);
             return FillResult.Success;
         }
         catch (IOException)
