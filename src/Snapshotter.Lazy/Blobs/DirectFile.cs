@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using Snapshotter.Cache.Buffers;
+using Snapshotter.Lazy.Interop;
 
 namespace Snapshotter.Lazy.Blobs;
 
@@ -12,20 +13,26 @@ namespace Snapshotter.Lazy.Blobs;
 /// </summary>
 internal static class DirectFile
 {
-    // FILE_FLAG_NO_BUFFERING: .NET maps it to O_DIRECT on Linux.
-    private const FileOptions NoBuffering = (FileOptions)0x20000000;
-
     /// <summary>Opens <paramref name="path"/> O_DIRECT for reading and writing, or null where the file system refuses it (tmpfs).</summary>
     public static SafeFileHandle? TryOpen(string path)
     {
+        SafeFileHandle handle;
         try
         {
-            return File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, NoBuffering);
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
+
+        if (DirectIoCalls.TrySetDirect(handle))
+        {
+            return handle;
+        }
+
+        handle.Dispose();
+        return null;
     }
 
     /// <summary>Whether a transfer of <paramref name="span"/> at <paramref name="offset"/> meets O_DIRECT's alignment (a page: safe for any block size up to it).</summary>
