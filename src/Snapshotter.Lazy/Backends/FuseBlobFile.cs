@@ -23,7 +23,6 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     private readonly ILogger _logger;
     private readonly SnapshotterMetrics _metrics;
     private readonly SafeFileHandle _file;
-    private readonly SafeFileHandle? _direct;
     private readonly FileChunkSink _sink;
     private readonly ChunkFailureHold _failures;
     [SuppressMessage("Usage", "CA2213:Disposable fields should be disposed", Justification = "cancelled, never disposed: a READ still arriving must find its token; it has no timer or wait handle to release")]
@@ -43,10 +42,9 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         _logger = logger;
         _failures = new ChunkFailureHold(failureHold ?? ChunkFailureHold.DefaultDuration);
         SparsePath = sparsePath;
-        _file = File.OpenHandle(sparsePath, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite);
+        _file = File.OpenHandle(sparsePath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read);
         RandomAccess.SetLength(_file, blob.DeviceSize);
-        _direct = DirectFile.TryOpen(sparsePath);
-        _sink = new FileChunkSink(_file, _direct);
+        _sink = new FileChunkSink(_file);
     }
 
     public string Name => _blob.Hex;
@@ -96,7 +94,6 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
     {
         // The source is not disposed: a READ still arriving must find its token (cancelled) rather than an ObjectDisposedException.
         _lifetime.Cancel();
-        _direct?.Dispose();
         _file.Dispose();
     }
 
@@ -143,9 +140,7 @@ internal sealed class FuseBlobFile : IFuseFile, IDisposable
         FuseReadResult result;
         try
         {
-            // Page-aligned READs (the kernel's page-cache fills) bypass the page cache, as the chunk writes did.
-            var handle = _direct is not null && DirectFile.IsAligned(destination, offset) ? _direct : _file;
-            var n = RandomAccess.Read(handle, destination, offset);
+            var n = RandomAccess.Read(_file, destination, offset);
             result = n > 0 ? FuseReadResult.Success(n) : FuseReadResult.IoError;
         }
         catch (IOException)

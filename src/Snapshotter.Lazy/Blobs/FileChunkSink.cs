@@ -4,12 +4,8 @@ using Snapshotter.Cache.Fetching;
 
 namespace Snapshotter.Lazy.Blobs;
 
-/// <summary>
-/// Writes fetched chunks into a local (sparse) blob file at their uncompressed offsets: through
-/// <paramref name="direct"/> (the same file opened O_DIRECT, see <see cref="DirectFile"/>) when the write is
-/// page-aligned, else through <paramref name="file"/>.
-/// </summary>
-internal sealed class FileChunkSink(SafeFileHandle file, SafeFileHandle? direct = null) : IChunkSink
+/// <summary>Writes fetched chunks into a local (sparse) blob file at their uncompressed offsets.</summary>
+internal sealed class FileChunkSink(SafeFileHandle file) : IChunkSink
 {
     public FillResult Write(AlignedBuffer buffer, int length, long offset)
     {
@@ -23,9 +19,7 @@ internal sealed class FileChunkSink(SafeFileHandle file, SafeFileHandle? direct 
         buffer.Span[length..padded].Clear();
         try
         {
-            // The buffer is page-aligned; a page-aligned range can bypass the page cache.
-            var aligned = direct is not null && padded % AlignedBuffer.PageSize == 0 && offset % AlignedBuffer.PageSize == 0;
-            RandomAccess.Write(aligned ? direct! : file, buffer.Span[..padded], offset);
+            RandomAccess.Write(file, buffer.Span[..padded], offset);
             return FillResult.Success;
         }
         catch (IOException)
