@@ -13,13 +13,4 @@ public interface IBlobReader
     /// <exception cref="RegistryException">The range could not be read (see <see cref="RegistryException.Kind"/>).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     Task ReadAsync(BlobLocator blob, long offset, Memory<byte> destination, CancellationToken cancellationToken = default);
-
-    /// <summary>
-    /// As <see cref="ReadAsync(BlobLocator, long, Memory{byte}, CancellationToken)"/>, and meanwhile calls
-    /// <paramref name="progress"/> with <c>n</c> whenever the first <c>n</c> bytes of <paramref name="destination"/> hold
-    /// the blob's bytes, before the whole range is in (a retry may report a smaller <c>n</c> again; the whole length is
-    /// never reported: the range is complete only when the read succeeds). The default reports nothing.
-    /// </summary>
-    Task ReadAsync(BlobLocator blob, long offset, Memory<byte> destination, Action<int> progress, CancellationToken cancellationToken = default) =>
-        ReadAsync(blob, offset, destination, cancellationToken);
 }

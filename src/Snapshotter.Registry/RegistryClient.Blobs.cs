@@ -20,17 +20,7 @@ public sealed partial class RegistryClient
     /// them. Redirect targets (object storage) are cached per blob until they fail.
     /// </remarks>
     /// <exception cref="RegistryException"><see cref="RegistryErrorKind.RangeNotSatisfiable"/> when the range is past the end of the blob, or any transport/auth failure.</exception>
-    public Task ReadAsync(BlobLocator blob, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
-        ReadRangeAsync(blob, offset, destination, progress: null, cancellationToken);
-
-    /// <summary>
-    /// As <see cref="ReadAsync(BlobLocator, long, Memory{byte}, CancellationToken)"/>, reporting the bytes in so far to
-    /// <paramref name="progress"/> before the end (see <see cref="IBlobReader"/>).
-    /// </summary>
-    public Task ReadAsync(BlobLocator blob, long offset, Memory<byte> destination, Action<int> progress, CancellationToken cancellationToken = default) =>
-        ReadRangeAsync(blob, offset, destination, progress, cancellationToken);
-
-    private Task ReadRangeAsync(BlobLocator blob, long offset, Memory<byte> destination, Action<int>? progress, CancellationToken cancellationToken)
+    public Task ReadAsync(BlobLocator blob, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
@@ -51,7 +41,7 @@ public sealed partial class RegistryClient
             RedirectCacheKey = blob.CacheKey,
         };
 
-        return ExecuteAsync(blob.Repository, spec, new RangeRead(blob, offset, destination, progress), static (response, read, ct) => CopyRangeAsync(response, read, ct), keepResponse: false, cancellationToken);
+        return ExecuteAsync(blob.Repository, spec, new RangeRead(blob, offset, destination), static (response, read, ct) => CopyRangeAsync(response, read, ct), keepResponse: false, cancellationToken);
     }
 
     /// <summary>
@@ -164,7 +154,7 @@ public sealed partial class RegistryClient
             }
 
             Stream body = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await ReadExactlyAsync(body, read.Destination, where, cancellationToken, progress: read.Progress).ConfigureAwait(false);
+            await ReadExactlyAsync(body, read.Destination, where, cancellationToken).ConfigureAwait(false);
             if (content.Headers.ContentLength is null)
             {
                 await EnsureEndAsync(body, where, cancellationToken).ConfigureAwait(false);
@@ -183,7 +173,7 @@ public sealed partial class RegistryClient
 
             Stream body = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await SkipAsync(body, read.Offset, where, cancellationToken).ConfigureAwait(false);
-            await ReadExactlyAsync(body, read.Destination, where, cancellationToken, content.Headers.ContentLength is null, read.Progress).ConfigureAwait(false);
+            await ReadExactlyAsync(body, read.Destination, where, cancellationToken, content.Headers.ContentLength is null).ConfigureAwait(false);
             return true;
         }
 
@@ -210,37 +200,12 @@ public sealed partial class RegistryClient
         }
     }
 
-    internal static async ValueTask ReadExactlyAsync(
-        Stream body, Memory<byte> destination, string where, CancellationToken cancellationToken, bool lengthUnknown = false, Action<int>? progress = null)
+    internal static async ValueTask ReadExactlyAsync(Stream body, Memory<byte> destination, string where, CancellationToken cancellationToken, bool lengthUnknown = false)
     {
-        if (progress is null)
+        int read = await body.ReadAtLeastAsync(destination, destination.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (read < destination.Length)
         {
-            int read = await body.ReadAtLeastAsync(destination, destination.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-            if (read < destination.Length)
-            {
-                throw Truncated(where, lengthUnknown);
-            }
-
-            return;
-        }
-
-        // As the bytes arrive: the caller uses the head of the range (its first chunks) before the end is in.
-        int total = 0;
-        while (true)
-        {
-            int n = await body.ReadAsync(destination[total..], cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                throw Truncated(where, lengthUnknown);
-            }
-
-            total += n;
-            if (total == destination.Length)
-            {
-                return;
-            }
-
-            progress(total);
+            throw Truncated(where, lengthUnknown);
         }
     }
 
@@ -263,5 +228,5 @@ public sealed partial class RegistryClient
     private static RegistryException Truncated(string where, bool lengthUnknown) =>
         new(RegistryErrorKind.Unavailable, $"{where}: the answer ended early{(lengthUnknown ? " (no Content-Length)" : "")}");
 
-    private readonly record struct RangeRead(BlobLocator Blob, long Offset, Memory<byte> Destination, Action<int>? Progress);
+    private readonly record struct RangeRead(BlobLocator Blob, long Offset, Memory<byte> Destination);
 }

@@ -8,7 +8,4 @@ internal sealed class RegistryBlobRangeReader(IBlobReader client, BlobLocator bl
 {
     public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default) =>
         await client.ReadAsync(blob, offset, destination, cancellationToken).ConfigureAwait(false);
-
-    public async ValueTask ReadAsync(long offset, Memory<byte> destination, Action<int> progress, CancellationToken cancellationToken = default) =>
-        await client.ReadAsync(blob, offset, destination, progress, cancellationToken).ConfigureAwait(false);
 }

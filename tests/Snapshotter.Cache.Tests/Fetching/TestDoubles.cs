@@ -44,39 +44,6 @@ internal sealed class RecordingReader(byte[] stored) : IBlobRangeReader
     /// <summary>The most requests that were in flight at once.</summary>
     public int MaxInFlight => Volatile.Read(ref _maxInFlight);
 
-    /// <summary>
-    /// For the reads with progress: when it returns a count between 0 and the request's length, the request delivers and
-    /// reports that head, then waits for <see cref="TailGate"/> before the rest (as a long response still arriving).
-    /// </summary>
-    public Func<long, int, int>? SplitAt { get; set; }
-
-    public TaskCompletionSource? TailGate { get; set; }
-
-    public async ValueTask ReadAsync(long offset, Memory<byte> destination, Action<int> progress, CancellationToken cancellationToken = default)
-    {
-        var head = SplitAt?.Invoke(offset, destination.Length) ?? 0;
-        if (head <= 0 || head >= destination.Length)
-        {
-            await ReadAsync(offset, destination, cancellationToken);
-            return;
-        }
-
-        Requests.Enqueue((offset, destination.Length));
-        if (Gate is { } gate && (GateWhen?.Invoke(offset) ?? true))
-        {
-            await gate.Task.WaitAsync(cancellationToken);
-        }
-
-        stored.AsSpan((int)offset, head).CopyTo(destination.Span);
-        progress(head);
-        if (TailGate is { } tail)
-        {
-            await tail.Task.WaitAsync(cancellationToken);
-        }
-
-        stored.AsSpan((int)offset + head, destination.Length - head).CopyTo(destination.Span[head..]);
-    }
-
     public async ValueTask ReadAsync(long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         Requests.Enqueue((offset, destination.Length));
