@@ -24,8 +24,10 @@ public sealed partial class BlobChunkFetcher
     /// are fetching; succeeds when all of them are present. The amplification (the missing chunks after
     /// <paramref name="last"/> within <see cref="ChunkFetcherOptions.AmplifyWindow"/>) is claimed now but fetched in
     /// the background once the READ's own chunks are in, by a request of its own that the READ does not wait for.
+    /// <c>ClaimedOwn</c>: whether this READ claimed (and fetched) any of <paramref name="first"/>..<paramref name="last"/>
+    /// itself, rather than only waiting for requests other READs had started.
     /// </summary>
-    private async ValueTask<FillResult> FetchMissingCoreAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
+    private async ValueTask<(FillResult Result, bool ClaimedOwn)> FetchMissingCoreAsync(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
     {
         var waits = new List<Task<bool>>();
         var claimed = new List<(int Index, TaskCompletionSource<bool> Done)>();
@@ -38,6 +40,7 @@ public sealed partial class BlobChunkFetcher
         // of a cold blob waited for the whole window (bench/RESULTS.md, P1 on this host: containerd's read of
         // /etc/group fetched 0.99 MB, 139 ms at 100 Mbit/s, before the container could start); and started together,
         // the amplification would share the link with the READ's own request.
+        var claimedOwn = claimed.Count > 0 && claimed[0].Index <= last;
         var split = claimed.FindIndex(c => c.Index > own);
         var amplified = split < 0 ? null : claimed.GetRange(split, claimed.Count - split);
         if (split >= 0)
@@ -70,11 +73,11 @@ public sealed partial class BlobChunkFetcher
         {
             if (!IsPresent(i))
             {
-                return FillResult.Failed(FillError.ChunkUnavailable);
+                return (FillResult.Failed(FillError.ChunkUnavailable), claimedOwn);
             }
         }
 
-        return FillResult.Success;
+        return (FillResult.Success, claimedOwn);
     }
 
     /// <summary>

@@ -30,7 +30,7 @@ public sealed partial class BlobChunkFetcher
             var last = ExtendWithin(index, index, options.BatchSize);
             var start = _table[index].CompressedOffset;
 
-            if (!(await FetchMissingCoreAsync(index, last, sink, cancellationToken).ConfigureAwait(false)).IsSuccess)
+            if (!(await FetchMissingCoreAsync(index, last, sink, cancellationToken).ConfigureAwait(false)).Result.IsSuccess)
             {
                 return fetched;
             }

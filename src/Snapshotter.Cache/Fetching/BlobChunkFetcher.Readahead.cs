@@ -25,9 +25,14 @@ public sealed partial class BlobChunkFetcher
     /// Like the kernel's readahead, the window starts small (twice the amplification) and doubles while the reader
     /// keeps catching up with the stream, up to <see cref="ChunkFetcherOptions.ReadaheadWindow"/>: two neighbouring
     /// small files read one after the other must not pull tens of MiB. A sequential READ that continues no stream
-    /// starts one there, replacing the least recently used of <see cref="MaxStreams"/>.
+    /// starts one there, replacing the least recently used of <see cref="MaxStreams"/>, but only when
+    /// <paramref name="startsStream"/>: the READ missed a chunk nobody was fetching. A READ that only waited for chunks
+    /// other requests had in flight (typically another READ's amplification: its small file sat next to the one read
+    /// before, which is what the amplification is for) is no evidence of a sequential reader: on the host's P1 run such
+    /// a READ (just before busybox's exec) started 2.1 MB of readahead that shared the link with busybox's own 1.08 MB request
+    /// (180 instead of 110 ms) and raised the bytes by the first line from 2.43 to 3.7 MB (bench/RESULTS.md, P1).
     /// </summary>
-    private void StartReadahead(int first, int last, IChunkSink sink, CancellationToken cancellationToken)
+    private void StartReadahead(int first, int last, bool startsStream, IChunkSink sink, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -35,6 +40,11 @@ public sealed partial class BlobChunkFetcher
             var own = ExtendWithin(first, last, _options.AmplifyWindow);
             var stream = _streams.FirstOrDefault(x => x.Continues(first));
             var continues = stream is not null;
+            if (!continues && !startsStream)
+            {
+                return;
+            }
+
             stream ??= _streams.MinBy(x => x.Anchor < 0 ? long.MinValue : x.LastUsed)!;
             stream.Next = continues ? Math.Max(stream.Next, own + 1) : own + 1;
             stream.Window = continues

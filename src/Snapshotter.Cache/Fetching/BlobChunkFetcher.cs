@@ -165,10 +165,10 @@ public sealed partial class BlobChunkFetcher
             // (bench/RESULTS.md, P1 on this host: 1.69 MB of readahead started with busybox's second chunk and made
             // its 0.54 MB take 134 instead of ~50 ms at 100 Mbit/s).
             var sequential = IsSequential(first);
-            var result = await FetchMissingCoreAsync(first, last, sink, cancellationToken).ConfigureAwait(false);
+            var (result, claimedOwn) = await FetchMissingCoreAsync(first, last, sink, cancellationToken).ConfigureAwait(false);
             if (sequential && result.IsSuccess)
             {
-                StartReadahead(first, last, sink, cancellationToken);
+                StartReadahead(first, last, startsStream: claimedOwn, sink, cancellationToken);
             }
 
             return result;
