@@ -46,7 +46,7 @@ using (var client = new RegistryClient(new RegistryClientOptions { HostsDirector
     var result = await ImageConverter.ConvertAsync(
         new OciLayout(layout, "v1"),
         new RegistryImageSink(client, Snapshotter.Registry.ImageReference.Parse(reference)),
-        new ImageBuildOptions { Compressor = ChunkCompressor.Zstd, ChunkSize = 1024 * 1024, Digester = ChunkDigester.Blake3 },
+        new ImageBuildOptions { Compressor = ChunkCompressor.Zstd, ChunkSize = 1024 * 1024, Digester = BenchTools.Digester },
         workDirectory: scratch);
     var blob = result.DataBlobs[0];
 
@@ -165,7 +165,7 @@ static async Task<string> CpuBudgetAsync(RegistryClient client, string reference
 {
     var blobPath = Path.Combine(scratch, "bench-blob");
     Run("curl", "-sf", "-o", blobPath, $"http://127.0.0.1:{port}/v2/bench/big/blobs/{digest}");
-    using var blob = DataBlob.Open(blobPath, ChunkCompressor.Zstd, ChunkDigester.Blake3);
+    using var blob = DataBlob.Open(blobPath, ChunkCompressor.Zstd, BenchTools.Digester);
     var stored = File.ReadAllBytes(blobPath);
     var chunk = new byte[1 << 20];
     var sw = Stopwatch.StartNew();
