@@ -8,6 +8,10 @@ using System.Text;
 /// <summary>Processes, files and /proc readings the on-demand benchmarks share (VM and host modes).</summary>
 internal static class BenchTools
 {
+    /// <summary>The chunk digester the benchmark images are converted with: BENCH_DIGESTER=sha256, else blake3 (the converter's default).</summary>
+    public static Snapshotter.Erofs.ChunkDigester Digester =>
+        Environment.GetEnvironmentVariable("BENCH_DIGESTER") == "sha256" ? Snapshotter.Erofs.ChunkDigester.Sha256 : Snapshotter.Erofs.ChunkDigester.Blake3;
+
     /// <summary>
     /// Starts <c>snapshotter mount REF MNT</c> (BENCH_SNAPSHOTTER, else the build output next to this program) and waits
     /// for its "mounted" line. BENCH_MOUNT_ARGS adds arguments, BENCH_MOUNT_ENV="K=V ..." environment (knobs under test).

@@ -138,7 +138,7 @@ internal static class FuseBenchmark
         await ImageConverter.ConvertAsync(
             new OciLayout(treeLayout, "v1"),
             new RegistryImageSink(client, Snapshotter.Registry.ImageReference.Parse(reference)),
-            new ImageBuildOptions { Compressor = ChunkCompressor.Zstd, ChunkSize = 1024 * 1024 },
+            new ImageBuildOptions { Compressor = ChunkCompressor.Zstd, ChunkSize = 1024 * 1024, Digester = BenchTools.Digester },
             workDirectory: scratch);
 
         // The same tree on disk, for mksquashfs (default options: gzip, 128 KiB blocks).

@@ -23,7 +23,7 @@ internal static class HostPipeline
         var blobPath = Path.Combine(scratch, "host-blob");
         Curl(port, digest, blobPath);
         ChunkTable table;
-        using (var blob = DataBlob.Open(blobPath, ChunkCompressor.Zstd))
+        using (var blob = DataBlob.Open(blobPath, ChunkCompressor.Zstd, BenchTools.Digester))
         {
             var end = blob.Chunks.Max(c => (long)c.UncompressedOffset + c.UncompressedSize);
             table = DataBlobChunkTable.Create(blob, end, new FileInfo(blobPath).Length);

@@ -44,7 +44,7 @@ public sealed partial class SnapshotterMetrics
     {
         _meter.CreateObservableCounter(MetricNames.ChunkCacheHits, () => Volatile.Read(ref _chunkHits), "{chunk}", "chunks present or in flight when a read wanted them");
         _meter.CreateObservableCounter(MetricNames.ChunkCacheMisses, () => Volatile.Read(ref _chunkMisses), "{chunk}", "chunks fetched from the registry");
-        _meter.CreateObservableCounter(MetricNames.ChunkDigestFailures, () => Volatile.Read(ref _digestFailures), "{chunk}", "chunks whose sha256 did not match");
+        _meter.CreateObservableCounter(MetricNames.ChunkDigestFailures, () => Volatile.Read(ref _digestFailures), "{chunk}", "chunks whose digest (blake3 or sha256) did not match");
         _meter.CreateObservableCounter(MetricNames.ChunkFetched, () => Volatile.Read(ref _fetchedBytes), "By", "stored bytes the chunk cache fetched");
         _meter.CreateObservableCounter(MetricNames.ChunkFetches, () => Volatile.Read(ref _fetches), "{request}", "fetches the chunk cache made (Range GETs, whole-blob downloads)");
         _meter.CreateObservableCounter(MetricNames.PrefetchBytes, () => Volatile.Read(ref _prefetchBytes), "By", "stored bytes fetched by background prefetch");

@@ -1,9 +1,11 @@
+using System.Security.Cryptography;
+
 namespace Snapshotter.Cache.Chunks;
 
 /// <summary>
 /// A data blob's chunk table, validated once so that the READ path can trust it: chunks sorted by uncompressed
-/// offset, 4 KiB aligned, not overlapping, inside the blob's sizes. Optional sha256 digest per chunk (of the
-/// uncompressed bytes).
+/// offset, 4 KiB aligned, not overlapping, inside the blob's sizes. Optional digest per chunk (of the
+/// uncompressed bytes; blake3 or sha256, <see cref="DigestAlgorithm"/>).
 /// </summary>
 public sealed class ChunkTable
 {
@@ -19,10 +21,11 @@ public sealed class ChunkTable
 
     /// <summary>Validates and wraps <paramref name="entries"/>; throws <see cref="ChunkTableException"/> naming the problem.</summary>
     /// <param name="entries">Chunks, sorted by uncompressed offset.</param>
-    /// <param name="sha256Digests">32 bytes per chunk, or null when chunks carry no digest.</param>
+    /// <param name="digests">32 bytes per chunk, or null when chunks carry no digest.</param>
+    /// <param name="digestAlgorithm">The hash <paramref name="digests"/> were computed with.</param>
     /// <param name="uncompressedSize">The blob's uncompressed size (the cache object's size).</param>
     /// <param name="compressedSize">The stored blob's size (its registry size).</param>
-    public ChunkTable(ChunkEntry[] entries, byte[]? sha256Digests, long uncompressedSize, long compressedSize)
+    public ChunkTable(ChunkEntry[] entries, byte[]? digests, ChunkDigestAlgorithm digestAlgorithm, long uncompressedSize, long compressedSize)
     {
         ArgumentNullException.ThrowIfNull(entries);
         if (uncompressedSize < 0 || compressedSize < 0)
@@ -30,9 +33,14 @@ public sealed class ChunkTable
             throw new ChunkTableException($"negative blob size ({uncompressedSize} uncompressed, {compressedSize} compressed)");
         }
 
-        if (sha256Digests is not null && sha256Digests.Length != entries.Length * DigestSize)
+        if (!Enum.IsDefined(digestAlgorithm))
         {
-            throw new ChunkTableException($"{sha256Digests.Length} digest bytes for {entries.Length} chunks (expected {entries.Length * DigestSize})");
+            throw new ChunkTableException($"unknown chunk digest algorithm {digestAlgorithm}");
+        }
+
+        if (digests is not null && digests.Length != entries.Length * DigestSize)
+        {
+            throw new ChunkTableException($"{digests.Length} digest bytes for {entries.Length} chunks (expected {entries.Length * DigestSize})");
         }
 
         long previousEnd = 0;
@@ -57,7 +65,9 @@ public sealed class ChunkTable
         }
 
         _entries = entries;
-        _digests = sha256Digests;
+        _digests = digests;
+        DigestAlgorithm = digestAlgorithm;
+        DigestMismatchMessage = digestAlgorithm == ChunkDigestAlgorithm.Blake3 ? "blake3 mismatch" : "sha256 mismatch";
         UncompressedSize = uncompressedSize;
         CompressedSize = compressedSize;
     }
@@ -70,11 +80,41 @@ public sealed class ChunkTable
 
     public bool HasDigests => _digests is not null;
 
+    /// <summary>The hash of the per-chunk digests.</summary>
+    public ChunkDigestAlgorithm DigestAlgorithm { get; }
+
+    /// <summary>"blake3 mismatch" or "sha256 mismatch": what a failed <see cref="VerifyDigest"/> is reported as (no allocation per failure).</summary>
+    public string DigestMismatchMessage { get; }
+
     public ref readonly ChunkEntry this[int index] => ref _entries[index];
 
-    /// <summary>The sha256 of chunk <paramref name="index"/>'s uncompressed bytes, or empty when there are none.</summary>
+    /// <summary>The digest of chunk <paramref name="index"/>'s uncompressed bytes, or empty when there are none.</summary>
     public ReadOnlySpan<byte> GetDigest(int index) =>
         _digests is null ? default : _digests.AsSpan(index * DigestSize, DigestSize);
+
+    /// <summary>
+    /// Whether <paramref name="data"/> (chunk <paramref name="index"/>'s uncompressed bytes) hashes to the chunk's digest
+    /// with <see cref="DigestAlgorithm"/>; true when the table has no digests. Allocation-free.
+    /// </summary>
+    public bool VerifyDigest(int index, ReadOnlySpan<byte> data)
+    {
+        if (_digests is null)
+        {
+            return true;
+        }
+
+        Span<byte> digest = stackalloc byte[DigestSize];
+        if (DigestAlgorithm == ChunkDigestAlgorithm.Blake3)
+        {
+            Blake3.Hasher.Hash(data, digest);
+        }
+        else
+        {
+            SHA256.HashData(data, digest);
+        }
+
+        return digest.SequenceEqual(_digests.AsSpan(index * DigestSize, DigestSize));
+    }
 
     /// <summary>
     /// Finds the chunks overlapping <c>[offset, offset + length)</c> of the uncompressed address space.

@@ -1,6 +1,4 @@
-using System.Security.Cryptography;
 using Snapshotter.Cache.Buffers;
-using Snapshotter.Cache.Chunks;
 
 namespace Snapshotter.Cache.Fetching;
 
@@ -31,16 +29,11 @@ public sealed partial class BlobChunkFetcher
                 return false;
             }
 
-            if (_options.VerifyDigests && _table.HasDigests)
+            if (_options.VerifyDigests && !_table.VerifyDigest(index, data))
             {
-                Span<byte> digest = stackalloc byte[ChunkTable.DigestSize];
-                SHA256.HashData(data, digest);
-                if (!digest.SequenceEqual(_table.GetDigest(index)))
-                {
-                    _metrics.RecordDigestFailure();
-                    Log.ChunkCorrupt(_logger, index, "sha256 mismatch");
-                    return false;
-                }
+                _metrics.RecordDigestFailure();
+                Log.ChunkCorrupt(_logger, index, _table.DigestMismatchMessage);
+                return false;
             }
 
             var written = sink.Write(buffer, n, chunk.UncompressedOffset);

@@ -23,10 +23,10 @@ internal static partial class BootstrapWriter
         BinaryPrimitives.WriteUInt16LittleEndian(sb[Super.DeviceTableSlotOffset..], ErofsFormat.RafsDeviceTableOffset / ErofsFormat.DeviceSlotSize);
     }
 
-    private static void WriteExtendedSuperblock(byte[] image, List<Plan> plans, ChunkCompressor compressor, int chunkSize, long blobTableOffset, long blobTableSize)
+    private static void WriteExtendedSuperblock(byte[] image, List<Plan> plans, ChunkCompressor compressor, ChunkDigester digester, int chunkSize, long blobTableOffset, long blobTableSize)
     {
         Span<byte> ext = image.AsSpan(ErofsFormat.RafsExtSuperOffset, ErofsFormat.RafsExtSuperSize);
-        ulong flags = ErofsFormat.RafsCompressionFlag(compressor) | ErofsFormat.RafsFlagDigestSha256 | ErofsFormat.RafsFlagExplicitUidGid;
+        ulong flags = ErofsFormat.RafsCompressionFlag(compressor) | ErofsFormat.RafsDigestFlag(digester) | ErofsFormat.RafsFlagExplicitUidGid;
         if (plans.Any(p => p.Xattrs.Length > 0))
         {
             flags |= ErofsFormat.RafsFlagHasXattr;
@@ -53,14 +53,14 @@ internal static partial class BootstrapWriter
         }
     }
 
-    private static void WriteBlobRecord(Span<byte> rec, DataBlobResult blob, uint index, ChunkCompressor compressor, int chunkSize)
+    private static void WriteBlobRecord(Span<byte> rec, DataBlobResult blob, uint index, ChunkCompressor compressor, ChunkDigester digester, int chunkSize)
     {
         Encoding.ASCII.GetBytes(blob.BlobId, rec.Slice(RafsBlob.BlobId, RafsBlob.BlobIdSize));
         BinaryPrimitives.WriteUInt32LittleEndian(rec[RafsBlob.Index..], index);
         BinaryPrimitives.WriteUInt32LittleEndian(rec[RafsBlob.ChunkSize..], (uint)chunkSize);
         BinaryPrimitives.WriteUInt32LittleEndian(rec[RafsBlob.ChunkCount..], (uint)blob.ChunkCount);
         BinaryPrimitives.WriteUInt32LittleEndian(rec[RafsBlob.CompressionAlgorithm..], (uint)compressor);
-        BinaryPrimitives.WriteUInt32LittleEndian(rec[RafsBlob.DigestAlgorithm..], ErofsFormat.RafsDigestSha256);
+        BinaryPrimitives.WriteUInt32LittleEndian(rec[RafsBlob.DigestAlgorithm..], (uint)digester);
         BinaryPrimitives.WriteUInt32LittleEndian(rec[RafsBlob.Features..], BlobLayout.FeatureAligned | BlobLayout.FeatureChunkInfoV2 | BlobLayout.FeatureHasToc);
         BinaryPrimitives.WriteUInt64LittleEndian(rec[RafsBlob.CompressedSize..], blob.CompressedSize);
         BinaryPrimitives.WriteUInt64LittleEndian(rec[RafsBlob.UncompressedSize..], blob.UncompressedSize);

@@ -18,7 +18,7 @@ internal static partial class BootstrapWriter
     // (some tools treat ino 0 as empty).
     private const int FirstInodeOffset = 1 << ErofsFormat.InodeSlotBits;
 
-    public static byte[] Build(FsInode root, IReadOnlyList<DataBlobResult> blobSlots, ChunkCompressor compressor, int chunkSize)
+    public static byte[] Build(FsInode root, IReadOnlyList<DataBlobResult> blobSlots, ChunkCompressor compressor, ChunkDigester digester, int chunkSize)
     {
         List<DataBlobResult> devices = SelectDevices(blobSlots, out int[] deviceOfSlot);
         List<Plan> plans = PlanInodes(root);
@@ -41,11 +41,11 @@ internal static partial class BootstrapWriter
         WriteDeviceTable(image, devices, totalBlocks);
         for (int i = 0; i < devices.Count; i++)
         {
-            WriteBlobRecord(image.AsSpan((int)blobTableOffset + (i * ErofsFormat.RafsBlobRecordSize), ErofsFormat.RafsBlobRecordSize), devices[i], (uint)i, compressor, chunkSize);
+            WriteBlobRecord(image.AsSpan((int)blobTableOffset + (i * ErofsFormat.RafsBlobRecordSize), ErofsFormat.RafsBlobRecordSize), devices[i], (uint)i, compressor, digester, chunkSize);
         }
 
         WriteSuperblock(image, plans, devices.Count, metaBlkaddr, (uint)totalBlocks);
-        WriteExtendedSuperblock(image, plans, compressor, chunkSize, blobTableOffset, blobTableSize);
+        WriteExtendedSuperblock(image, plans, compressor, digester, chunkSize, blobTableOffset, blobTableSize);
 
         // Last: the checksum covers the extended superblock, device table and everything else in block 0.
         WriteChecksum(image);

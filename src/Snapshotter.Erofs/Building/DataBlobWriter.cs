@@ -24,6 +24,7 @@ internal sealed class DataBlobWriter : IDisposable
     private readonly Stream _output;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly ChunkCompressor _compressor;
+    private readonly ChunkDigester _digester;
     private readonly int _blobSlot;
     private readonly Dictionary<Hash256, ChunkRef> _dedup;
     private readonly List<BlobChunkInfo> _chunks = [];
@@ -35,10 +36,11 @@ internal sealed class DataBlobWriter : IDisposable
     private long _written;
     private ulong _nextUncompressed;
 
-    public DataBlobWriter(Stream output, ChunkCompressor compressor, int chunkSize, int blobSlot, Dictionary<Hash256, ChunkRef> dedup)
+    public DataBlobWriter(Stream output, ChunkCompressor compressor, ChunkDigester digester, int chunkSize, int blobSlot, Dictionary<Hash256, ChunkRef> dedup)
     {
         _output = output;
         _compressor = compressor;
+        _digester = digester;
         _blobSlot = blobSlot;
         _dedup = dedup;
         _batchCapacity = Math.Max(2, Math.Min(16, BatchBytes / chunkSize));
@@ -157,7 +159,7 @@ internal sealed class DataBlobWriter : IDisposable
         try
         {
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
-            Parallel.For(0, batch.Length, parallel, i => SHA256.HashData(batch[i].Input.AsSpan(0, batch[i].Length), batch[i].Digest));
+            Parallel.For(0, batch.Length, parallel, i => ChunkDigest.Compute(_digester, batch[i].Input.AsSpan(0, batch[i].Length), batch[i].Digest));
 
             // Deduplicate in input order so chunk numbering is deterministic.
             for (int i = 0; i < batch.Length; i++)
@@ -262,7 +264,7 @@ internal sealed class DataBlobWriter : IDisposable
         public readonly int Length = length;
         public readonly ChunkRef[] Slots = slots;
         public readonly int Slot = slot;
-        public readonly byte[] Digest = new byte[32];
+        public readonly byte[] Digest = new byte[ChunkDigest.Size];
         public bool IsUnique;
         public int ChunkIndex;
         public byte[]? Output;

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace Snapshotter.Erofs.Building;
 
-/// <summary>A sha256 digest as a dictionary key without allocating per lookup.</summary>
+/// <summary>A 32-byte chunk digest (sha256 or blake3) as a dictionary key without allocating per lookup.</summary>
 internal readonly record struct Hash256(ulong A, ulong B, ulong C, ulong D)
 {
     public static Hash256 From(ReadOnlySpan<byte> digest) => new(

@@ -40,7 +40,7 @@ public sealed class ImageBuilder
     {
         int layerIndex = _blobs.Count;
         Stream tarStream = await OpenTarAsync(layer, cancellationToken).ConfigureAwait(false);
-        using var writer = new DataBlobWriter(blobOutput, _options.Compressor, _options.ChunkSize, layerIndex, _chunks);
+        using var writer = new DataBlobWriter(blobOutput, _options.Compressor, _options.Digester, _options.ChunkSize, layerIndex, _chunks);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(_options.ChunkSize);
         try
         {
@@ -88,7 +88,7 @@ public sealed class ImageBuilder
     }
 
     /// <summary>Serializes the merged tree of all layers added so far as an EROFS/RAFS v6 bootstrap.</summary>
-    public byte[] BuildBootstrap() => BootstrapWriter.Build(_root, _blobs, _options.Compressor, _options.ChunkSize);
+    public byte[] BuildBootstrap() => BootstrapWriter.Build(_root, _blobs, _options.Compressor, _options.Digester, _options.ChunkSize);
 
     private static async Task<Stream> OpenTarAsync(Stream layer, CancellationToken cancellationToken)
     {

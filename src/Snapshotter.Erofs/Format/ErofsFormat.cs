@@ -79,7 +79,6 @@ internal static class ErofsFormat
     public const ulong RafsFlagHasXattr = 0x20;
     public const ulong RafsFlagCompressionGzip = 0x40;
     public const ulong RafsFlagCompressionZstd = 0x80;
-    public const uint RafsDigestSha256 = 1;
 
     // Nydus aligns every device's mapped_blkaddr to 512 KiB.
     public const uint DeviceMappedAlignBlocks = (512 * 1024) / BlockSize;
@@ -106,6 +105,8 @@ internal static class ErofsFormat
         ChunkCompressor.Gzip => RafsFlagCompressionGzip,
         _ => RafsFlagCompressionZstd,
     };
+
+    public static ulong RafsDigestFlag(ChunkDigester digester) => digester == ChunkDigester.Blake3 ? RafsFlagDigestBlake3 : RafsFlagDigestSha256;
 
     /// <summary>Linux <c>new_encode_dev</c>: the rdev encoding EROFS stores in <c>i_u</c>.</summary>
     public static uint EncodeDevice(uint major, uint minor) => (minor & 0xFF) | (major << 8) | ((minor & ~0xFFu) << 12);

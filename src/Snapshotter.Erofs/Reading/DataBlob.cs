@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using Snapshotter.Erofs.Compression;
 
 namespace Snapshotter.Erofs.Reading;
@@ -9,7 +8,7 @@ namespace Snapshotter.Erofs.Reading;
 /// A Nydus-layout data blob (compressed chunks + chunk-info table + blob-meta header + ToC), exposed
 /// as its uncompressed address space: the view the kernel's EROFS reads as an extra device.
 /// Every table field is validated against the blob's real size before use, and every decoded chunk
-/// is checked against its sha256 from <c>blob.digest</c>. Not thread-safe (it caches the last decoded
+/// is checked against its digest from <c>blob.digest</c> (blake3 or sha256, as the bootstrap's blob record says). Not thread-safe (it caches the last decoded
 /// chunk): use one instance per reading thread.
 /// </summary>
 public sealed class DataBlob : IRandomAccessSource, IDisposable
@@ -26,11 +25,12 @@ public sealed class DataBlob : IRandomAccessSource, IDisposable
     private int _cachedChunk = -1;
     private byte[]? _compressedBuffer;
 
-    private DataBlob(IRandomAccessSource source, bool ownsSource, ChunkCompressor compressor)
+    private DataBlob(IRandomAccessSource source, bool ownsSource, ChunkCompressor compressor, ChunkDigester digester)
     {
         _source = source;
         _ownsSource = ownsSource;
         Compressor = compressor;
+        Digester = digester;
         (_chunks, _digests) = ReadTables();
         _byOffset = Enumerable.Range(0, _chunks.Length).OrderBy(i => _chunks[i].UncompressedOffset).ToArray();
         ulong end = 0;
@@ -45,22 +45,25 @@ public sealed class DataBlob : IRandomAccessSource, IDisposable
     /// <summary>How the chunks are compressed (the blob itself does not say; the bootstrap's blob table does).</summary>
     public ChunkCompressor Compressor { get; }
 
+    /// <summary>How the chunk digests are computed (the blob itself does not say either; the blob record does).</summary>
+    public ChunkDigester Digester { get; }
+
     /// <summary>The chunk-info table.</summary>
     public IReadOnlyList<BlobChunkInfo> Chunks => _chunks;
 
-    /// <summary>The sha256 of each chunk's uncompressed bytes (32 bytes per chunk, chunk order), or null when the blob has none.</summary>
+    /// <summary>The <see cref="Digester"/> hash of each chunk's uncompressed bytes (32 bytes per chunk, chunk order), or null when the blob has none.</summary>
     public ReadOnlyMemory<byte>? ChunkDigests => _digests;
 
     /// <summary>The size of the uncompressed address space (4 KiB aligned).</summary>
     public long Length { get; }
 
     /// <summary>Opens the data blob file at <paramref name="path"/>.</summary>
-    public static DataBlob Open(string path, ChunkCompressor compressor)
+    public static DataBlob Open(string path, ChunkCompressor compressor, ChunkDigester digester)
     {
         var file = new FileSource(path);
         try
         {
-            return new DataBlob(file, ownsSource: true, compressor);
+            return new DataBlob(file, ownsSource: true, compressor, digester);
         }
         catch
         {
@@ -70,7 +73,14 @@ public sealed class DataBlob : IRandomAccessSource, IDisposable
     }
 
     /// <summary>Opens a data blob from any positional source of its compressed bytes.</summary>
-    public static DataBlob Open(IRandomAccessSource source, ChunkCompressor compressor, bool ownsSource = false) => new(source, ownsSource, compressor);
+    public static DataBlob Open(IRandomAccessSource source, ChunkCompressor compressor, ChunkDigester digester, bool ownsSource = false) => new(source, ownsSource, compressor, digester);
+
+    /// <summary>Opens the data blob that <paramref name="info"/> (its record in the bootstrap's blob table) describes.</summary>
+    public static DataBlob Open(IRandomAccessSource source, RafsBlobInfo info, bool ownsSource = false)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        return new(source, ownsSource, info.Compressor, info.Digester);
+    }
 
     /// <inheritdoc />
     public int ReadAt(long offset, Span<byte> destination)
@@ -168,11 +178,11 @@ public sealed class DataBlob : IRandomAccessSource, IDisposable
 
         if (_digests is not null)
         {
-            Span<byte> hash = stackalloc byte[32];
-            SHA256.HashData(output, hash);
-            if (!hash.SequenceEqual(_digests.AsSpan(index * 32, 32)))
+            Span<byte> hash = stackalloc byte[ChunkDigest.Size];
+            ChunkDigest.Compute(Digester, output, hash);
+            if (!hash.SequenceEqual(_digests.AsSpan(index * ChunkDigest.Size, ChunkDigest.Size)))
             {
-                throw new InvalidImageException($"chunk {index}: sha256 mismatch");
+                throw new InvalidImageException($"chunk {index}: {ChunkDigest.Name(Digester)} mismatch");
             }
         }
 
@@ -305,7 +315,7 @@ public sealed class DataBlob : IRandomAccessSource, IDisposable
         }
 
         byte[]? digests = null;
-        if (digestOffset >= 0 && digestSize == (long)entries * 32 && digestOffset <= length - digestSize)
+        if (digestOffset >= 0 && digestSize == (long)entries * ChunkDigest.Size && digestOffset <= length - digestSize)
         {
             digests = new byte[digestSize];
             ReadExact(digestOffset, digests, "chunk digests");

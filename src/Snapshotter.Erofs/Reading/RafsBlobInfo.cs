@@ -7,7 +7,7 @@ public sealed record RafsBlobInfo(
     uint ChunkSize,
     uint ChunkCount,
     ChunkCompressor Compressor,
-    uint DigestAlgorithm,
+    ChunkDigester Digester,
     uint Features,
     ulong CompressedSize,
     ulong UncompressedSize,

@@ -36,7 +36,7 @@ internal static class ChunkTableLoader
 
         try
         {
-            using var data = DataBlob.Open(new TailSource(blob.StoredSize, tailOffset, tail), blob.Info.Compressor);
+            using var data = DataBlob.Open(new TailSource(blob.StoredSize, tailOffset, tail), blob.Info);
             return DataBlobChunkTable.Create(data, blob.DeviceSize, blob.StoredSize);
         }
         catch (Exception e) when (e is InvalidImageException or ChunkTableException)

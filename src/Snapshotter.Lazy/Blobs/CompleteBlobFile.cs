@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Snapshotter.Cache.Chunks;
 using Snapshotter.Telemetry;
@@ -136,15 +135,10 @@ internal sealed class CompleteBlobFile(LazyBlob blob, BlobFileCache cache, Regis
             throw new InvalidDataException($"chunk {index} does not decode to {chunk.UncompressedSize} bytes");
         }
 
-        if (table.HasDigests)
+        if (!table.VerifyDigest(index, destination))
         {
-            Span<byte> digest = stackalloc byte[ChunkTable.DigestSize];
-            SHA256.HashData(destination, digest);
-            if (!digest.SequenceEqual(table.GetDigest(index)))
-            {
-                metrics.RecordDigestFailure();
-                throw new InvalidDataException($"chunk {index}: sha256 mismatch");
-            }
+            metrics.RecordDigestFailure();
+            throw new InvalidDataException($"chunk {index}: {table.DigestMismatchMessage}");
         }
     }
 

@@ -1,4 +1,5 @@
 using Snapshotter.Cache.Chunks;
+using Snapshotter.Erofs;
 using Snapshotter.Erofs.Reading;
 
 namespace Snapshotter.Lazy.Blobs;
@@ -7,7 +8,7 @@ namespace Snapshotter.Lazy.Blobs;
 internal static class DataBlobChunkTable
 {
     /// <summary>
-    /// The blob's chunks sorted by uncompressed offset with their sha256 digests alongside; a range listed twice
+    /// The blob's chunks sorted by uncompressed offset with their digests alongside (in the blob's digester); a range listed twice
     /// (deduplicated chunks) is kept once. Throws <see cref="ChunkTableException"/> for an inconsistent table.
     /// </summary>
     public static ChunkTable Create(DataBlob blob, long uncompressedSize, long storedSize)
@@ -23,8 +24,15 @@ internal static class DataBlobChunkTable
             sourceDigests?.Span.Slice(order[i] * ChunkTable.DigestSize, ChunkTable.DigestSize).CopyTo(digests.AsSpan(i * ChunkTable.DigestSize));
         }
 
-        return new ChunkTable(Dedup(entries, ref digests), digests, uncompressedSize, storedSize);
+        return new ChunkTable(Dedup(entries, ref digests), digests, ToAlgorithm(blob.Digester), uncompressedSize, storedSize);
     }
+
+    private static ChunkDigestAlgorithm ToAlgorithm(ChunkDigester digester) => digester switch
+    {
+        ChunkDigester.Blake3 => ChunkDigestAlgorithm.Blake3,
+        ChunkDigester.Sha256 => ChunkDigestAlgorithm.Sha256,
+        _ => throw new ChunkTableException($"unknown chunk digester {digester}"),
+    };
 
     /// <summary>Chunk-info tables may list one uncompressed range twice (deduplicated chunks); keep the first.</summary>
     private static ChunkEntry[] Dedup(ChunkEntry[] entries, ref byte[]? digests)

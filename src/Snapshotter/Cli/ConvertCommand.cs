@@ -5,7 +5,7 @@ using Snapshotter.Erofs.Conversion;
 namespace Snapshotter.Cli;
 
 /// <summary>
-/// <c>snapshotter convert SOURCE TARGET [--compressor …] [--chunk-size N] [--platform P]</c>: progress per source layer on
+/// <c>snapshotter convert SOURCE TARGET [--compressor …] [--chunk-size N] [--digester blake3|sha256] [--platform P]</c>: progress per source layer on
 /// standard error (<see cref="ProgressRenderer"/>), the converted image's digests on standard output.
 /// </summary>
 internal static class ConvertCommand
@@ -17,6 +17,12 @@ internal static class ConvertCommand
         var compressor = new Option<string>("--compressor") { Description = "Chunk compressor: zstd (default), lz4, gzip or none", DefaultValueFactory = _ => "zstd" };
         compressor.AcceptOnlyFromAmong("zstd", "lz4", "gzip", "none");
         var chunkSize = new Option<int>("--chunk-size") { Description = "Chunk size in bytes, a power of two from 4096 to 16777216 (default 1048576)", DefaultValueFactory = _ => 1024 * 1024 };
+        var digester = new Option<string>("--digester")
+        {
+            Description = "Hash of each chunk in the data blobs' chunk digest tables: blake3 (default, like nydus-image) or sha256. The blobs' own digests are sha256 either way",
+            DefaultValueFactory = _ => "blake3",
+        };
+        digester.AcceptOnlyFromAmong("blake3", "sha256");
         var platform = new Option<string?>("--platform") { Description = "Platform to pick from a multi-platform image, e.g. linux/amd64 (default: the host's)" };
         var command = new Command("convert", "Convert an OCI image into a lazily pullable EROFS/RAFS v6 image (one data blob per layer plus a bootstrap). " +
             "Progress goes to standard error: a live line on a terminal, one line per converted layer otherwise; the digests go to standard output.")
@@ -25,6 +31,7 @@ internal static class ConvertCommand
             target,
             compressor,
             chunkSize,
+            digester,
             platform,
         };
         command.SetAction(async (ParseResult result, CancellationToken cancellationToken) =>
@@ -39,8 +46,12 @@ internal static class ConvertCommand
                 var exit = await ImageConversionRunner.RunAsync(
                     result.GetValue(source)!,
                     result.GetValue(target)!,
-                    ImageConversionRunner.ParseCompressor(result.GetValue(compressor)!),
-                    result.GetValue(chunkSize),
+                    new ImageBuildOptions
+                    {
+                        Compressor = ImageConversionRunner.ParseCompressor(result.GetValue(compressor)!),
+                        ChunkSize = result.GetValue(chunkSize),
+                        Digester = ImageConversionRunner.ParseDigester(result.GetValue(digester)!),
+                    },
                     result.GetValue(platform),
                     summary,
                     progress,

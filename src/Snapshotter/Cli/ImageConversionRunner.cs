@@ -8,13 +8,12 @@ namespace Snapshotter.Cli;
 internal static class ImageConversionRunner
 {
     public static async Task<int> RunAsync(
-        string source, string target, ChunkCompressor compressor, int chunkSize, string? platform, TextWriter output, IProgress<ConversionProgress>? progress,
+        string source, string target, ImageBuildOptions options, string? platform, TextWriter output, IProgress<ConversionProgress>? progress,
         CancellationToken cancellationToken = default)
     {
         using var client = new RegistryClient();
         (IImageSource from, string fromName) = OpenSource(source, client);
         (IImageSink to, string toName) = OpenSink(target, client);
-        var options = new ImageBuildOptions { Compressor = compressor, ChunkSize = chunkSize };
         var started = System.Diagnostics.Stopwatch.StartNew();
         ConversionResult result = await ImageConverter.ConvertAsync(from, to, options, platform, progress, cancellationToken: cancellationToken).ConfigureAwait(false);
 
@@ -66,5 +65,12 @@ internal static class ImageConversionRunner
         "gzip" => ChunkCompressor.Gzip,
         "none" => ChunkCompressor.None,
         _ => throw new ArgumentException($"unknown compressor '{text}' (zstd, lz4, gzip, none)"),
+    };
+
+    public static ChunkDigester ParseDigester(string text) => text switch
+    {
+        "blake3" => ChunkDigester.Blake3,
+        "sha256" => ChunkDigester.Sha256,
+        _ => throw new ArgumentException($"unknown chunk digester '{text}' (blake3, sha256)"),
     };
 }

@@ -173,7 +173,7 @@ internal static class ImageInspector
                     throw new FileNotFoundException($"data blob {tag} not found{(blobDirectory is null ? " (use --blob-dir)" : " in " + blobDirectory)}");
                 }
 
-                devices.Add(i < image.Blobs.Count ? DataBlob.Open(file, image.Blobs[i].Compressor) : new FileSource(file));
+                devices.Add(i < image.Blobs.Count ? DataBlob.Open(file, image.Blobs[i].Compressor, image.Blobs[i].Digester) : new FileSource(file));
             }
 
             byte[] buffer = new byte[1 << 20];

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Snapshotter.Cache.Chunks;
 using Snapshotter.Cache.Fetching;
 using Snapshotter.Telemetry;
 
@@ -9,11 +11,11 @@ public sealed class BlobChunkFetcherTests
     private const int K = 1024;
 
     private static (BlobChunkFetcher Fetcher, RecordingReader Reader, MemorySink Sink, SnapshotterMetrics Metrics) Create(
-        TestBlob blob, ChunkFetcherOptions? options = null)
+        TestBlob blob, ChunkFetcherOptions? options = null, ILogger? logger = null)
     {
         var reader = new RecordingReader(blob.Stored);
         var metrics = new SnapshotterMetrics();
-        var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), options ?? new ChunkFetcherOptions { ReadaheadWindow = 0 }, metrics, NullLogger.Instance);
+        var fetcher = new BlobChunkFetcher(blob.Table, reader, new DeflateDecompressor(), options ?? new ChunkFetcherOptions { ReadaheadWindow = 0 }, metrics, logger ?? NullLogger.Instance);
         return (fetcher, reader, new MemorySink(blob.Table.UncompressedSize), metrics);
     }
 
@@ -205,18 +207,53 @@ public sealed class BlobChunkFetcherTests
         Assert.Single(reader.Requests);
     }
 
-    [Fact]
-    public async Task FillAsync_CorruptedStoredBytes_FailsDigestCheckAndWritesNothing()
+    [Theory]
+    [InlineData(ChunkDigestAlgorithm.Sha256, "sha256 mismatch")]
+    [InlineData(ChunkDigestAlgorithm.Blake3, "blake3 mismatch")]
+    public async Task FillAsync_CorruptedStoredBytes_FailsDigestCheckAndWritesNothing(ChunkDigestAlgorithm algorithm, string logged)
     {
-        var blob = TestBlob.Create([64 * K, 64 * K], compress: false);
+        var blob = TestBlob.Create([64 * K, 64 * K], compress: false, digests: algorithm);
         blob.Stored[100] ^= 0xFF;
-        var (fetcher, _, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
+        var logger = new RecordingLogger();
+        var (fetcher, _, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 }, logger);
 
         Assert.Equal(FillResult.Failed(FillError.ChunkUnavailable), await fetcher.FillAsync(0, 4096, sink));
 
         Assert.Equal(1, metrics.DigestFailureCount);
         Assert.Equal(0, sink.WriteCount);
+        Assert.Contains(logger.Entries, e => e.Level == LogLevel.Error && e.Message == $"chunk 0 failed verification: {logged}");
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 4096, sink));
+    }
+
+    [Theory]
+    [InlineData(ChunkDigestAlgorithm.Sha256)]
+    [InlineData(ChunkDigestAlgorithm.Blake3)]
+    public async Task FillAsync_IntactChunks_VerifyWithTheTablesAlgorithm(ChunkDigestAlgorithm algorithm)
+    {
+        var blob = TestBlob.Create([64 * K, 40 * K, 64 * K], digests: algorithm);
+        var (fetcher, _, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
+
+        Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, blob.Uncompressed.Length, sink));
+
+        Assert.Equal(0, metrics.DigestFailureCount);
+        AssertRangeMatches(blob, sink, 0, blob.Uncompressed.Length);
+    }
+
+    [Fact]
+    public async Task FillAsync_DigestsOfTheOtherAlgorithm_FailEveryChunk()
+    {
+        // A sha256 table read as blake3 (what a reader ignoring the image's digester did the other way round).
+        var sha = TestBlob.Create([64 * K, 64 * K], compress: false);
+        var entries = Enumerable.Range(0, sha.Table.Count).Select(i => sha.Table[i]).ToArray();
+        var digests = Enumerable.Range(0, sha.Table.Count).SelectMany(i => sha.Table.GetDigest(i).ToArray()).ToArray();
+        var misread = new ChunkTable(entries, digests, ChunkDigestAlgorithm.Blake3, sha.Table.UncompressedSize, sha.Table.CompressedSize);
+        var metrics = new SnapshotterMetrics();
+        var fetcher = new BlobChunkFetcher(misread, new RecordingReader(sha.Stored), new DeflateDecompressor(), new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 }, metrics, NullLogger.Instance);
+        var sink = new MemorySink(misread.UncompressedSize);
+
+        Assert.Equal(FillResult.Failed(FillError.ChunkUnavailable), await fetcher.FillAsync(0, 4096, sink));
+        Assert.Equal(FillResult.Failed(FillError.ChunkUnavailable), await fetcher.FillAsync(64 * K, 4096, sink));
+        Assert.Equal(2, metrics.DigestFailureCount);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace Snapshotter.Cache.Tests.Fetching;
 
 /// <summary>
 /// A data blob built in memory the way the converter lays one out: chunks at 4 KiB-aligned uncompressed offsets,
-/// each compressed on its own (raw deflate here) and stored back to back, with sha256 digests.
+/// each compressed on its own (raw deflate here) and stored back to back, with sha256 (or blake3) digests.
 /// </summary>
 internal sealed class TestBlob
 {
@@ -23,11 +23,11 @@ internal sealed class TestBlob
 
     public ChunkTable Table { get; }
 
-    public static TestBlob Create(int[] chunkSizes, bool compress = true, int seed = 1)
+    public static TestBlob Create(int[] chunkSizes, bool compress = true, int seed = 1, ChunkDigestAlgorithm digests = ChunkDigestAlgorithm.Sha256)
     {
         var random = new Random(seed);
         var entries = new ChunkEntry[chunkSizes.Length];
-        var digests = new byte[chunkSizes.Length * 32];
+        var digestBytes = new byte[chunkSizes.Length * 32];
         using var stored = new MemoryStream();
         long uncompressedOffset = 0;
         var uncompressed = new MemoryStream();
@@ -36,7 +36,15 @@ internal sealed class TestBlob
             var data = new byte[chunkSizes[i]];
             // Half random, half repetitive so deflate really compresses.
             random.NextBytes(data.AsSpan(0, data.Length / 2));
-            SHA256.HashData(data, digests.AsSpan(i * 32, 32));
+            if (digests == ChunkDigestAlgorithm.Blake3)
+            {
+                Blake3.Hasher.Hash(data, digestBytes.AsSpan(i * 32, 32));
+            }
+            else
+            {
+                SHA256.HashData(data, digestBytes.AsSpan(i * 32, 32));
+            }
+
             uncompressed.Position = uncompressedOffset;
             uncompressed.Write(data);
             var body = compress ? Deflate(data) : data;
@@ -46,7 +54,7 @@ internal sealed class TestBlob
         }
 
         uncompressed.SetLength(uncompressedOffset);
-        var table = new ChunkTable(entries, digests, uncompressedOffset, stored.Length);
+        var table = new ChunkTable(entries, digestBytes, digests, uncompressedOffset, stored.Length);
         return new TestBlob(uncompressed.ToArray(), stored.ToArray(), table);
     }
 

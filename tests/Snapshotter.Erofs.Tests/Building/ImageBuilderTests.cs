@@ -236,7 +236,7 @@ public sealed class ImageBuilderTests
         SmallImage image = await SmallImage.BuildAsync(compressor, chunkSize: 4096);
         using ErofsImage erofs = ErofsImage.Open(new MemorySource(image.Bootstrap));
         Assert.Equal(compressor, erofs.Blobs[0].Compressor);
-        var devices = image.Blobs.Select(b => (IRandomAccessSource)DataBlob.Open(new MemorySource(b), compressor)).ToList();
+        var devices = image.Blobs.Select(b => (IRandomAccessSource)DataBlob.Open(new MemorySource(b), erofs.Blobs[0])).ToList();
         ErofsInode random = erofs.Lookup("/a/random")!;
         byte[] expected = new byte[70_000];
         new Random(3).NextBytes(expected);
@@ -257,7 +257,7 @@ public sealed class ImageBuilderTests
     private static string ReadText(byte[] bootstrap, List<byte[]> blobs, ChunkCompressor compressor, string path)
     {
         using ErofsImage image = ErofsImage.Open(new MemorySource(bootstrap));
-        var devices = image.Devices.Select(d => (IRandomAccessSource)DataBlob.Open(new MemorySource(blobs.First(b => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(b)) == d.Tag)), compressor)).ToList();
+        var devices = image.Devices.Select(d => (IRandomAccessSource)DataBlob.Open(new MemorySource(blobs.First(b => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(b)) == d.Tag)), compressor, image.Blobs[0].Digester)).ToList();
         ErofsInode inode = image.Lookup(path)!;
         byte[] data = new byte[inode.Size];
         image.ReadFile(inode, 0, data, devices);

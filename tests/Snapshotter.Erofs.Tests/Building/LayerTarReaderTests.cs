@@ -44,7 +44,7 @@ public sealed class LayerTarReaderTests : IDisposable
         }
 
         using ErofsImage image = ErofsImage.Open(new MemorySource(builder.BuildBootstrap()));
-        var devices = new List<IRandomAccessSource> { DataBlob.Open(new MemorySource(blob.ToArray()), ChunkCompressor.Zstd) };
+        var devices = new List<IRandomAccessSource> { DataBlob.Open(new MemorySource(blob.ToArray()), image.Blobs[0]) };
         string shortPath = $"/{new string('d', 90)}/{new string('e', 60)}/short";
         ErofsInode inode = image.Lookup(shortPath) ?? throw new Xunit.Sdk.XunitException($"{shortPath} missing in {format}");
         Assert.Equal(uid, inode.Uid);

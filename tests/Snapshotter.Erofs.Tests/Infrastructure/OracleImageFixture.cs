@@ -69,7 +69,7 @@ public sealed class OracleImageFixture : IAsyncLifetime
             string path = BlobFile(blob.Digest);
             BlobPaths.Add(path);
             string raw = Path.Combine(Work, "raw-" + blob.Digest[7..19]);
-            using (DataBlob data = DataBlob.Open(path, Options.Compressor))
+            using (DataBlob data = DataBlob.Open(path, Options.Compressor, Options.Digester))
             await using (var output = File.Create(raw))
             {
                 await data.WriteUncompressedAsync(output);

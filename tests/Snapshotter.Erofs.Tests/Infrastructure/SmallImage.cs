@@ -6,9 +6,9 @@ namespace Snapshotter.Erofs.Tests.Infrastructure;
 /// <summary>A small two-layer image built in memory: bootstrap bytes plus its data blobs (for fuzzing and unit tests).</summary>
 internal sealed record SmallImage(byte[] Bootstrap, List<byte[]> Blobs, ImageBuildOptions Options)
 {
-    public static async Task<SmallImage> BuildAsync(ChunkCompressor compressor = ChunkCompressor.Zstd, int chunkSize = 16384)
+    public static async Task<SmallImage> BuildAsync(ChunkCompressor compressor = ChunkCompressor.Zstd, int chunkSize = 16384, ChunkDigester digester = ChunkDigester.Blake3)
     {
-        var options = new ImageBuildOptions { Compressor = compressor, ChunkSize = chunkSize };
+        var options = new ImageBuildOptions { Compressor = compressor, ChunkSize = chunkSize, Digester = digester };
         var builder = new ImageBuilder(options);
         var blobs = new List<byte[]>();
         for (int layer = 0; layer < 2; layer++)

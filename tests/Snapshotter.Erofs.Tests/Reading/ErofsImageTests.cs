@@ -76,9 +76,9 @@ public sealed class ErofsImageTests
         SmallImage image = await SmallImage.BuildAsync(ChunkCompressor.None);
         byte[] blob = (byte[])image.Blobs[0].Clone();
         blob[10] ^= 0xFF;
-        using DataBlob data = DataBlob.Open(new MemorySource(blob), ChunkCompressor.None);
+        using DataBlob data = DataBlob.Open(new MemorySource(blob), ChunkCompressor.None, image.Options.Digester);
         var e = Assert.Throws<InvalidImageException>(() => data.ReadAt(0, new byte[4096]));
-        Assert.Contains("sha256 mismatch", e.Message);
+        Assert.Contains("blake3 mismatch", e.Message);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public sealed class ErofsImageTests
     {
         SmallImage image = await SmallImage.BuildAsync();
         byte[] blob = image.Blobs[0][..^512];
-        var e = Assert.Throws<InvalidImageException>(() => DataBlob.Open(new MemorySource(blob), ChunkCompressor.Zstd));
+        var e = Assert.Throws<InvalidImageException>(() => DataBlob.Open(new MemorySource(blob), ChunkCompressor.Zstd, ChunkDigester.Blake3));
         Assert.Contains("rafs.blob.toc", e.Message);
     }
 }

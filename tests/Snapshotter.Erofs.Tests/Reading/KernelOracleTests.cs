@@ -46,7 +46,7 @@ public sealed class KernelOracleTests(OracleImageFixture fixture) : IClassFixtur
     {
         List<string> kernel = TreeView.FromKernel(fixture.MountPoint);
         using ErofsImage image = ErofsImage.Open(fixture.BootstrapPath);
-        var blobs = fixture.BlobPaths.Select(p => DataBlob.Open(p, fixture.Options.Compressor)).ToList();
+        var blobs = fixture.BlobPaths.Select(p => DataBlob.Open(p, fixture.Options.Compressor, fixture.Options.Digester)).ToList();
         try
         {
             List<string> ours = TreeView.FromReader(image, blobs);

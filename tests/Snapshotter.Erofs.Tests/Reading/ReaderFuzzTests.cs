@@ -18,7 +18,7 @@ public sealed class ReaderFuzzTests
     public async Task ReadEverything_MutatedBootstraps_OnlyInvalidImageException()
     {
         SmallImage image = await SmallImage.BuildAsync();
-        var devices = image.Blobs.Select(b => (IRandomAccessSource)DataBlob.Open(new MemorySource(b), image.Options.Compressor)).ToList();
+        var devices = image.Blobs.Select(b => (IRandomAccessSource)DataBlob.Open(new MemorySource(b), image.Options.Compressor, image.Options.Digester)).ToList();
         ReadEverything(image.Bootstrap, devices);
 
         var random = new Random(12345);
@@ -60,7 +60,7 @@ public sealed class ReaderFuzzTests
             if (RunCase(
                 () =>
                 {
-                    var devices = image.Blobs.Select((b, k) => (IRandomAccessSource)DataBlob.Open(new MemorySource(k == which ? mutated : b), image.Options.Compressor)).ToList();
+                    var devices = image.Blobs.Select((b, k) => (IRandomAccessSource)DataBlob.Open(new MemorySource(k == which ? mutated : b), image.Options.Compressor, image.Options.Digester)).ToList();
                     ReadEverything(image.Bootstrap, devices);
                 },
                 $"blob case {i}"))

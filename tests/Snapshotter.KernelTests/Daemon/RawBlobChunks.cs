@@ -20,6 +20,6 @@ internal static class RawBlobChunks
             SHA256.HashData(data.AsSpan((int)offset, size), digests.AsSpan(i * 32, 32));
         }
 
-        return new ChunkTable(entries, digests, data.Length, data.Length);
+        return new ChunkTable(entries, digests, ChunkDigestAlgorithm.Sha256, data.Length, data.Length);
     }
 }

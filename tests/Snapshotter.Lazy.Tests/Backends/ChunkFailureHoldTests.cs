@@ -32,7 +32,7 @@ public sealed class ChunkFailureHoldTests : IDisposable
         _reader = new FileBlobRangeReader(stored);
         var entries = Enumerable.Range(0, 4).Select(i => new ChunkEntry(i * Chunk, Chunk, i * Chunk, Chunk, false)).ToArray();
         var options = new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 };
-        _fetcher = new BlobChunkFetcher(new ChunkTable(entries, null, 4 * Chunk, 4 * Chunk), _reader, new CodecDecompressor(ChunkCompressor.None), options, _metrics, NullLogger.Instance);
+        _fetcher = new BlobChunkFetcher(new ChunkTable(entries, null, ChunkDigestAlgorithm.Sha256, 4 * Chunk, 4 * Chunk), _reader, new CodecDecompressor(ChunkCompressor.None), options, _metrics, NullLogger.Instance);
     }
 
     public void Dispose()

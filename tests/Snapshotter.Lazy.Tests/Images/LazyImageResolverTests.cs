@@ -1,3 +1,4 @@
+using Snapshotter.Cache.Chunks;
 using Snapshotter.Core.Remote;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Lazy.Blobs;
@@ -155,6 +156,7 @@ public sealed class LazyImageResolverTests(RegistryImageFixture fixture, ITestOu
         {
             Assert.True(table.Count > 0);
             Assert.True(table.HasDigests);
+            Assert.Equal(ChunkDigestAlgorithm.Blake3, table.DigestAlgorithm);
             Assert.Equal(blob.DeviceSize, table.UncompressedSize);
             Assert.Equal(blob.StoredSize, table.CompressedSize);
         }

@@ -39,7 +39,7 @@ public sealed class ImageInspectorTests : IDisposable
         var reports = new List<ConversionProgress>();
         var summary = new StringWriter();
         int code = await ImageConversionRunner.RunAsync(
-            $"oci:{src}:t", $"oci:{dst}:lazy", ChunkCompressor.Lz4Block, 4096, null, summary, new ListProgress(reports));
+            $"oci:{src}:t", $"oci:{dst}:lazy", new ImageBuildOptions { Compressor = ChunkCompressor.Lz4Block, ChunkSize = 4096 }, null, summary, new ListProgress(reports));
         Assert.Equal(0, code);
         Assert.NotEmpty(reports);
         Assert.All(reports, r => Assert.Equal((0, 1, (long)layerBytes.Length), (r.Layer, r.LayerCount, r.LayerSize)));
