@@ -5,7 +5,7 @@
 # Publishes the daemon as shipped (ReadyToRun), then measures under /tmp/bench.lock. Run as root.
 #   sudo bench/run-fuse-lazy.sh [SCRATCH]   (BENCH_ROUNDS=5; BENCH_READS_ONLY=1 skips the metadata walk, keep-cache probe and levers; BENCH_PERF=FILE + BENCH_MOUNT_ENV=DOTNET_PerfMapEnabled=1 profiles one
 #   extra cold read with perf record -a -g; BENCH_LEVERS=a,b / BENCH_LEVER_ROUNDS / BENCH_LEVER_CACHED pick the settings compared;
-#   BENCH_DIGESTER=sha256 converts the images with sha256 chunk digests instead of blake3, the converter's default)
+#   BENCH_DIGESTER=blake3 converts the images with blake3 chunk digests instead of sha256, the converter's default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=${1:-/var/tmp/fuse-lazy-bench}

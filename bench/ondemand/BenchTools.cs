@@ -8,9 +8,9 @@ using System.Text;
 /// <summary>Processes, files and /proc readings the on-demand benchmarks share (VM and host modes).</summary>
 internal static class BenchTools
 {
-    /// <summary>The chunk digester the benchmark images are converted with: BENCH_DIGESTER=sha256, else blake3 (the converter's default).</summary>
+    /// <summary>The chunk digester the benchmark images are converted with: BENCH_DIGESTER=blake3, else sha256 (the converter's default).</summary>
     public static Snapshotter.Erofs.ChunkDigester Digester =>
-        Environment.GetEnvironmentVariable("BENCH_DIGESTER") == "sha256" ? Snapshotter.Erofs.ChunkDigester.Sha256 : Snapshotter.Erofs.ChunkDigester.Blake3;
+        Environment.GetEnvironmentVariable("BENCH_DIGESTER") == "blake3" ? Snapshotter.Erofs.ChunkDigester.Blake3 : Snapshotter.Erofs.ChunkDigester.Sha256;
 
     /// <summary>
     /// Starts <c>snapshotter mount REF MNT</c> (BENCH_SNAPSHOTTER, else the build output next to this program) and waits

@@ -11,9 +11,12 @@ internal sealed record ImageBuildOptions
 
     /// <summary>
     /// The hash of each chunk in the blobs' <c>blob.digest</c> tables (also the dedup key). Defaults to
-    /// <see cref="ChunkDigester.Blake3"/>, like nydus-image; the blobs' own digests stay sha256.
+    /// <see cref="ChunkDigester.Sha256"/>; the blobs' own digests are sha256 either way. Not blake3 (nydus-image's
+    /// default, which the reader verifies too): the managed Blake3 package runs unoptimized code for much of a fresh
+    /// daemon's first cold read under tiered compilation, and a fresh `mount` read 256 MiB at 0.24-0.28x of curl with
+    /// blake3 vs 0.37-0.45x with sha256 (SHA-NI) here (bench/RESULTS.md, FUSE blob files, blake3 A/B).
     /// </summary>
-    public ChunkDigester Digester { get; init; } = ChunkDigester.Blake3;
+    public ChunkDigester Digester { get; init; } = ChunkDigester.Sha256;
 
     internal void Validate()
     {

@@ -19,8 +19,8 @@ internal static class ConvertCommand
         var chunkSize = new Option<int>("--chunk-size") { Description = "Chunk size in bytes, a power of two from 4096 to 16777216 (default 1048576)", DefaultValueFactory = _ => 1024 * 1024 };
         var digester = new Option<string>("--digester")
         {
-            Description = "Hash of each chunk in the data blobs' chunk digest tables: blake3 (default, like nydus-image) or sha256. The blobs' own digests are sha256 either way",
-            DefaultValueFactory = _ => "blake3",
+            Description = "Hash of each chunk in the data blobs' chunk digest tables: sha256 (default) or blake3 (nydus-image's default). The blobs' own digests are sha256 either way",
+            DefaultValueFactory = _ => "sha256",
         };
         digester.AcceptOnlyFromAmong("blake3", "sha256");
         var platform = new Option<string?>("--platform") { Description = "Platform to pick from a multi-platform image, e.g. linux/amd64 (default: the host's)" };

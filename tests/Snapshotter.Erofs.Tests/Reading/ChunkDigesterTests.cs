@@ -24,7 +24,7 @@ public sealed class ChunkDigesterTests
     }
 
     [Fact]
-    public void DefaultOptions_DigestChunksWithBlake3LikeNydusImage() => Assert.Equal(ChunkDigester.Blake3, new ImageBuildOptions().Digester);
+    public void DefaultOptions_DigestChunksWithSha256() => Assert.Equal(ChunkDigester.Sha256, new ImageBuildOptions().Digester);
 
     [Theory]
     [InlineData(ChunkDigester.Blake3)]

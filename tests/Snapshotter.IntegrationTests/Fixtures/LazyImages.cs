@@ -39,7 +39,7 @@ public sealed class LazyImages : IAsyncLifetime
     public string LazyReference => $"{Registry.Host}/{Repository}:lazy";
 
     /// <summary>
-    /// The lz4 conversion with sha256 chunk digests (the lazy image has the default, blake3): different data blobs, read
+    /// The lz4 conversion with blake3 chunk digests (nydus-image's default; the lazy image has ours, sha256): different data blobs, read
     /// by one test per fixture only (a cold cache), and the other digester end to end.
     /// </summary>
     public string ColdReference => $"{Registry.Host}/{Repository}:lazy-lz4";
@@ -105,7 +105,7 @@ public sealed class LazyImages : IAsyncLifetime
             new OciLayout(layout, tag), new RegistryImageSink(client, RegistryReference.Parse(LazyReference)), new ImageBuildOptions(), workDirectory: _work).ConfigureAwait(false);
         Cold = await ImageConverter.ConvertAsync(
             new OciLayout(layout, tag), new RegistryImageSink(client, RegistryReference.Parse(ColdReference)),
-            new ImageBuildOptions { Compressor = ChunkCompressor.Lz4Block, Digester = ChunkDigester.Sha256 }, workDirectory: _work).ConfigureAwait(false);
+            new ImageBuildOptions { Compressor = ChunkCompressor.Lz4Block, Digester = ChunkDigester.Blake3 }, workDirectory: _work).ConfigureAwait(false);
         await PushCorruptAsync(client).ConfigureAwait(false);
         Directory.Delete(layout, recursive: true);
         Console.Error.WriteLine($"[fixture] lazy test images built and pushed to {Registry.Host} in {started.Elapsed.TotalSeconds:F1}s");

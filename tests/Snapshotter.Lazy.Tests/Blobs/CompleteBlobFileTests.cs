@@ -49,10 +49,10 @@ public sealed class CompleteBlobFileTests(RegistryImageFixture fixture, ITestOut
         Assert.Equal(setup.Blob.DeviceSize, new FileInfo(paths[0]).Length);
         Assert.Empty(Directory.EnumerateFiles(setup.Cache.Directory, "*" + BlobFileCache.PartialSuffix));
 
-        // Every chunk sits at its uncompressed offset with the bytes its digest names (blake3: the converter's default).
+        // Every chunk sits at its uncompressed offset with the bytes its digest names (sha256: the converter's default).
         var table = await setup.Blob.GetChunkTableAsync();
         Assert.True(table.Count >= 24, $"{table.Count} chunks");
-        Assert.Equal(ChunkDigestAlgorithm.Blake3, table.DigestAlgorithm);
+        Assert.Equal(ChunkDigestAlgorithm.Sha256, table.DigestAlgorithm);
         using (var handle = File.OpenHandle(paths[0]))
         {
             var buffer = new byte[table.Count == 0 ? 0 : Enumerable.Range(0, table.Count).Max(i => table[i].UncompressedSize)];
@@ -61,7 +61,7 @@ public sealed class CompleteBlobFileTests(RegistryImageFixture fixture, ITestOut
                 var chunk = table[i];
                 Assert.Equal(chunk.UncompressedSize, RandomAccess.Read(handle, buffer.AsSpan(0, chunk.UncompressedSize), chunk.UncompressedOffset));
                 Assert.True(
-                    Blake3.Hasher.Hash(buffer.AsSpan(0, chunk.UncompressedSize)).AsSpan().SequenceEqual(table.GetDigest(i)),
+                    System.Security.Cryptography.SHA256.HashData(buffer.AsSpan(0, chunk.UncompressedSize)).AsSpan().SequenceEqual(table.GetDigest(i)),
                     $"chunk {i} at {chunk.UncompressedOffset}");
             }
         }

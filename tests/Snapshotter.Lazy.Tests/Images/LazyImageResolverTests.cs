@@ -156,7 +156,7 @@ public sealed class LazyImageResolverTests(RegistryImageFixture fixture, ITestOu
         {
             Assert.True(table.Count > 0);
             Assert.True(table.HasDigests);
-            Assert.Equal(ChunkDigestAlgorithm.Blake3, table.DigestAlgorithm);
+            Assert.Equal(ChunkDigestAlgorithm.Sha256, table.DigestAlgorithm);
             Assert.Equal(blob.DeviceSize, table.UncompressedSize);
             Assert.Equal(blob.StoredSize, table.CompressedSize);
         }
