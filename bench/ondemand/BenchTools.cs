@@ -9,8 +9,8 @@ using System.Text;
 internal static class BenchTools
 {
     /// <summary>The chunk digester the benchmark images are converted with: BENCH_DIGESTER=blake3, else sha256 (the converter's default).</summary>
-    public static Snapshotter.Erofs.ChunkDigester Digester =>
-        Environment.GetEnvironmentVariable("BENCH_DIGESTER") == "blake3" ? Snapshotter.Erofs.ChunkDigester.Blake3 : Snapshotter.Erofs.ChunkDigester.Sha256;
+    public static Snapshotter.Oci.ChunkDigester Digester =>
+        Environment.GetEnvironmentVariable("BENCH_DIGESTER") == "blake3" ? Snapshotter.Oci.ChunkDigester.Blake3 : Snapshotter.Oci.ChunkDigester.Sha256;
 
     /// <summary>
     /// Starts <c>snapshotter mount REF MNT</c> (BENCH_SNAPSHOTTER, else the build output next to this program) and waits

@@ -5,6 +5,7 @@ using Snapshotter.Erofs;
 using Snapshotter.Erofs.Compression;
 using Snapshotter.Erofs.Conversion;
 using Snapshotter.Erofs.Reading;
+using Snapshotter.Oci;
 using Snapshotter.Registry;
 using Snapshotter.Lazy.Conversion;
 using static BenchTools;

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Cache.Chunks;
 
@@ -25,7 +25,7 @@ public sealed class ChunkTable
     /// <param name="digestAlgorithm">The hash <paramref name="digests"/> were computed with.</param>
     /// <param name="uncompressedSize">The blob's uncompressed size (the cache object's size).</param>
     /// <param name="compressedSize">The stored blob's size (its registry size).</param>
-    public ChunkTable(ChunkEntry[] entries, byte[]? digests, ChunkDigestAlgorithm digestAlgorithm, long uncompressedSize, long compressedSize)
+    public ChunkTable(ChunkEntry[] entries, byte[]? digests, ChunkDigester digestAlgorithm, long uncompressedSize, long compressedSize)
     {
         ArgumentNullException.ThrowIfNull(entries);
         if (uncompressedSize < 0 || compressedSize < 0)
@@ -67,7 +67,7 @@ public sealed class ChunkTable
         _entries = entries;
         _digests = digests;
         DigestAlgorithm = digestAlgorithm;
-        DigestMismatchMessage = digestAlgorithm == ChunkDigestAlgorithm.Blake3 ? "blake3 mismatch" : "sha256 mismatch";
+        DigestMismatchMessage = ChunkDigest.Name(digestAlgorithm) + " mismatch";
         UncompressedSize = uncompressedSize;
         CompressedSize = compressedSize;
     }
@@ -81,7 +81,7 @@ public sealed class ChunkTable
     public bool HasDigests => _digests is not null;
 
     /// <summary>The hash of the per-chunk digests.</summary>
-    public ChunkDigestAlgorithm DigestAlgorithm { get; }
+    public ChunkDigester DigestAlgorithm { get; }
 
     /// <summary>"blake3 mismatch" or "sha256 mismatch": what a failed <see cref="VerifyDigest"/> is reported as (no allocation per failure).</summary>
     public string DigestMismatchMessage { get; }
@@ -104,15 +104,7 @@ public sealed class ChunkTable
         }
 
         Span<byte> digest = stackalloc byte[DigestSize];
-        if (DigestAlgorithm == ChunkDigestAlgorithm.Blake3)
-        {
-            Blake3.Hasher.Hash(data, digest);
-        }
-        else
-        {
-            SHA256.HashData(data, digest);
-        }
-
+        ChunkDigest.Compute(DigestAlgorithm, data, digest);
         return digest.SequenceEqual(_digests.AsSpan(index * DigestSize, DigestSize));
     }
 

@@ -215,7 +215,7 @@ public sealed partial class ErofsImage
                 // The record's digest_algo, not the superblock's digest flag, decides how this blob's chunks are
                 // verified: it is per blob, and it is what nydus's storage layer checks chunks with (the flag is the
                 // bootstrap-wide default nydus-image writes alongside, equal to it for the images it builds).
-                Digester: ChunkDigest.FromRafs(BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.DigestAlgorithm..]), $"blob {i} digest_algo"),
+                Digester: RafsDigester.FromRafs(BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.DigestAlgorithm..]), $"blob {i} digest_algo"),
                 Features: BinaryPrimitives.ReadUInt32LittleEndian(rec[RafsBlob.Features..]),
                 CompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[RafsBlob.CompressedSize..]),
                 UncompressedSize: BinaryPrimitives.ReadUInt64LittleEndian(rec[RafsBlob.UncompressedSize..]),

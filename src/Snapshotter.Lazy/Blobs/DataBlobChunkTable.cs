@@ -1,5 +1,4 @@
 using Snapshotter.Cache.Chunks;
-using Snapshotter.Erofs;
 using Snapshotter.Erofs.Reading;
 
 namespace Snapshotter.Lazy.Blobs;
@@ -24,15 +23,8 @@ internal static class DataBlobChunkTable
             sourceDigests?.Span.Slice(order[i] * ChunkTable.DigestSize, ChunkTable.DigestSize).CopyTo(digests.AsSpan(i * ChunkTable.DigestSize));
         }
 
-        return new ChunkTable(Dedup(entries, ref digests), digests, ToAlgorithm(blob.Digester), uncompressedSize, storedSize);
+        return new ChunkTable(Dedup(entries, ref digests), digests, blob.Digester, uncompressedSize, storedSize);
     }
-
-    private static ChunkDigestAlgorithm ToAlgorithm(ChunkDigester digester) => digester switch
-    {
-        ChunkDigester.Blake3 => ChunkDigestAlgorithm.Blake3,
-        ChunkDigester.Sha256 => ChunkDigestAlgorithm.Sha256,
-        _ => throw new ChunkTableException($"unknown chunk digester {digester}"),
-    };
 
     /// <summary>Chunk-info tables may list one uncompressed range twice (deduplicated chunks); keep the first.</summary>
     private static ChunkEntry[] Dedup(ChunkEntry[] entries, ref byte[]? digests)

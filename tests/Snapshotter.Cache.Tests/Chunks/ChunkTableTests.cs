@@ -1,4 +1,5 @@
 using Snapshotter.Cache.Chunks;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Cache.Tests.Chunks;
 
@@ -13,7 +14,7 @@ public sealed class ChunkTableTests
             stored += c.Size;
             return e;
         }).ToArray();
-        return new ChunkTable(entries, null, ChunkDigestAlgorithm.Sha256, chunks.Length == 0 ? 0 : chunks[^1].Off + chunks[^1].Size, stored);
+        return new ChunkTable(entries, null, ChunkDigester.Sha256, chunks.Length == 0 ? 0 : chunks[^1].Off + chunks[^1].Size, stored);
     }
 
     [Theory]
@@ -82,7 +83,7 @@ public sealed class ChunkTableTests
     [MemberData(nameof(Invalid))]
     public void Constructor_BrokenTable_ThrowsNamingTheRule(ChunkEntry[] entries, long uncompressed, long stored, string expected)
     {
-        var e = Assert.Throws<ChunkTableException>(() => new ChunkTable(entries, null, ChunkDigestAlgorithm.Sha256, uncompressed, stored));
+        var e = Assert.Throws<ChunkTableException>(() => new ChunkTable(entries, null, ChunkDigester.Sha256, uncompressed, stored));
 
         Assert.Contains(expected, e.Message);
         Assert.StartsWith("chunk ", e.Message);
@@ -91,7 +92,7 @@ public sealed class ChunkTableTests
     [Fact]
     public void Constructor_DigestCountMismatch_Throws()
     {
-        var e = Assert.Throws<ChunkTableException>(() => new ChunkTable([new ChunkEntry(0, 10, 0, 10, false)], new byte[31], ChunkDigestAlgorithm.Sha256, 4096, 10));
+        var e = Assert.Throws<ChunkTableException>(() => new ChunkTable([new ChunkEntry(0, 10, 0, 10, false)], new byte[31], ChunkDigester.Sha256, 4096, 10));
 
         Assert.Contains("digest bytes", e.Message);
     }
@@ -99,28 +100,28 @@ public sealed class ChunkTableTests
     [Fact]
     public void Constructor_UnknownDigestAlgorithm_ThrowsNamingIt()
     {
-        var e = Assert.Throws<ChunkTableException>(() => new ChunkTable([new ChunkEntry(0, 10, 0, 10, false)], new byte[32], (ChunkDigestAlgorithm)7, 4096, 10));
+        var e = Assert.Throws<ChunkTableException>(() => new ChunkTable([new ChunkEntry(0, 10, 0, 10, false)], new byte[32], (ChunkDigester)7, 4096, 10));
 
         Assert.Contains("unknown chunk digest algorithm 7", e.Message);
     }
 
     [Theory]
-    [InlineData(ChunkDigestAlgorithm.Blake3, "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85")]
-    [InlineData(ChunkDigestAlgorithm.Sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")]
-    public void VerifyDigest_KnownAnswerOfAbc_MatchesOnlyTheTablesAlgorithm(ChunkDigestAlgorithm algorithm, string hex)
+    [InlineData(ChunkDigester.Blake3, "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85")]
+    [InlineData(ChunkDigester.Sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")]
+    public void VerifyDigest_KnownAnswerOfAbc_MatchesOnlyTheTablesAlgorithm(ChunkDigester algorithm, string hex)
     {
         var table = new ChunkTable([new ChunkEntry(0, 3, 0, 3, false)], Convert.FromHexString(hex), algorithm, 4096, 3);
 
         Assert.True(table.VerifyDigest(0, "abc"u8));
         Assert.False(table.VerifyDigest(0, "abd"u8));
-        var other = algorithm == ChunkDigestAlgorithm.Blake3 ? ChunkDigestAlgorithm.Sha256 : ChunkDigestAlgorithm.Blake3;
+        var other = algorithm == ChunkDigester.Blake3 ? ChunkDigester.Sha256 : ChunkDigester.Blake3;
         Assert.False(new ChunkTable([new ChunkEntry(0, 3, 0, 3, false)], Convert.FromHexString(hex), other, 4096, 3).VerifyDigest(0, "abc"u8));
     }
 
     [Fact]
     public void VerifyDigest_TableWithoutDigests_AcceptsAnything()
     {
-        var table = new ChunkTable([new ChunkEntry(0, 3, 0, 3, false)], null, ChunkDigestAlgorithm.Blake3, 4096, 3);
+        var table = new ChunkTable([new ChunkEntry(0, 3, 0, 3, false)], null, ChunkDigester.Blake3, 4096, 3);
 
         Assert.True(table.VerifyDigest(0, "xyz"u8));
     }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Snapshotter.Cache.Chunks;
 using Snapshotter.Cache.Fetching;
+using Snapshotter.Oci;
 using Snapshotter.Telemetry;
 
 namespace Snapshotter.Cache.Tests.Fetching;
@@ -208,9 +209,9 @@ public sealed class BlobChunkFetcherTests
     }
 
     [Theory]
-    [InlineData(ChunkDigestAlgorithm.Sha256, "sha256 mismatch")]
-    [InlineData(ChunkDigestAlgorithm.Blake3, "blake3 mismatch")]
-    public async Task FillAsync_CorruptedStoredBytes_FailsDigestCheckAndWritesNothing(ChunkDigestAlgorithm algorithm, string logged)
+    [InlineData(ChunkDigester.Sha256, "sha256 mismatch")]
+    [InlineData(ChunkDigester.Blake3, "blake3 mismatch")]
+    public async Task FillAsync_CorruptedStoredBytes_FailsDigestCheckAndWritesNothing(ChunkDigester algorithm, string logged)
     {
         var blob = TestBlob.Create([64 * K, 64 * K], compress: false, digests: algorithm);
         blob.Stored[100] ^= 0xFF;
@@ -226,9 +227,9 @@ public sealed class BlobChunkFetcherTests
     }
 
     [Theory]
-    [InlineData(ChunkDigestAlgorithm.Sha256)]
-    [InlineData(ChunkDigestAlgorithm.Blake3)]
-    public async Task FillAsync_IntactChunks_VerifyWithTheTablesAlgorithm(ChunkDigestAlgorithm algorithm)
+    [InlineData(ChunkDigester.Sha256)]
+    [InlineData(ChunkDigester.Blake3)]
+    public async Task FillAsync_IntactChunks_VerifyWithTheTablesAlgorithm(ChunkDigester algorithm)
     {
         var blob = TestBlob.Create([64 * K, 40 * K, 64 * K], digests: algorithm);
         var (fetcher, _, sink, metrics) = Create(blob, new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 });
@@ -246,7 +247,7 @@ public sealed class BlobChunkFetcherTests
         var sha = TestBlob.Create([64 * K, 64 * K], compress: false);
         var entries = Enumerable.Range(0, sha.Table.Count).Select(i => sha.Table[i]).ToArray();
         var digests = Enumerable.Range(0, sha.Table.Count).SelectMany(i => sha.Table.GetDigest(i).ToArray()).ToArray();
-        var misread = new ChunkTable(entries, digests, ChunkDigestAlgorithm.Blake3, sha.Table.UncompressedSize, sha.Table.CompressedSize);
+        var misread = new ChunkTable(entries, digests, ChunkDigester.Blake3, sha.Table.UncompressedSize, sha.Table.CompressedSize);
         var metrics = new SnapshotterMetrics();
         var fetcher = new BlobChunkFetcher(misread, new RecordingReader(sha.Stored), new DeflateDecompressor(), new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 }, metrics, NullLogger.Instance);
         var sink = new MemorySink(misread.UncompressedSize);

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 using Snapshotter.Cache.Chunks;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Cache.Tests.Fetching;
 
@@ -23,7 +24,7 @@ internal sealed class TestBlob
 
     public ChunkTable Table { get; }
 
-    public static TestBlob Create(int[] chunkSizes, bool compress = true, int seed = 1, ChunkDigestAlgorithm digests = ChunkDigestAlgorithm.Sha256)
+    public static TestBlob Create(int[] chunkSizes, bool compress = true, int seed = 1, ChunkDigester digests = ChunkDigester.Sha256)
     {
         var random = new Random(seed);
         var entries = new ChunkEntry[chunkSizes.Length];
@@ -36,7 +37,7 @@ internal sealed class TestBlob
             var data = new byte[chunkSizes[i]];
             // Half random, half repetitive so deflate really compresses.
             random.NextBytes(data.AsSpan(0, data.Length / 2));
-            if (digests == ChunkDigestAlgorithm.Blake3)
+            if (digests == ChunkDigester.Blake3)
             {
                 Blake3.Hasher.Hash(data, digestBytes.AsSpan(i * 32, 32));
             }

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using Snapshotter.Erofs.Building;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Tests.Infrastructure;
 

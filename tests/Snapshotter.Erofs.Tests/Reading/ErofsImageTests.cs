@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Erofs.Tests.Infrastructure;
+using Snapshotter.Oci;
 
 namespace Snapshotter.Erofs.Tests.Reading;
 

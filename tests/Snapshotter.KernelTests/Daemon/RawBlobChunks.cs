@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Snapshotter.Cache.Chunks;
+using Snapshotter.Oci;
 
 namespace Snapshotter.KernelTests.Daemon;
 
@@ -20,6 +21,6 @@ internal static class RawBlobChunks
             SHA256.HashData(data.AsSpan((int)offset, size), digests.AsSpan(i * 32, 32));
         }
 
-        return new ChunkTable(entries, digests, ChunkDigestAlgorithm.Sha256, data.Length, data.Length);
+        return new ChunkTable(entries, digests, ChunkDigester.Sha256, data.Length, data.Length);
     }
 }

@@ -4,6 +4,7 @@ using Snapshotter.Cache.Fetching;
 using Snapshotter.Erofs;
 using Snapshotter.Lazy.Backends;
 using Snapshotter.Lazy.Blobs;
+using Snapshotter.Oci;
 using Snapshotter.Registry.Tests.Infrastructure;
 using Snapshotter.Telemetry;
 
@@ -32,7 +33,7 @@ public sealed class ChunkFailureHoldTests : IDisposable
         _reader = new FileBlobRangeReader(stored);
         var entries = Enumerable.Range(0, 4).Select(i => new ChunkEntry(i * Chunk, Chunk, i * Chunk, Chunk, false)).ToArray();
         var options = new ChunkFetcherOptions { ReadaheadWindow = 0, AmplifyWindow = 0 };
-        _fetcher = new BlobChunkFetcher(new ChunkTable(entries, null, ChunkDigestAlgorithm.Sha256, 4 * Chunk, 4 * Chunk), _reader, new CodecDecompressor(ChunkCompressor.None), options, _metrics, NullLogger.Instance);
+        _fetcher = new BlobChunkFetcher(new ChunkTable(entries, null, ChunkDigester.Sha256, 4 * Chunk, 4 * Chunk), _reader, new CodecDecompressor(ChunkCompressor.None), options, _metrics, NullLogger.Instance);
     }
 
     public void Dispose()

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Snapshotter.Cache.Chunks;
+using Snapshotter.Oci;
 using Snapshotter.Telemetry;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
@@ -52,7 +52,7 @@ public sealed class CompleteBlobFileTests(RegistryImageFixture fixture, ITestOut
         // Every chunk sits at its uncompressed offset with the bytes its digest names (sha256: the converter's default).
         var table = await setup.Blob.GetChunkTableAsync();
         Assert.True(table.Count >= 24, $"{table.Count} chunks");
-        Assert.Equal(ChunkDigestAlgorithm.Sha256, table.DigestAlgorithm);
+        Assert.Equal(ChunkDigester.Sha256, table.DigestAlgorithm);
         using (var handle = File.OpenHandle(paths[0]))
         {
             var buffer = new byte[table.Count == 0 ? 0 : Enumerable.Range(0, table.Count).Max(i => table[i].UncompressedSize)];

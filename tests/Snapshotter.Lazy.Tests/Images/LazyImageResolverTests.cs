@@ -1,9 +1,9 @@
-using Snapshotter.Cache.Chunks;
 using Snapshotter.Core.Remote;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Lazy.Blobs;
 using Snapshotter.Lazy.Images;
 using Snapshotter.Lazy.Tests.Infrastructure;
+using Snapshotter.Oci;
 using Snapshotter.Registry;
 using Xunit.Abstractions;
 
@@ -156,7 +156,7 @@ public sealed class LazyImageResolverTests(RegistryImageFixture fixture, ITestOu
         {
             Assert.True(table.Count > 0);
             Assert.True(table.HasDigests);
-            Assert.Equal(ChunkDigestAlgorithm.Sha256, table.DigestAlgorithm);
+            Assert.Equal(ChunkDigester.Sha256, table.DigestAlgorithm);
             Assert.Equal(blob.DeviceSize, table.UncompressedSize);
             Assert.Equal(blob.StoredSize, table.CompressedSize);
         }

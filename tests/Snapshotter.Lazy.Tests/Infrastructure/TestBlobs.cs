@@ -4,6 +4,7 @@ using Snapshotter.Cache.Chunks;
 using Snapshotter.Erofs;
 using Snapshotter.Erofs.Reading;
 using Snapshotter.Lazy.Blobs;
+using Snapshotter.Oci;
 using Snapshotter.Registry;
 
 namespace Snapshotter.Lazy.Tests.Infrastructure;
@@ -13,7 +14,7 @@ internal static class TestBlobs
 {
     public static string Digest(int n) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"blob {n}")));
 
-    public static ChunkTable OneChunkTable() => new([new ChunkEntry(0, 4096, 0, 4096, false)], null, ChunkDigestAlgorithm.Sha256, 4096, 4096);
+    public static ChunkTable OneChunkTable() => new([new ChunkEntry(0, 4096, 0, 4096, false)], null, ChunkDigester.Sha256, 4096, 4096);
 
     public static LazyBlob Create(string digest, Func<LazyBlob, CancellationToken, Task<ChunkTable>>? loadTable = null)
     {

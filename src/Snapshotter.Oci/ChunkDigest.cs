@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Snapshotter.Erofs;
+namespace Snapshotter.Oci;
 
 /// <summary>Computes and names chunk digests (<see cref="ChunkDigester"/>) without allocating.</summary>
 public static class ChunkDigest
@@ -30,13 +30,5 @@ public static class ChunkDigest
         ChunkDigester.Blake3 => "blake3",
         ChunkDigester.Sha256 => "sha256",
         _ => throw new ArgumentOutOfRangeException(nameof(digester), digester, "unknown chunk digester"),
-    };
-
-    /// <summary>The digester of a RAFS v6 blob record's <c>digest_algo</c>; throws <see cref="InvalidImageException"/> naming an unknown one.</summary>
-    internal static ChunkDigester FromRafs(uint value, string what) => value switch
-    {
-        0 => ChunkDigester.Blake3,
-        1 => ChunkDigester.Sha256,
-        _ => throw new InvalidImageException($"{what}: unknown chunk digest algorithm {value} (known: 0 = blake3, 1 = sha256)"),
     };
 }
