@@ -24,6 +24,14 @@ public static class ChunkDigest
         }
     }
 
+    /// <summary>Whether the <paramref name="digester"/> hash of <paramref name="data"/> is <paramref name="expected"/> (<see cref="Size"/> bytes).</summary>
+    public static bool Matches(ChunkDigester digester, ReadOnlySpan<byte> data, ReadOnlySpan<byte> expected)
+    {
+        Span<byte> digest = stackalloc byte[Size];
+        Compute(digester, data, digest);
+        return digest.SequenceEqual(expected);
+    }
+
     /// <summary>The lower-case name used in messages and on the command line (<c>blake3</c>, <c>sha256</c>).</summary>
     public static string Name(ChunkDigester digester) => digester switch
     {

@@ -12,7 +12,7 @@ public sealed class ChunkTable
     /// <summary>Largest chunk accepted (RAFS allows 4 KiB .. 16 MiB chunks).</summary>
     public const int MaxChunkSize = 16 * 1024 * 1024;
 
-    public const int DigestSize = 32;
+    public const int DigestSize = ChunkDigest.Size;
 
     private const int PageSize = 4096;
 
@@ -103,9 +103,7 @@ public sealed class ChunkTable
             return true;
         }
 
-        Span<byte> digest = stackalloc byte[DigestSize];
-        ChunkDigest.Compute(DigestAlgorithm, data, digest);
-        return digest.SequenceEqual(_digests.AsSpan(index * DigestSize, DigestSize));
+        return ChunkDigest.Matches(DigestAlgorithm, data, _digests.AsSpan(index * DigestSize, DigestSize));
     }
 
     /// <summary>

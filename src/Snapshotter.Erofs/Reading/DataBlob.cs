@@ -176,14 +176,9 @@ public sealed class DataBlob : IRandomAccessSource, IDisposable
             ReadExact((long)chunk.CompressedOffset, output, $"chunk {index}");
         }
 
-        if (_digests is not null)
+        if (_digests is not null && !ChunkDigest.Matches(Digester, output, _digests.AsSpan(index * ChunkDigest.Size, ChunkDigest.Size)))
         {
-            Span<byte> hash = stackalloc byte[ChunkDigest.Size];
-            ChunkDigest.Compute(Digester, output, hash);
-            if (!hash.SequenceEqual(_digests.AsSpan(index * ChunkDigest.Size, ChunkDigest.Size)))
-            {
-                throw new InvalidImageException($"chunk {index}: {ChunkDigest.Name(Digester)} mismatch");
-            }
+            throw new InvalidImageException($"chunk {index}: {ChunkDigest.Name(Digester)} mismatch");
         }
 
         _cachedChunk = index;
