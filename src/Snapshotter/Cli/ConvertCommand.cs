@@ -20,7 +20,8 @@ internal static class ConvertCommand
         var digester = new Option<string>("--digester")
         {
             Description = "Hash of each chunk in the data blobs' chunk digest tables: sha256 (default) or blake3 (nydus-image's default). The blobs' own digests are sha256 either way",
-            DefaultValueFactory = _ => "sha256",
+            // The converter's own default, named: one place decides it (ImageBuildOptions).
+            DefaultValueFactory = _ => ChunkDigest.Name(new ImageBuildOptions().Digester),
         };
         digester.AcceptOnlyFromAmong("blake3", "sha256");
         var platform = new Option<string?>("--platform") { Description = "Platform to pick from a multi-platform image, e.g. linux/amd64 (default: the host's)" };
