@@ -31,16 +31,16 @@ public sealed class BlobChunkFetcherReadaheadTests
 
         // A small file in chunk 0: its chunk, then chunks 1 and 2 as amplification (held in flight).
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 4096, sink).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
-        await WaitUntilAsync(() => reader.Requests.Count == 2);
+        await Wait.UntilAsync(() => reader.Requests.Count == 2, "the fetcher");
 
         // The next small file, in chunk 1: right after present data, but its chunk is the amplification's. It waits for
         // that request and claims only its own amplification (chunk 3).
         var second = fetcher.FillAsync(Chunk + 100, 4096, sink).AsTask();
-        await WaitUntilAsync(() => reader.Requests.Count == 3);
+        await Wait.UntilAsync(() => reader.Requests.Count == 3, "the fetcher");
         Assert.False(second.IsCompleted);
         reader.Gate.SetResult();
         Assert.Equal(FillResult.Success, await second.WaitAsync(TimeSpan.FromSeconds(10)));
-        await WaitUntilAsync(() => fetcher.IsPresent(3));
+        await Wait.UntilAsync(() => fetcher.IsPresent(3), "the fetcher");
         await Task.Delay(200);
 
         // No readahead stream: before, chunks 4..7 came in the background as well (2.1 MB on the P1 run).
@@ -57,11 +57,11 @@ public sealed class BlobChunkFetcherReadaheadTests
         var (fetcher, reader, sink) = Create(blob);
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 4096, sink));
-        await WaitUntilAsync(() => fetcher.IsPresent(1) && fetcher.IsPresent(2));
+        await Wait.UntilAsync(() => fetcher.IsPresent(1) && fetcher.IsPresent(2), "the fetcher");
 
         // Chunk 3 is missing and nobody fetches it: a READ there continues the data before it, a sequential reader.
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(3 * Chunk, 4096, sink));
-        await WaitUntilAsync(() => Enumerable.Range(3, 7).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(3, 7).All(fetcher.IsPresent), "the fetcher");
         await Task.Delay(100);
 
         // Its own chunk, then (in the background, in either order) its amplification (4, 5) and the stream: the
@@ -90,24 +90,14 @@ public sealed class BlobChunkFetcherReadaheadTests
 
         // The stream (chunks 2..5) is in flight, chunk 2 held: the reader's READ of chunk 2 only waits for it, yet
         // continues the stream, whose window moves 4 chunks past it (to chunk 6).
-        await WaitUntilAsync(() => Enumerable.Range(3, 3).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(3, 3).All(fetcher.IsPresent), "the fetcher");
         var read = fetcher.FillAsync(2 * Chunk, Chunk, sink).AsTask();
         await Task.Delay(50);
         reader.Gate.SetResult();
         Assert.Equal(FillResult.Success, await read.WaitAsync(TimeSpan.FromSeconds(10)));
-        await WaitUntilAsync(() => fetcher.IsPresent(6));
+        await Wait.UntilAsync(() => fetcher.IsPresent(6), "the fetcher");
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(7));
         Assert.True(blob.Uncompressed.AsSpan(0, 7 * Chunk).SequenceEqual(sink.Data.AsSpan(0, 7 * Chunk)));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(10);
-        }
     }
 }

@@ -36,7 +36,7 @@ public sealed class BlobChunkFetcherTests
         Assert.NotEmpty(amplified);
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(256 * K + 100, 4096, sink));
-        await WaitUntilAsync(() => amplified.All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => amplified.All(fetcher.IsPresent), "the background readahead");
 
         // The READ's own request is its chunk exactly; the window's other chunks come in a second request.
         var expected = new[]
@@ -335,12 +335,12 @@ public sealed class BlobChunkFetcherTests
         var (fetcher, reader, sink, _) = Create(blob, new ChunkFetcherOptions { AmplifyWindow = 0, ReadaheadWindow = 0 });
         reader.Gate = new TaskCompletionSource();
         var stale = fetcher.FillAsync(0, 4096, sink).AsTask();
-        await WaitUntilAsync(() => reader.Requests.Count == 1);
+        await Wait.UntilAsync(() => reader.Requests.Count == 1, "the background readahead");
 
         // The kernel re-opened the object with a new, empty cache file while the first fetch was still running.
         fetcher.Reset();
         var fresh = fetcher.FillAsync(0, 4096, sink).AsTask();
-        await WaitUntilAsync(() => reader.Requests.Count == 2);
+        await Wait.UntilAsync(() => reader.Requests.Count == 2, "the background readahead");
         reader.Gate.SetResult();
         await stale;
 
@@ -408,13 +408,13 @@ public sealed class BlobChunkFetcherTests
 
         // While the sequential READ's own chunk is being fetched, nothing else shares the link.
         var read = fetcher.FillAsync(64 * K, 64 * K, sink).AsTask();
-        await WaitUntilAsync(() => reader.Requests.Count == 2);
+        await Wait.UntilAsync(() => reader.Requests.Count == 2, "the background readahead");
         await Task.Delay(100);
         Assert.Equal(2, reader.Requests.Count);
 
         reader.Gate.SetResult();
         Assert.Equal(FillResult.Success, await read);
-        await WaitUntilAsync(() => Enumerable.Range(2, 4).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(2, 4).All(fetcher.IsPresent), "the background readahead");
         Assert.True(blob.Uncompressed.AsSpan(0, 6 * 64 * K).SequenceEqual(sink.Data.AsSpan(0, 6 * 64 * K)));
     }
 
@@ -428,7 +428,7 @@ public sealed class BlobChunkFetcherTests
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(2, 16).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(2, 16).All(fetcher.IsPresent), "the background readahead");
         await Task.Delay(100);
 
         // Chunks 2..17 come in the background (the window past chunk 1), not one more.
@@ -438,7 +438,7 @@ public sealed class BlobChunkFetcherTests
         // Like the kernel, the reader sends no READ for present data; its next READ is the first hole (chunk 18):
         // the stream goes on 16 chunks past it.
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(18 * 64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(19, 16).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(19, 16).All(fetcher.IsPresent), "the background readahead");
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(35));
 
@@ -466,17 +466,17 @@ public sealed class BlobChunkFetcherTests
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent), "the background readahead");
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(34), "first window: 2 MiB");
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(34 * 64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(35, 64).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(35, 64).All(fetcher.IsPresent), "the background readahead");
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(99), "second window: 4 MiB");
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(99 * 64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(100, 60).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(100, 60).All(fetcher.IsPresent), "the background readahead");
         Assert.True(blob.Uncompressed.AsSpan().SequenceEqual(sink.Data.AsSpan(0, blob.Uncompressed.Length)));
     }
 
@@ -490,7 +490,7 @@ public sealed class BlobChunkFetcherTests
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent), "the background readahead");
 
         // 3 background requests at once (plus, at most, the demand READ's own).
         Assert.InRange(reader.MaxInFlight, 3, 4);
@@ -505,12 +505,12 @@ public sealed class BlobChunkFetcherTests
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, 64 * K, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(2, 4).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(2, 4).All(fetcher.IsPresent), "the background readahead");
 
         // Another file, further on, read sequentially: its readahead follows it.
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(40 * 64 * K, 64 * K, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(41 * 64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(42, 4).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(42, 4).All(fetcher.IsPresent), "the background readahead");
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(46));
         Assert.False(fetcher.IsPresent(6));
@@ -528,12 +528,12 @@ public sealed class BlobChunkFetcherTests
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * 64 * K, 64 * K, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(64 * K, 64 * K, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(65 * 64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(2, 8).Concat(Enumerable.Range(66, 8)).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(2, 8).Concat(Enumerable.Range(66, 8)).All(fetcher.IsPresent), "the background readahead");
 
         // Each reader's next hole continues its own stream, whose window has doubled (8 -> 16 chunks is capped at 8).
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(10 * 64 * K, 64 * K, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(74 * 64 * K, 64 * K, sink));
-        await WaitUntilAsync(() => Enumerable.Range(11, 8).Concat(Enumerable.Range(75, 8)).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(11, 8).Concat(Enumerable.Range(75, 8)).All(fetcher.IsPresent), "the background readahead");
         await Task.Delay(100);
         Assert.False(fetcher.IsPresent(19));
         Assert.False(fetcher.IsPresent(83));
@@ -564,21 +564,21 @@ public sealed class BlobChunkFetcherTests
         // First window, 2 MiB past chunk 1: requests of the demand size.
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, Chunk, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(Chunk, Chunk, sink));
-        await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent), "the background readahead");
         await Task.Delay(100);
         Assert.Equal([8 * Chunk], reader.Requests.Where(r => r.Offset >= 2 * Chunk).Select(r => r.Length).Distinct());
 
         // The reader's next hole continues the stream: the window doubles to 4 MiB, its requests to 1 MiB.
         var seen = reader.Requests.Count;
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(34 * Chunk, Chunk, sink));
-        await WaitUntilAsync(() => Enumerable.Range(35, 64).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(35, 64).All(fetcher.IsPresent), "the background readahead");
         await Task.Delay(100);
         Assert.Equal([16 * Chunk], reader.Requests.Skip(seen).Where(r => r.Offset >= 35 * Chunk).Select(r => r.Length).Distinct());
 
         // And again: 8 MiB, requests of MaxStreamRequestSize (2 MiB), not more.
         seen = reader.Requests.Count;
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(99 * Chunk, Chunk, sink));
-        await WaitUntilAsync(() => Enumerable.Range(100, 128).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(100, 128).All(fetcher.IsPresent), "the background readahead");
         await Task.Delay(100);
         Assert.Equal([32 * Chunk], reader.Requests.Skip(seen).Where(r => r.Offset >= 100 * Chunk).Select(r => r.Length).Distinct());
         Assert.False(fetcher.IsPresent(228), "the window is 8 MiB past the READ");
@@ -598,7 +598,7 @@ public sealed class BlobChunkFetcherTests
 
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(0, Chunk, sink));
         Assert.Equal(FillResult.Success, await fetcher.FillAsync(Chunk, Chunk, sink));
-        await WaitUntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent));
+        await Wait.UntilAsync(() => Enumerable.Range(2, 32).All(fetcher.IsPresent), "the background readahead");
 
         Assert.Equal([8 * Chunk], reader.Requests.Where(r => r.Offset >= 2 * Chunk).Select(r => r.Length).Distinct());
         Assert.Equal(2, reader.MaxInFlight);
@@ -621,7 +621,7 @@ public sealed class BlobChunkFetcherTests
             Assert.Equal(FillResult.Success, await fetcher.FillAsync((long)chunk * Chunk + 8 * K, 4 * K, sink));
         }
 
-        await WaitUntilAsync(() => chunks.All(c => Enumerable.Range(c, 16).All(fetcher.IsPresent)));
+        await Wait.UntilAsync(() => chunks.All(c => Enumerable.Range(c, 16).All(fetcher.IsPresent)), "the background readahead");
         await Task.Delay(200);
 
         Assert.All(reader.Requests, r => Assert.True(r.Length <= defaults.AmplifyWindow, $"request of {r.Length} bytes at {r.Offset}"));
@@ -630,16 +630,6 @@ public sealed class BlobChunkFetcherTests
         foreach (var chunk in chunks)
         {
             AssertRangeMatches(blob, sink, (long)chunk * Chunk, 16 * Chunk);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the background readahead");
-            await Task.Delay(10);
         }
     }
 
