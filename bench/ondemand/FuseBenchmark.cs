@@ -11,8 +11,9 @@ using static BenchTools;
 /// <summary>
 /// The FUSE mode on the host's real kernel (6.18, no cachefiles): `snapshotter mount --lazy-mode fuse` (blob files over
 /// FUSE, EROFS mounted from the local bootstrap with them as devices), as shipped (BENCH_SNAPSHOTTER). Interleaved
-/// rounds of: curl of the data blob from the same registry (the network limit), a cold sequential read through a fresh
-/// mount (new cache dir, page cache dropped) with the daemon's RSS sampled, the same file fully cached (page cache
+/// rounds of: curl of the data blob from the same registry (the network limit), once with the blob in the registry's
+/// page cache and once with it evicted; a cold sequential read through a fresh mount (new cache dir, page cache
+/// dropped) for each of those two registry states, with the daemon's RSS sampled; the same file fully cached (page cache
 /// dropped again: the daemon answers every READ from its sparse cache file), cold 4 KiB random reads through another
 /// fresh mount; then `find` + lstat over a 10k-file tree through our mount vs squashfuse over a squashfs of the same
 /// tree, cold and warm; then FOPEN_KEEP_CACHE on and off for a re-mount of a cached image (in this process).
@@ -44,34 +45,50 @@ internal static class FuseBenchmark
             StopMount(mount);
         }
 
+        // Two fair pairs per round, because the registry's own page cache moves curl's time ~3x here (blob evicted:
+        // 0.16-0.24 s; in the page cache: 0.05-0.06 s) and drop_caches before a cold read evicts it too. Each pair
+        // measures curl and our cold read against a registry in the same state: blob in the registry's page cache
+        // (the network limit proper: what a remote registry's link gives), and blob evicted (both pay its disk read).
+        var encoded = blob.Digest["sha256:".Length..];
+        var registryBlob = Path.Combine(scratch, "bench-registry", "data", "docker", "registry", "v2", "blobs", "sha256", encoded[..2], encoded, "data");
         var curls = new List<double>();
-        var colds = new List<(double Seconds, double DaemonCpu, double RegistryCpu, double ReaderCpu, long PeakRss, long Hwm)>();
+        var curlsEvicted = new List<double>();
+        var colds = new List<ColdRead>();
+        var coldsEvicted = new List<ColdRead>();
         var cached = new List<double>();
         var latencies = new List<double>();
         var cachedLatencies = new List<double>();
         var hashesMatch = true;
         for (var round = 0; round < rounds; round++)
         {
-            var watch = Stopwatch.StartNew();
-            Run("curl", "-sf", "-o", "/dev/null", $"http://127.0.0.1:{port}/v2/bench/big/blobs/{blob.Digest}");
-            curls.Add(watch.Elapsed.TotalSeconds);
-
-            var (mount, pid) = StartMount(reference, mnt, Fresh(scratch, $"fuse-cache-seq{round}"), $"seq{round}", fuseArgs);
             DropCaches();
-            long peak = 0;
-            var cpu0 = CpuSeconds(pid);
-            var sys0 = SystemCpuSeconds(pid);
-            var registry0 = CpuSeconds(registryPid);
-            var self0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
-            double cold;
-            using (new Timer(_ => peak = Math.Max(peak, Rss(pid)), null, 0, 50))
-            {
-                cold = ReadAll(bigFile);
-            }
+            curlsEvicted.Add(Curl(port, blob));
+            WarmFile(registryBlob);
+            curls.Add(Curl(port, blob));
 
-            var daemonSys = SystemCpuSeconds(pid) - sys0;
-            colds.Add((cold, CpuSeconds(pid) - cpu0, CpuSeconds(registryPid) - registry0, Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - self0,
-                Math.Max(peak, Rss(pid)), PeakRss(pid)));
+            // Cold read with the registry's blob in its page cache (pairs with the curl just before), and cold read with
+            // it evicted as well (pairs with the round's first curl); which goes first alternates, because a read right
+            // after another one's pages were freed costs the kernel less on this VM (bench/RESULTS.md).
+            Process? mount = null;
+            var pid = 0;
+            for (var pass = 0; pass < 2; pass++)
+            {
+                var evicted = (pass + round) % 2 == 1;
+                if (mount is not null)
+                {
+                    StopMount(mount);
+                }
+
+                var name = evicted ? $"seq{round}" : $"seqw{round}";
+                (mount, pid) = StartMount(reference, mnt, Fresh(scratch, $"fuse-cache-{name}"), name, fuseArgs);
+                DropCaches();
+                if (!evicted)
+                {
+                    WarmFile(registryBlob);
+                }
+
+                (evicted ? coldsEvicted : colds).Add(ColdReadOnce(bigFile, pid, registryPid));
+            }
 
             // Fully cached: every chunk is in the sparse cache file; dropping the page cache leaves the daemon to
             // answer each READ from that file (on disk).
@@ -80,34 +97,29 @@ internal static class FuseBenchmark
             hashesMatch &= HashFile(bigFile) == expectedHash;
             DropCaches();
             cachedLatencies.AddRange(RandomReads(bigFile, data.Length, RandomReadCount, 11 + round));
-            StopMount(mount);
+            StopMount(mount!);
 
             (mount, _) = StartMount(reference, mnt, Fresh(scratch, $"fuse-cache-rand{round}"), $"rand{round}", fuseArgs);
             DropCaches();
             latencies.AddRange(RandomReads(bigFile, data.Length, RandomReadCount, 11 + round));
             StopMount(mount);
-            var c = colds[^1];
-            Console.Error.WriteLine($"round {round}: curl {curls[^1]:F3} s, cold {c.Seconds:F3} s (daemon cpu {c.DaemonCpu:F2} s of which kernel {daemonSys:F2} s, registry {c.RegistryCpu:F2} s, reader {c.ReaderCpu:F2} s, rss {c.PeakRss >> 20} MiB, hwm {c.Hwm >> 20} MiB), cached {cached[^1]:F3} s");
+            Console.Error.WriteLine($"round {round}: registry blob cached: curl {curls[^1]:F3} s, cold {colds[^1]}; evicted: curl {curlsEvicted[^1]:F3} s, cold {coldsEvicted[^1]}; cached {cached[^1]:F3} s");
         }
 
         var mb = data.Length / 1e6;
         var storedMb = blob.Size / 1e6;
-        var curlMedian = Median(curls);
-        var coldMedian = colds.OrderBy(x => x.Seconds).ElementAt(colds.Count / 2);
         latencies.Sort();
         cachedLatencies.Sort();
         report.AppendLine("| measurement | value |");
         report.AppendLine("|---|---:|");
         report.AppendLine($"| file size | {data.Length >> 20} MiB ({storedMb:F1} MB stored, zstd, 1 MiB chunks) |");
-        report.AppendLine($"| curl of the data blob, median of {rounds} | {storedMb / curlMedian:F0} MB/s stored ({curlMedian:F3} s; all: {Join(curls)} s) |");
-        report.AppendLine($"| cold sequential read through FUSE, median of {rounds} | {mb / coldMedian.Seconds:F0} MB/s of file ({coldMedian.Seconds:F3} s; all: {Join(colds.Select(x => x.Seconds))} s) |");
-        report.AppendLine($"| cold sequential / curl, file bytes per second (per round: {Join(colds.Select((x, i) => mb / x.Seconds / (storedMb / curls[i])), "F2")}) | **{mb / coldMedian.Seconds / (storedMb / curlMedian):F2}x** |");
-        report.AppendLine($"| cold sequential / curl, stored bytes per second | {storedMb / coldMedian.Seconds / (storedMb / curlMedian):F2}x |");
-        report.AppendLine($"| CPU during that cold read: daemon / docker-registry / reader (of {Environment.ProcessorCount} x {coldMedian.Seconds:F2} s) | {coldMedian.DaemonCpu:F2} s / {coldMedian.RegistryCpu:F2} s / {coldMedian.ReaderCpu:F2} s |");
+        AppendPair(report, "blob in the registry's page cache (the network limit)", curls, colds, mb, storedMb, rounds);
+        AppendPair(report, "blob evicted from the registry's page cache too (both read it from disk)", curlsEvicted, coldsEvicted, mb, storedMb, rounds);
+        report.AppendLine($"| cold read with the registry's blob evicted / curl with it cached (how earlier runs paired them), per round | {Join(coldsEvicted.Select((x, i) => mb / x.Seconds / (storedMb / curls[i])), "F2")} |");
         report.AppendLine($"| fully cached image, sequential (page cache dropped; READs answered from the sparse cache file), median | {mb / Median(cached):F0} MB/s ({Median(cached):F3} s; all: {Join(cached)} s) |");
         report.AppendLine($"| cold 4 KiB random read p50 / p99 (n={latencies.Count}, a fresh mount per round) | {Percentile(latencies, 0.50):F2} ms / {Percentile(latencies, 0.99):F2} ms |");
         report.AppendLine($"| fully cached image, 4 KiB random read p50 / p99 (page cache dropped, same offsets; n={cachedLatencies.Count}) | {Percentile(cachedLatencies, 0.50):F2} ms / {Percentile(cachedLatencies, 0.99):F2} ms |");
-        report.AppendLine($"| daemon RSS during the cold read: peak VmRSS sampled every 50 ms / VmHWM, max over rounds | {colds.Max(x => x.PeakRss) / 1048576.0:F0} MiB / {colds.Max(x => x.Hwm) / 1048576.0:F0} MiB |");
+        report.AppendLine($"| daemon RSS during the cold reads: peak VmRSS sampled every 50 ms / VmHWM, max over rounds | {colds.Concat(coldsEvicted).Max(x => x.PeakRss) / 1048576.0:F0} MiB / {colds.Concat(coldsEvicted).Max(x => x.Hwm) / 1048576.0:F0} MiB |");
         report.AppendLine($"| content check | {(hashesMatch ? "sha256 matches (every round, after the cached read)" : "MISMATCH")} |");
         if (Environment.GetEnvironmentVariable("BENCH_READS_ONLY") == "1")
         {
@@ -122,6 +134,50 @@ internal static class FuseBenchmark
         report.AppendLine();
         report.AppendLine(await FuseLevers.RunAsync(client, reference, blob, data.Length, port, registryPid, scratch));
         return report.ToString();
+    }
+
+    private static double Curl(int port, Descriptor blob)
+    {
+        var watch = Stopwatch.StartNew();
+        Run("curl", "-sf", "-o", "/dev/null", $"http://127.0.0.1:{port}/v2/bench/big/blobs/{blob.Digest}");
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Reads a file into the page cache (the registry's blob, so that it serves from memory as for curl).</summary>
+    private static void WarmFile(string path)
+    {
+        using var file = File.OpenRead(path);
+        file.CopyTo(Stream.Null, 1 << 20);
+    }
+
+    /// <summary>One timed sequential read of the whole file through a fresh mount, with the CPU of everyone involved.</summary>
+    private static ColdRead ColdReadOnce(string bigFile, int pid, int registryPid)
+    {
+        long peak = 0;
+        var cpu0 = CpuSeconds(pid);
+        var sys0 = SystemCpuSeconds(pid);
+        var registry0 = CpuSeconds(registryPid);
+        var self0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        double seconds;
+        using (new Timer(_ => peak = Math.Max(peak, Rss(pid)), null, 0, 50))
+        {
+            seconds = ReadAll(bigFile);
+        }
+
+        return new ColdRead(seconds, CpuSeconds(pid) - cpu0, SystemCpuSeconds(pid) - sys0, CpuSeconds(registryPid) - registry0,
+            Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - self0, Math.Max(peak, Rss(pid)), PeakRss(pid));
+    }
+
+    /// <summary>Report rows of one pairing: curl, the cold read and their ratio in file bytes, per round and median.</summary>
+    private static void AppendPair(StringBuilder report, string state, List<double> curls, List<ColdRead> colds, double mb, double storedMb, int rounds)
+    {
+        var curlMedian = Median(curls);
+        var cold = colds.OrderBy(x => x.Seconds).ElementAt(colds.Count / 2);
+        var ratios = colds.Select((x, i) => mb / x.Seconds / (storedMb / curls[i])).ToList();
+        report.AppendLine($"| {state}: curl of the data blob, median of {rounds} | {storedMb / curlMedian:F0} MB/s stored ({curlMedian:F3} s; all: {Join(curls)} s) |");
+        report.AppendLine($"| {state}: cold sequential read through FUSE, median | {mb / cold.Seconds:F0} MB/s of file ({cold.Seconds:F3} s; all: {Join(colds.Select(x => x.Seconds))} s) |");
+        report.AppendLine($"| {state}: **cold sequential / curl**, file bytes per second over stored bytes per second (per round: {Join(ratios, "F2")}) | **{Median(ratios):F2}x** |");
+        report.AppendLine($"| {state}: CPU during the median cold read: daemon (kernel) / docker-registry / reader (of {Environment.ProcessorCount} x {cold.Seconds:F2} s) | {cold.DaemonCpu:F2} ({cold.DaemonSystemCpu:F2}) s / {cold.RegistryCpu:F2} s / {cold.ReaderCpu:F2} s |");
     }
 
     /// <summary>
